@@ -1,0 +1,1 @@
+//! Secret scanner and redactor (work in progress).
