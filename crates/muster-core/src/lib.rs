@@ -1,1 +1,27 @@
-//! muster-core
+//! # muster-core
+//!
+//! The domain of Muster, with no I/O and no async runtime: the incident record and the
+//! types that make its invalid states unrepresentable (titles, channel names, incident
+//! references), the lifecycle rules taken from the configuration, the configuration model
+//! itself, every user-facing message in English and French, and report rendering.
+//!
+//! Everything that touches the outside world (database, clock, randomness, chat platforms)
+//! lives in other crates and hands plain values to this one. That keeps the rules testable
+//! by property tests and lets every adapter share one definition of "valid".
+
+pub mod channel;
+pub mod config;
+pub mod error;
+pub mod i18n;
+pub mod ids;
+pub mod incident;
+pub mod report;
+pub mod time;
+pub mod title;
+
+pub use channel::ChannelName;
+pub use config::Config;
+pub use error::DomainError;
+pub use i18n::Lang;
+pub use ids::{IncidentId, IncidentNumber, IncidentRef};
+pub use title::Title;

@@ -1,0 +1,724 @@
+//! The configuration model: what a team may change in `muster.toml`.
+//!
+//! The file is parsed into a raw, spanned form and then validated into [`Config`], whose
+//! lookups (`severity`, `status`, `role`, `team`) are the only way the rest of the code
+//! turns a word someone typed into a lifecycle value. Missing sections fall back to the
+//! built-in defaults in `default.toml`, which is also what `muster config default` prints.
+
+use crate::channel::ChannelTemplate;
+use crate::i18n::{Args, Lang};
+use crate::DomainError;
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::path::PathBuf;
+use toml::Spanned;
+
+/// The fully commented default configuration.
+pub const DEFAULT_TOML: &str = include_str!("default.toml");
+
+/// Text in both languages; French falls back to English when a team writes only English.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Localized {
+    pub en: Option<String>,
+    pub fr: Option<String>,
+}
+
+impl Localized {
+    pub fn get(&self, lang: Lang) -> Option<&str> {
+        match lang {
+            Lang::En => self.en.as_deref(),
+            Lang::Fr => self.fr.as_deref().or(self.en.as_deref()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SeverityDef {
+    pub name: String,
+    pub description: Localized,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StatusDef {
+    pub name: String,
+    pub label: Localized,
+    pub next: Vec<String>,
+}
+
+impl StatusDef {
+    pub fn label(&self, lang: Lang) -> &str {
+        self.label.get(lang).unwrap_or(&self.name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RoleDef {
+    pub key: String,
+    pub aliases: Vec<String>,
+    pub label: Localized,
+}
+
+impl RoleDef {
+    pub fn label(&self, lang: Lang) -> &str {
+        self.label.get(lang).unwrap_or(&self.key)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TeamDef {
+    pub key: String,
+    pub name: String,
+}
+
+/// A validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub language: Lang,
+    pub database_url: String,
+    pub channel_template: ChannelTemplate,
+    pub meeting_base_url: String,
+    pub report_template_en: Option<PathBuf>,
+    pub report_template_fr: Option<PathBuf>,
+    pub default_severity: String,
+    pub declarer_roles: Vec<String>,
+    pub severities: Vec<SeverityDef>,
+    pub statuses: Vec<StatusDef>,
+    pub initial_status: String,
+    pub resolved_status: String,
+    pub closed_status: String,
+    pub roles: Vec<RoleDef>,
+    pub teams: Vec<TeamDef>,
+}
+
+/// A problem in a configuration file, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub problem: ConfigProblem,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigProblem {
+    /// The TOML itself, or its shape, is wrong. Carries the parser's own words.
+    Syntax(String),
+    Duplicate { what: &'static str, name: String },
+    UnknownStatus(String),
+    UnknownSeverity(String),
+    UnknownRole(String),
+    Empty(&'static str),
+    BadTemplate(String),
+    BadUrl(String),
+    BadLanguage(String),
+}
+
+impl ConfigError {
+    pub fn message(&self, lang: Lang) -> String {
+        let mut a = Args::new();
+        let id = match &self.problem {
+            ConfigProblem::Syntax(m) => {
+                a.str("detail", m.trim());
+                "config-error-syntax"
+            }
+            ConfigProblem::Duplicate { what, name } => {
+                a.str("what", *what).str("value", name);
+                "config-error-duplicate"
+            }
+            ConfigProblem::UnknownStatus(v) => {
+                a.str("value", v);
+                "config-error-unknown-status"
+            }
+            ConfigProblem::UnknownSeverity(v) => {
+                a.str("value", v);
+                "config-error-unknown-severity"
+            }
+            ConfigProblem::UnknownRole(v) => {
+                a.str("value", v);
+                "config-error-unknown-role"
+            }
+            ConfigProblem::Empty(what) => {
+                a.str("what", *what);
+                "config-error-empty"
+            }
+            ConfigProblem::BadTemplate(v) => {
+                a.str("value", v);
+                "config-error-bad-template"
+            }
+            ConfigProblem::BadUrl(v) => {
+                a.str("value", v);
+                "config-error-bad-url"
+            }
+            ConfigProblem::BadLanguage(v) => {
+                a.str("value", v);
+                "config-error-bad-language"
+            }
+        };
+        let body = lang.format(id, &a);
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => lang.format(
+                "config-error-at",
+                Args::new()
+                    .num("line", l as i64)
+                    .num("column", c as i64)
+                    .str("message", body),
+            ),
+            _ => body,
+        }
+    }
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(Lang::En))
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    language: Option<Spanned<String>>,
+    default_severity: Option<Spanned<String>>,
+    declarer_roles: Option<Vec<Spanned<String>>>,
+    database: Option<RawDatabase>,
+    channel: Option<RawChannel>,
+    meeting: Option<RawMeeting>,
+    report: Option<RawReport>,
+    severities: Option<Vec<RawSeverity>>,
+    lifecycle: Option<RawLifecycle>,
+    roles: Option<Vec<RawRole>>,
+    teams: Option<Vec<RawTeam>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    url: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChannel {
+    template: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMeeting {
+    base_url: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReport {
+    template_en: Option<PathBuf>,
+    template_fr: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSeverity {
+    name: Spanned<String>,
+    #[serde(default)]
+    description: Localized,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLifecycle {
+    initial: Spanned<String>,
+    resolved: Spanned<String>,
+    closed: Spanned<String>,
+    statuses: Vec<RawStatus>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStatus {
+    name: Spanned<String>,
+    #[serde(default)]
+    label: Localized,
+    #[serde(default)]
+    next: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRole {
+    key: Spanned<String>,
+    #[serde(default)]
+    aliases: Vec<String>,
+    #[serde(default)]
+    label: Localized,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTeam {
+    key: Spanned<String>,
+    name: Option<String>,
+}
+
+/// Normalise a word for lookups: case, spaces, hyphens and underscores do not matter.
+fn norm(s: &str) -> String {
+    s.trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '_'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+struct Locator<'a>(&'a str);
+
+impl Locator<'_> {
+    fn at(&self, offset: usize) -> (usize, usize) {
+        let before = &self.0[..offset.min(self.0.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rfind('\n').map_or(before.len(), |i| before.len() - i - 1) + 1;
+        (line, column)
+    }
+    fn err<T>(&self, spanned: &Spanned<T>, problem: ConfigProblem) -> ConfigError {
+        let (line, column) = self.at(spanned.span().start);
+        ConfigError {
+            line: Some(line),
+            column: Some(column),
+            problem,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::from_toml(DEFAULT_TOML).expect("the built-in configuration is valid")
+    }
+}
+
+impl Config {
+    /// Parse and validate a configuration file's text.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let loc = Locator(text);
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let (line, column) = match e.span() {
+                Some(s) => {
+                    let (l, c) = loc.at(s.start);
+                    (Some(l), Some(c))
+                }
+                None => (None, None),
+            };
+            ConfigError {
+                line,
+                column,
+                problem: ConfigProblem::Syntax(e.message().to_owned()),
+            }
+        })?;
+        let defaults: Option<RawConfig> = if std::ptr::eq(text, DEFAULT_TOML) {
+            None
+        } else {
+            Some(toml::from_str(DEFAULT_TOML).expect("built-in configuration parses"))
+        };
+        Self::validate(raw, defaults, &loc)
+    }
+
+    fn validate(
+        raw: RawConfig,
+        defaults: Option<RawConfig>,
+        loc: &Locator<'_>,
+    ) -> Result<Config, ConfigError> {
+        // Fill what the file leaves out from the built-in defaults. Spans of default values
+        // point into another text, so errors there would be bugs in default.toml (tested).
+        let mut d = defaults;
+        // A file that defines its own severities or roles does not inherit default choices
+        // among the built-in ones.
+        if let Some(d) = d.as_mut() {
+            if raw.severities.is_some() {
+                d.default_severity = None;
+            }
+            if raw.roles.is_some() {
+                d.declarer_roles = None;
+            }
+        }
+        macro_rules! or_default {
+            ($field:ident) => {
+                match raw.$field {
+                    Some(v) => Some(v),
+                    None => d.as_mut().and_then(|d| d.$field.take()),
+                }
+            };
+        }
+        let language = or_default!(language);
+        let default_severity = or_default!(default_severity);
+        let declarer_roles = or_default!(declarer_roles).unwrap_or_default();
+        let database = or_default!(database);
+        let channel = or_default!(channel);
+        let meeting = or_default!(meeting);
+        let report = raw.report;
+        let severities = or_default!(severities).unwrap_or_default();
+        let lifecycle = or_default!(lifecycle);
+        let roles = or_default!(roles).unwrap_or_default();
+        let teams = raw.teams.unwrap_or_default();
+
+        let language = match language {
+            Some(l) => l
+                .get_ref()
+                .parse::<Lang>()
+                .map_err(|_| loc.err(&l, ConfigProblem::BadLanguage(l.get_ref().clone())))?,
+            None => Lang::En,
+        };
+
+        let database_url = database
+            .and_then(|d| d.url)
+            .unwrap_or_else(|| "sqlite://muster.db".to_owned());
+
+        let channel_template = match channel.and_then(|c| c.template) {
+            Some(t) => ChannelTemplate::parse(t.get_ref())
+                .map_err(|_| loc.err(&t, ConfigProblem::BadTemplate(t.get_ref().clone())))?,
+            None => ChannelTemplate::default(),
+        };
+
+        let meeting_base_url = match meeting.and_then(|m| m.base_url) {
+            Some(u) => {
+                let v = u.get_ref().trim();
+                let ok = (v.starts_with("https://") || v.starts_with("http://"))
+                    && v.len() > "https://".len()
+                    && !v.contains(char::is_whitespace);
+                if !ok {
+                    return Err(loc.err(&u, ConfigProblem::BadUrl(v.to_owned())));
+                }
+                if v.ends_with('/') {
+                    v.to_owned()
+                } else {
+                    format!("{v}/")
+                }
+            }
+            None => "https://meet.jit.si/".to_owned(),
+        };
+
+        // Severities.
+        if severities.is_empty() {
+            return Err(ConfigError {
+                line: None,
+                column: None,
+                problem: ConfigProblem::Empty("severities"),
+            });
+        }
+        let mut seen = HashSet::new();
+        let mut sev_defs = Vec::new();
+        for s in severities {
+            let name = s.name.get_ref().trim().to_owned();
+            if name.is_empty() || !seen.insert(norm(&name)) {
+                return Err(loc.err(
+                    &s.name,
+                    ConfigProblem::Duplicate {
+                        what: "severity",
+                        name,
+                    },
+                ));
+            }
+            sev_defs.push(SeverityDef {
+                name,
+                description: s.description,
+            });
+        }
+        let default_severity = match default_severity {
+            Some(ds) => {
+                let found = sev_defs.iter().find(|s| norm(&s.name) == norm(ds.get_ref()));
+                match found {
+                    Some(s) => s.name.clone(),
+                    None => {
+                        return Err(
+                            loc.err(&ds, ConfigProblem::UnknownSeverity(ds.get_ref().clone()))
+                        );
+                    }
+                }
+            }
+            None => sev_defs.last().map(|s| s.name.clone()).unwrap_or_default(),
+        };
+
+        // Lifecycle.
+        let lifecycle = lifecycle.ok_or(ConfigError {
+            line: None,
+            column: None,
+            problem: ConfigProblem::Empty("lifecycle.statuses"),
+        })?;
+        if lifecycle.statuses.is_empty() {
+            return Err(loc.err(&lifecycle.initial, ConfigProblem::Empty("lifecycle.statuses")));
+        }
+        let mut seen = HashSet::new();
+        for s in &lifecycle.statuses {
+            if s.name.get_ref().trim().is_empty() || !seen.insert(norm(s.name.get_ref())) {
+                return Err(loc.err(
+                    &s.name,
+                    ConfigProblem::Duplicate {
+                        what: "status",
+                        name: s.name.get_ref().clone(),
+                    },
+                ));
+            }
+        }
+        let canonical = |v: &Spanned<String>| -> Result<String, ConfigError> {
+            lifecycle
+                .statuses
+                .iter()
+                .find(|s| norm(s.name.get_ref()) == norm(v.get_ref()))
+                .map(|s| s.name.get_ref().trim().to_owned())
+                .ok_or_else(|| loc.err(v, ConfigProblem::UnknownStatus(v.get_ref().clone())))
+        };
+        let initial_status = canonical(&lifecycle.initial)?;
+        let resolved_status = canonical(&lifecycle.resolved)?;
+        let closed_status = canonical(&lifecycle.closed)?;
+        let mut statuses = Vec::new();
+        for s in &lifecycle.statuses {
+            let next = s.next.iter().map(canonical).collect::<Result<Vec<_>, _>>()?;
+            statuses.push(StatusDef {
+                name: s.name.get_ref().trim().to_owned(),
+                label: s.label.clone(),
+                next,
+            });
+        }
+
+        // Roles.
+        let mut seen = HashSet::new();
+        let mut role_defs = Vec::new();
+        for r in roles {
+            let key = r.key.get_ref().trim().to_owned();
+            let mut names = vec![norm(&key)];
+            names.extend(r.aliases.iter().map(|a| norm(a)));
+            for n in &names {
+                if n.is_empty() || !seen.insert(n.clone()) {
+                    return Err(loc.err(
+                        &r.key,
+                        ConfigProblem::Duplicate {
+                            what: "role",
+                            name: key.clone(),
+                        },
+                    ));
+                }
+            }
+            role_defs.push(RoleDef {
+                key,
+                aliases: r.aliases,
+                label: r.label,
+            });
+        }
+        let mut declarer = Vec::new();
+        if declarer_roles.is_empty()
+            && let Some(first) = role_defs.first()
+        {
+            declarer.push(first.key.clone());
+        }
+        for d in &declarer_roles {
+            match role_defs.iter().find(|r| norm(&r.key) == norm(d.get_ref())) {
+                Some(r) => declarer.push(r.key.clone()),
+                None => return Err(loc.err(d, ConfigProblem::UnknownRole(d.get_ref().clone()))),
+            }
+        }
+
+        // Teams.
+        let mut seen = HashSet::new();
+        let mut team_defs = Vec::new();
+        for t in teams {
+            let key = t.key.get_ref().trim().to_owned();
+            if key.is_empty() || !seen.insert(norm(&key)) {
+                return Err(loc.err(&t.key, ConfigProblem::Duplicate { what: "team", name: key }));
+            }
+            let name = t.name.unwrap_or_else(|| key.clone());
+            team_defs.push(TeamDef { key, name });
+        }
+
+        Ok(Config {
+            language,
+            database_url,
+            channel_template,
+            meeting_base_url,
+            report_template_en: report.as_ref().and_then(|r| r.template_en.clone()),
+            report_template_fr: report.as_ref().and_then(|r| r.template_fr.clone()),
+            default_severity,
+            declarer_roles: declarer,
+            severities: sev_defs,
+            statuses,
+            initial_status,
+            resolved_status,
+            closed_status,
+            roles: role_defs,
+            teams: team_defs,
+        })
+    }
+
+    pub fn severity(&self, given: &str) -> Result<&SeverityDef, DomainError> {
+        self.severities
+            .iter()
+            .find(|s| norm(&s.name) == norm(given))
+            .ok_or_else(|| DomainError::UnknownSeverity {
+                given: given.trim().to_owned(),
+                valid: self.severities.iter().map(|s| s.name.clone()).collect(),
+            })
+    }
+
+    /// Find a status by its name, in any case, or by its label in any language.
+    pub fn status(&self, given: &str) -> Result<&StatusDef, DomainError> {
+        let g = norm(given);
+        self.statuses
+            .iter()
+            .find(|s| {
+                norm(&s.name) == g || Lang::ALL.iter().any(|l| norm(s.label(*l)) == g)
+            })
+            .ok_or_else(|| DomainError::UnknownStatus {
+                given: given.trim().to_owned(),
+                valid: self.statuses.iter().map(|s| s.name.clone()).collect(),
+            })
+    }
+
+    pub fn role(&self, given: &str) -> Result<&RoleDef, DomainError> {
+        let g = norm(given);
+        self.roles
+            .iter()
+            .find(|r| norm(&r.key) == g || r.aliases.iter().any(|a| norm(a) == g))
+            .ok_or_else(|| DomainError::UnknownRole {
+                given: given.trim().to_owned(),
+                valid: self.roles.iter().map(|r| r.key.clone()).collect(),
+            })
+    }
+
+    /// A team is free text unless the configuration lists teams.
+    pub fn team(&self, given: &str) -> Result<String, DomainError> {
+        let t = given.split_whitespace().collect::<Vec<_>>().join(" ");
+        if t.is_empty() {
+            return Err(DomainError::EmptyText);
+        }
+        if self.teams.is_empty() {
+            return Ok(t.chars().take(80).collect());
+        }
+        self.teams
+            .iter()
+            .find(|d| norm(&d.key) == norm(&t) || norm(&d.name) == norm(&t))
+            .map(|d| d.key.clone())
+            .ok_or_else(|| DomainError::UnknownTeam {
+                given: t,
+                valid: self.teams.iter().map(|d| d.key.clone()).collect(),
+            })
+    }
+
+    /// May an incident move from `from` to `to`? Both are canonical status names.
+    pub fn check_transition(&self, from: &str, to: &str) -> Result<(), DomainError> {
+        if from == to {
+            return Err(DomainError::AlreadyInStatus(to.to_owned()));
+        }
+        let allowed = self
+            .statuses
+            .iter()
+            .find(|s| s.name == from)
+            .map(|s| s.next.clone())
+            .unwrap_or_default();
+        if allowed.iter().any(|n| n == to) {
+            Ok(())
+        } else {
+            Err(DomainError::TransitionNotAllowed {
+                from: from.to_owned(),
+                to: to.to_owned(),
+                allowed,
+            })
+        }
+    }
+
+    pub fn status_label(&self, name: &str, lang: Lang) -> String {
+        self.statuses
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.label(lang).to_owned())
+            .unwrap_or_else(|| name.to_owned())
+    }
+
+    pub fn role_label(&self, key: &str, lang: Lang) -> String {
+        self.roles
+            .iter()
+            .find(|r| r.key == key)
+            .map(|r| r.label(lang).to_owned())
+            .unwrap_or_else(|| key.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_defaults_follow_the_reference_process() {
+        let c = Config::default();
+        let names: Vec<_> = c.statuses.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["Open", "In Progress", "Ready to be Reviewed", "Reviewed", "Closed"]
+        );
+        assert_eq!(c.initial_status, "Open");
+        assert_eq!(c.declarer_roles, ["commander", "ops-lead"]);
+        assert_eq!(c.language, Lang::En);
+        assert_eq!(c.meeting_base_url, "https://meet.jit.si/");
+    }
+
+    #[test]
+    fn an_empty_file_means_the_defaults() {
+        let c = Config::from_toml("").unwrap();
+        assert_eq!(c.severities, Config::default().severities);
+        let c = Config::from_toml("language = \"fr\"").unwrap();
+        assert_eq!(c.language, Lang::Fr);
+    }
+
+    #[test]
+    fn lookups_are_forgiving_about_case_and_spelling() {
+        let c = Config::default();
+        assert_eq!(c.status("in progress").unwrap().name, "In Progress");
+        assert_eq!(c.status("in-progress").unwrap().name, "In Progress");
+        assert_eq!(c.status("En cours").unwrap().name, "In Progress");
+        assert_eq!(c.severity("sev1").unwrap().name, "SEV1");
+        assert_eq!(c.role("IC").unwrap().key, "commander");
+        assert_eq!(c.role("ops_lead").unwrap().key, "ops-lead");
+        let e = c.severity("SEV9").unwrap_err();
+        assert!(e.message(Lang::En).contains("SEV1, SEV2, SEV3, SEV4"), "{e}");
+    }
+
+    #[test]
+    fn transitions_follow_the_lifecycle() {
+        let c = Config::default();
+        assert!(c.check_transition("Open", "In Progress").is_ok());
+        let e = c.check_transition("Open", "Reviewed").unwrap_err();
+        assert!(matches!(e, DomainError::TransitionNotAllowed { .. }));
+        assert!(e.message(Lang::En).contains("In Progress"));
+        assert!(matches!(
+            c.check_transition("Open", "Open"),
+            Err(DomainError::AlreadyInStatus(_))
+        ));
+    }
+
+    #[test]
+    fn errors_say_where() {
+        let text = "language = \"en\"\n\n[lifecycle]\ninitial = \"Open\"\nresolved = \"Done\"\nclosed = \"Open\"\n[[lifecycle.statuses]]\nname = \"Open\"\n";
+        let e = Config::from_toml(text).unwrap_err();
+        assert_eq!(e.line, Some(5));
+        assert_eq!(e.problem, ConfigProblem::UnknownStatus("Done".into()));
+        assert!(e.message(Lang::Fr).contains("ligne 5"), "{}", e.message(Lang::Fr));
+
+        let e = Config::from_toml("language = \n").unwrap_err();
+        assert_eq!(e.line, Some(1));
+        let e = Config::from_toml("\n\nlanguge = \"en\"").unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert!(e.message(Lang::En).contains("languge"), "{}", e.message(Lang::En));
+        let e = Config::from_toml("language = \"de\"").unwrap_err();
+        assert_eq!(e.problem, ConfigProblem::BadLanguage("de".into()));
+        let e = Config::from_toml("[channel]\ntemplate = \"{date}\"").unwrap_err();
+        assert_eq!(e.line, Some(2));
+        let e = Config::from_toml("[[severities]]\nname=\"A\"\n[[severities]]\nname=\"a\"\n")
+            .unwrap_err();
+        assert_eq!(e.line, Some(4));
+    }
+
+    #[test]
+    fn teams_are_free_unless_listed() {
+        let c = Config::default();
+        assert_eq!(c.team("  notify  ").unwrap(), "notify");
+        let c = Config::from_toml("[[teams]]\nkey = \"notify\"\nname = \"GC Notify\"\n").unwrap();
+        assert_eq!(c.team("GC notify").unwrap(), "notify");
+        assert!(matches!(c.team("forms"), Err(DomainError::UnknownTeam { .. })));
+    }
+}

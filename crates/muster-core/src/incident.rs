@@ -1,0 +1,532 @@
+//! The incident record and everything appended to it.
+//!
+//! The record is the system of record: external things (channel, meeting, report, the chat
+//! message an incident came from) are typed references on it, never parsed back out of
+//! names. History is append-only rows (timeline entries, status updates, role assignments,
+//! action items); the incident row holds only the current state those rows lead to.
+
+use crate::config::Config;
+use crate::i18n::{Args, Lang};
+use crate::ids::{IncidentId, IncidentNumber};
+use crate::time::{Timestamp, display};
+use crate::{ChannelName, DomainError, Title};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// Longest free text (description, note, update, action) we accept, in characters. Slack
+/// section blocks hold 3,000; longer notes belong in the report.
+pub const MAX_TEXT_CHARS: usize = 3000;
+
+/// Trim free text and check it is neither empty nor too long.
+pub fn parse_text(raw: &str) -> Result<String, DomainError> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Err(DomainError::EmptyText);
+    }
+    let n = t.chars().count();
+    if n > MAX_TEXT_CHARS {
+        return Err(DomainError::TextTooLong {
+            max: MAX_TEXT_CHARS,
+            actual: n,
+        });
+    }
+    Ok(t.to_owned())
+}
+
+/// A URL someone attached to an action item: http(s) only, so a report never carries a
+/// `javascript:` link.
+pub fn parse_link(raw: &str) -> Result<String, DomainError> {
+    let t = raw.trim();
+    let ok = (t.starts_with("https://") || t.starts_with("http://"))
+        && t.len() > 8
+        && t.len() <= 2000
+        && !t.contains(char::is_whitespace);
+    if ok {
+        Ok(t.to_owned())
+    } else {
+        Err(DomainError::BadUrl(t.chars().take(80).collect()))
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Impact {
+    pub detected_at: Option<Timestamp>,
+    pub started_at: Option<Timestamp>,
+    pub mitigated_at: Option<Timestamp>,
+    pub ended_at: Option<Timestamp>,
+}
+
+impl Impact {
+    /// Impact cannot end before it starts, nor be mitigated before it starts.
+    pub fn check_order(&self) -> Result<(), DomainError> {
+        let pairs = [
+            ("started", self.started_at, "mitigated", self.mitigated_at),
+            ("started", self.started_at, "ended", self.ended_at),
+            ("mitigated", self.mitigated_at, "ended", self.ended_at),
+        ];
+        for (a, at, b, bt) in pairs {
+            if let (Some(x), Some(y)) = (at, bt)
+                && y < x
+            {
+                return Err(DomainError::ImpactOutOfOrder {
+                    earlier: a.to_owned(),
+                    later: b.to_owned(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The review narrative: the report sections people write after the fact.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Narrative {
+    pub summary: String,
+    pub impact_users: String,
+    pub impact_staff: String,
+    pub impact_partners: String,
+    pub impact_other: String,
+    pub trigger: String,
+    pub detection: String,
+    pub resolution: String,
+    pub root_causes: String,
+    pub went_well: String,
+    pub went_wrong: String,
+    pub got_lucky: String,
+}
+
+impl Narrative {
+    pub const FIELDS: [&'static str; 12] = [
+        "summary",
+        "impact_users",
+        "impact_staff",
+        "impact_partners",
+        "impact_other",
+        "trigger",
+        "detection",
+        "resolution",
+        "root_causes",
+        "went_well",
+        "went_wrong",
+        "got_lucky",
+    ];
+
+    pub fn field_mut(&mut self, name: &str) -> Option<&mut String> {
+        Some(match name {
+            "summary" => &mut self.summary,
+            "impact_users" => &mut self.impact_users,
+            "impact_staff" => &mut self.impact_staff,
+            "impact_partners" => &mut self.impact_partners,
+            "impact_other" => &mut self.impact_other,
+            "trigger" => &mut self.trigger,
+            "detection" => &mut self.detection,
+            "resolution" => &mut self.resolution,
+            "root_causes" => &mut self.root_causes,
+            "went_well" => &mut self.went_well,
+            "went_wrong" => &mut self.went_wrong,
+            "got_lucky" => &mut self.got_lucky,
+            _ => return None,
+        })
+    }
+}
+
+/// What kind of external thing a reference points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceKind {
+    Channel,
+    Meeting,
+    Report,
+    SourceMessage,
+}
+
+impl ResourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::Channel => "channel",
+            ResourceKind::Meeting => "meeting",
+            ResourceKind::Report => "report",
+            ResourceKind::SourceMessage => "source_message",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "channel" => ResourceKind::Channel,
+            "meeting" => ResourceKind::Meeting,
+            "report" => ResourceKind::Report,
+            "source_message" => ResourceKind::SourceMessage,
+            _ => return None,
+        })
+    }
+}
+
+/// A typed reference to something outside the record: `{system, id, url}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExternalRef {
+    pub kind: ResourceKind,
+    pub system: String,
+    pub external_id: String,
+    pub url: Option<String>,
+}
+
+/// The incident row: identity and current state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incident {
+    pub id: IncidentId,
+    pub number: IncidentNumber,
+    pub title: Title,
+    pub description: String,
+    pub severity: String,
+    pub status: String,
+    pub team: Option<String>,
+    pub security: bool,
+    pub drill: bool,
+    pub channel_name: ChannelName,
+    pub declared_by: String,
+    pub declared_at: Timestamp,
+    pub impact: Impact,
+    pub resolved_at: Option<Timestamp>,
+    pub closed_at: Option<Timestamp>,
+    pub narrative: Narrative,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleAssignment {
+    pub role: String,
+    pub person: String,
+    pub at: Timestamp,
+    pub by: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusUpdate {
+    pub at: Timestamp,
+    pub author: String,
+    pub text: String,
+    pub status: String,
+    pub severity: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ActionType {
+    Investigate,
+    Mitigate,
+    Repair,
+    Detect,
+    Prevent,
+}
+
+impl ActionType {
+    pub const ALL: [ActionType; 5] = [
+        ActionType::Investigate,
+        ActionType::Mitigate,
+        ActionType::Repair,
+        ActionType::Detect,
+        ActionType::Prevent,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionType::Investigate => "Investigate",
+            ActionType::Mitigate => "Mitigate",
+            ActionType::Repair => "Repair",
+            ActionType::Detect => "Detect",
+            ActionType::Prevent => "Prevent",
+        }
+    }
+    pub fn label(self, lang: Lang) -> String {
+        lang.t(&format!("action-type-{}", self.as_str().to_ascii_lowercase()))
+    }
+}
+
+impl FromStr for ActionType {
+    type Err = DomainError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let g = s.trim().to_ascii_lowercase();
+        ActionType::ALL
+            .into_iter()
+            .find(|t| {
+                t.as_str().eq_ignore_ascii_case(&g)
+                    || Lang::ALL.iter().any(|l| t.label(*l).to_lowercase() == g)
+            })
+            .ok_or_else(|| DomainError::UnknownActionType {
+                given: s.trim().chars().take(40).collect(),
+                valid: ActionType::ALL.iter().map(|t| t.as_str().to_owned()).collect(),
+            })
+    }
+}
+
+/// Action item priority, P0 (recurrence likely) to P3 (trivial risk).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Priority(u8);
+
+impl Priority {
+    pub fn level(self) -> u8 {
+        self.0
+    }
+}
+
+impl FromStr for Priority {
+    type Err = DomainError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        let digits = t.strip_prefix(['P', 'p']).unwrap_or(t);
+        match digits {
+            "0" | "1" | "2" | "3" => Ok(Priority(digits.as_bytes()[0] - b'0')),
+            _ => Err(DomainError::UnknownPriority {
+                given: t.chars().take(20).collect(),
+            }),
+        }
+    }
+}
+
+impl TryFrom<String> for Priority {
+    type Error = DomainError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<Priority> for String {
+    fn from(p: Priority) -> String {
+        p.to_string()
+    }
+}
+
+impl fmt::Display for Priority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "P{}", self.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionItem {
+    pub number: i64,
+    pub text: String,
+    pub action_type: ActionType,
+    pub priority: Priority,
+    pub owner: Option<String>,
+    pub link: Option<String>,
+    pub created_at: Timestamp,
+    pub created_by: String,
+    pub done_at: Option<Timestamp>,
+}
+
+/// What happened, as data, so the timeline renders in whichever language reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TimelineEvent {
+    Declared {
+        title: String,
+        severity: String,
+        security: bool,
+        drill: bool,
+    },
+    ChannelNamed {
+        name: String,
+    },
+    MeetingCreated {
+        url: String,
+    },
+    RoleAssigned {
+        role: String,
+        person: String,
+    },
+    StatusChanged {
+        from: String,
+        to: String,
+    },
+    SeverityChanged {
+        from: String,
+        to: String,
+    },
+    Note {
+        text: String,
+    },
+    StatusUpdate {
+        text: String,
+    },
+    ActionAdded {
+        number: i64,
+        text: String,
+    },
+    ActionDone {
+        number: i64,
+    },
+    ImpactRecorded {
+        field: String,
+        at: Timestamp,
+    },
+    Resolved,
+    Closed,
+    Edited {
+        fields: Vec<String>,
+    },
+}
+
+impl TimelineEvent {
+    /// Is this something a person wrote, rather than something Muster recorded?
+    pub fn is_human(&self) -> bool {
+        matches!(self, TimelineEvent::Note { .. } | TimelineEvent::StatusUpdate { .. })
+    }
+
+    /// One line of text in `lang`. Status and role names use the configured labels.
+    pub fn describe(&self, lang: Lang, config: &Config) -> String {
+        use TimelineEvent::*;
+        match self {
+            Declared {
+                title,
+                severity,
+                security,
+                drill,
+            } => {
+                let mut s = lang.format(
+                    "timeline-declared",
+                    &Args::new().with("title", title).with("severity", severity),
+                );
+                if *security {
+                    s.push_str(&lang.t("timeline-security-suffix"));
+                }
+                if *drill {
+                    s.push_str(&lang.t("timeline-drill-suffix"));
+                }
+                s
+            }
+            ChannelNamed { name } => {
+                lang.format("timeline-channel-named", &Args::new().with("name", name))
+            }
+            MeetingCreated { url } => {
+                lang.format("timeline-meeting-created", &Args::new().with("url", url))
+            }
+            RoleAssigned { role, person } => lang.format(
+                "timeline-role-assigned",
+                &Args::new()
+                    .with("role", config.role_label(role, lang))
+                    .with("person", person),
+            ),
+            StatusChanged { from, to } => lang.format(
+                "timeline-status-changed",
+                &Args::new()
+                    .with("from", config.status_label(from, lang))
+                    .with("to", config.status_label(to, lang)),
+            ),
+            SeverityChanged { from, to } => lang.format(
+                "timeline-severity-changed",
+                &Args::new().with("from", from).with("to", to),
+            ),
+            Note { text } => text.clone(),
+            StatusUpdate { text } => {
+                lang.format("timeline-status-update", &Args::new().with("text", text))
+            }
+            ActionAdded { number, text } => {
+                let mut a = Args::new();
+                a.num("number", *number).str("text", text);
+                lang.format("timeline-action-added", &a)
+            }
+            ActionDone { number } => {
+                let mut a = Args::new();
+                a.num("number", *number);
+                lang.format("timeline-action-done", &a)
+            }
+            ImpactRecorded { field, at } => lang.format(
+                "timeline-impact-recorded",
+                &Args::new()
+                    .with("field", lang.t(&format!("impact-{field}")))
+                    .with("at", display(*at)),
+            ),
+            Resolved => lang.t("timeline-resolved"),
+            Closed => lang.t("timeline-closed"),
+            Edited { fields } => {
+                let names: Vec<String> =
+                    fields.iter().map(|f| lang.t(&format!("field-{f}"))).collect();
+                lang.format(
+                    "timeline-edited",
+                    &Args::new().with("fields", names.join(", ")),
+                )
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub seq: i64,
+    /// When it happened (a note may be back-dated with `--at`).
+    pub at: Timestamp,
+    /// When Muster wrote it down.
+    pub recorded_at: Timestamp,
+    pub author: String,
+    pub event: TimelineEvent,
+}
+
+/// An incident with everything appended to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentDetail {
+    pub incident: Incident,
+    /// Current holder of each role (latest assignment wins).
+    pub roles: Vec<RoleAssignment>,
+    pub timeline: Vec<TimelineEntry>,
+    pub updates: Vec<StatusUpdate>,
+    pub actions: Vec<ActionItem>,
+    pub resources: Vec<ExternalRef>,
+}
+
+impl IncidentDetail {
+    pub fn resource(&self, kind: ResourceKind) -> Option<&ExternalRef> {
+        self.resources.iter().find(|r| r.kind == kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn priorities_and_types_parse() {
+        assert_eq!("P0".parse::<Priority>().unwrap().level(), 0);
+        assert_eq!("3".parse::<Priority>().unwrap().to_string(), "P3");
+        assert!("P4".parse::<Priority>().is_err());
+        assert_eq!("mitigate".parse::<ActionType>().unwrap(), ActionType::Mitigate);
+        assert_eq!("Prévenir".parse::<ActionType>().unwrap(), ActionType::Prevent);
+        let e = "Fix".parse::<ActionType>().unwrap_err();
+        assert!(e.message(Lang::En).contains("Investigate, Mitigate, Repair, Detect, Prevent"));
+    }
+
+    #[test]
+    fn text_and_links_are_checked() {
+        assert_eq!(parse_text("  hi "), Ok("hi".to_owned()));
+        assert_eq!(parse_text(" \n"), Err(DomainError::EmptyText));
+        assert!(parse_text(&"x".repeat(MAX_TEXT_CHARS + 1)).is_err());
+        assert!(parse_link("https://github.com/x/y/issues/1").is_ok());
+        assert!(parse_link("javascript:alert(1)").is_err());
+    }
+
+    #[test]
+    fn impact_order_is_enforced() {
+        let t0 = chrono::Utc::now();
+        let i = Impact {
+            started_at: Some(t0),
+            ended_at: Some(t0 - chrono::Duration::minutes(1)),
+            ..Default::default()
+        };
+        assert!(i.check_order().is_err());
+    }
+
+    #[test]
+    fn events_render_in_both_languages() {
+        let c = Config::default();
+        let e = TimelineEvent::StatusChanged {
+            from: "Open".into(),
+            to: "In Progress".into(),
+        };
+        assert!(e.describe(Lang::En, &c).contains("In Progress"));
+        assert!(e.describe(Lang::Fr, &c).contains("En cours"));
+        let e = TimelineEvent::RoleAssigned {
+            role: "commander".into(),
+            person: "ana".into(),
+        };
+        assert!(e.describe(Lang::Fr, &c).contains("Commandant"));
+    }
+}
