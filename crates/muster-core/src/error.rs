@@ -59,6 +59,8 @@ pub enum DomainError {
     NothingToChange,
     #[error("{}", self.message(Lang::En))]
     UnknownLanguage(String),
+    #[error("{}", self.message(Lang::En))]
+    UnknownField { given: String, valid: Vec<String> },
 }
 
 impl DomainError {
@@ -92,6 +94,7 @@ impl DomainError {
             ImpactOutOfOrder { .. } => "impact_out_of_order",
             NothingToChange => "nothing_to_change",
             UnknownLanguage(_) => "unknown_language",
+            UnknownField { .. } => "unknown_field",
         }
     }
 
@@ -113,7 +116,8 @@ impl DomainError {
             | UnknownStatus { given, valid }
             | UnknownRole { given, valid }
             | UnknownTeam { given, valid }
-            | UnknownActionType { given, valid } => {
+            | UnknownActionType { given, valid }
+            | UnknownField { given, valid } => {
                 a.str("value", given).str("valid", &valid.join(", "));
             }
             TransitionNotAllowed { from, to, allowed } => {

@@ -236,6 +236,7 @@ mod tests {
             ImpactOutOfOrder { earlier: "a".into(), later: "b".into() },
             NothingToChange,
             UnknownLanguage("x".into()),
+            UnknownField { given: "x".into(), valid: vec![] },
         ];
         for e in samples {
             for lang in Lang::ALL {

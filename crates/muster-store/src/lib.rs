@@ -1,1 +1,17 @@
-//! muster-store
+//! # muster-store
+//!
+//! Persistence for the incident record. The incident row holds current state; everything
+//! that happens to an incident (timeline entries, status updates, role assignments, action
+//! items) is appended as rows of its own inside the same transaction as the state change,
+//! so history and state can never disagree and no caller ever rewrites a document.
+//!
+//! SQLite is the embedded default (WAL mode, migrations embedded in the binary). Queries
+//! use only runtime-checked SQL that PostgreSQL also speaks, so a second backend is a new
+//! pool type and migration folder behind the same [`Store`] API, not a domain change.
+
+mod error;
+mod rows;
+mod store;
+
+pub use error::StoreError;
+pub use store::{Change, ListFilter, NewAction, NewIncident, Page, Store};

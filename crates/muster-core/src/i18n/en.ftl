@@ -25,6 +25,19 @@ error-impact-out-of-order = The impact cannot be { $later } before it has { $ear
 error-nothing-to-change = Nothing to change: give at least one value.
 error-unknown-language = Unknown language "{ $value }". Muster speaks en and fr.
 
+error-unknown-field = Unknown report field "{ $value }". Valid fields: { $valid }.
+
+## Storage errors.
+store-error-database-locked = The database is locked by another process and stayed locked for 5 seconds. Nothing was changed; try again, and check for a stuck muster process.
+store-error-database-corrupt = The database file is damaged or is not a Muster database. Nothing was changed. Check the path in MUSTER_DATABASE_URL or the config, and restore from a backup if needed.
+store-error-database-read-only = The database is read-only. Nothing was changed. Check the file's permissions and the disk.
+store-error-database-full = The disk holding the database is full. Nothing was changed. Free some space and try again.
+store-error-database-cannot-open = The database cannot be opened: { $detail }. Check the path and its permissions.
+store-error-conflict = The incident kept changing while this request was handled. Nothing was changed; try again.
+store-error-migration-failed = The database schema could not be updated: { $detail }
+store-error-database-error = Database error: { $detail }
+report-template-error = The report template { $name } has an error at line { $line }: { $detail }
+
 ## Configuration errors.
 config-error-at = line { $line }, column { $column }: { $message }
 config-error-syntax = { $detail }

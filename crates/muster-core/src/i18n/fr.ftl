@@ -25,6 +25,19 @@ error-impact-out-of-order = L'impact ne peut pas être { $later } avant d'avoir 
 error-nothing-to-change = Rien à modifier : donnez au moins une valeur.
 error-unknown-language = Langue inconnue « { $value } ». Muster parle en et fr.
 
+error-unknown-field = Champ de rapport inconnu « { $value } ». Champs valides : { $valid }.
+
+## Erreurs de stockage.
+store-error-database-locked = La base de données est verrouillée par un autre processus depuis 5 secondes. Rien n'a été modifié; réessayez et vérifiez qu'aucun processus muster n'est bloqué.
+store-error-database-corrupt = Le fichier de base de données est endommagé ou n'est pas une base Muster. Rien n'a été modifié. Vérifiez le chemin dans MUSTER_DATABASE_URL ou la configuration, et restaurez une sauvegarde au besoin.
+store-error-database-read-only = La base de données est en lecture seule. Rien n'a été modifié. Vérifiez les droits du fichier et le disque.
+store-error-database-full = Le disque de la base de données est plein. Rien n'a été modifié. Libérez de l'espace et réessayez.
+store-error-database-cannot-open = Impossible d'ouvrir la base de données : { $detail }. Vérifiez le chemin et ses droits.
+store-error-conflict = L'incident a changé sans arrêt pendant le traitement de cette demande. Rien n'a été modifié; réessayez.
+store-error-migration-failed = Le schéma de la base de données n'a pas pu être mis à jour : { $detail }
+store-error-database-error = Erreur de base de données : { $detail }
+report-template-error = Le modèle de rapport { $name } contient une erreur à la ligne { $line } : { $detail }
+
 ## Erreurs de configuration.
 config-error-at = ligne { $line }, colonne { $column } : { $message }
 config-error-syntax = { $detail }

@@ -1,0 +1,534 @@
+//! The use cases. Each public method is one thing a person can do to an incident.
+
+use crate::{Clock, EngineError};
+use muster_core::config::Config;
+use muster_core::incident::{
+    ExternalRef, Impact, IncidentDetail, Narrative, ResourceKind, TimelineEvent, parse_link,
+    parse_text,
+};
+use muster_core::report::{self, ReportFormat};
+use muster_core::time::{Timestamp, parse_user_time};
+use muster_core::{ChannelName, DomainError, IncidentId, IncidentRef, Lang, Title};
+use muster_store::{Change, ListFilter, NewAction, NewIncident, Page, Store, StoreError};
+use std::sync::Arc;
+
+/// How many times an operation is re-checked when the incident changed under it.
+const CONFLICT_RETRIES: usize = 5;
+/// Longest person name we keep.
+const MAX_PERSON_CHARS: usize = 80;
+
+/// A request to declare an incident, as typed; [`Engine::declare`] validates it.
+#[derive(Debug, Clone, Default)]
+pub struct Declaration {
+    pub title: String,
+    pub severity: Option<String>,
+    pub team: Option<String>,
+    pub security: bool,
+    pub drill: bool,
+    pub description: Option<String>,
+    pub by: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ActionInput {
+    pub text: String,
+    pub action_type: String,
+    pub priority: String,
+    pub owner: Option<String>,
+    pub link: Option<String>,
+}
+
+/// Impact times as typed; `None` leaves a time as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ImpactInput {
+    pub detected: Option<String>,
+    pub started: Option<String>,
+    pub mitigated: Option<String>,
+    pub ended: Option<String>,
+}
+
+/// Fields to rewrite; `None` leaves a field as it is. Narrative fields are named as in
+/// [`Narrative::FIELDS`]; an empty string clears one.
+#[derive(Debug, Clone, Default)]
+pub struct EditInput {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub team: Option<String>,
+    pub narrative: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub status: Option<String>,
+    pub severity: Option<String>,
+    pub team: Option<String>,
+    pub search: Option<String>,
+    pub include_security: bool,
+    pub include_drills: bool,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// A user-supplied report template: a display name (usually its path) and its text.
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub name: String,
+    pub source: String,
+}
+
+pub struct Engine {
+    store: Store,
+    config: Arc<Config>,
+    clock: Arc<dyn Clock>,
+    templates: [Option<Template>; 2],
+}
+
+impl Engine {
+    pub fn new(store: Store, config: Arc<Config>, clock: Arc<dyn Clock>) -> Self {
+        Engine {
+            store,
+            config,
+            clock,
+            templates: [None, None],
+        }
+    }
+
+    /// Use a team's own report template for `lang`. Checked now so a broken template is
+    /// reported at start-up, not in the middle of a review.
+    pub fn with_template(
+        mut self,
+        lang: Lang,
+        name: String,
+        source: String,
+    ) -> Result<Self, EngineError> {
+        report::check_template(&name, &source)?;
+        self.templates[lang as usize] = Some(Template { name, source });
+        Ok(self)
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Declare an incident: validate everything first, then write the incident, its
+    /// roles, meeting and first timeline entries in one transaction.
+    pub async fn declare(&self, d: Declaration) -> Result<IncidentDetail, EngineError> {
+        let c = &self.config;
+        let title = Title::parse(&d.title)?;
+        let severity = match d.severity.as_deref() {
+            Some(s) => c.severity(s)?.name.clone(),
+            None => c.default_severity.clone(),
+        };
+        let team = d.team.as_deref().map(|t| c.team(t)).transpose()?;
+        let description = match d.description.as_deref().map(str::trim) {
+            None | Some("") => String::new(),
+            Some(text) => parse_text(text)?,
+        };
+        let by = person(&d.by)?;
+        let now = self.clock.now();
+        let channel = ChannelName::for_incident(&c.channel_template, now.date_naive(), title.as_str())?;
+        // 122 random bits: a room nobody can guess from the incident's name or number.
+        let room = format!("muster-{}", uuid::Uuid::new_v4().simple());
+        let meeting_url = format!("{}{}", c.meeting_base_url, room);
+        let id = IncidentId(uuid::Uuid::now_v7());
+        let roles: Vec<(String, String)> = c
+            .declarer_roles
+            .iter()
+            .map(|r| (r.clone(), by.clone()))
+            .collect();
+        let mut events = vec![
+            TimelineEvent::Declared {
+                title: title.to_string(),
+                severity: severity.clone(),
+                security: d.security,
+                drill: d.drill,
+            },
+            TimelineEvent::ChannelNamed {
+                name: channel.to_string(),
+            },
+            TimelineEvent::MeetingCreated {
+                url: meeting_url.clone(),
+            },
+        ];
+        events.extend(roles.iter().map(|(role, person)| TimelineEvent::RoleAssigned {
+            role: role.clone(),
+            person: person.clone(),
+        }));
+        let incident = self
+            .store
+            .insert_incident(NewIncident {
+                id,
+                title,
+                description,
+                severity,
+                status: c.initial_status.clone(),
+                team,
+                security: d.security,
+                drill: d.drill,
+                channel_name: channel,
+                declared_by: by,
+                declared_at: now,
+                roles,
+                resources: vec![ExternalRef {
+                    kind: ResourceKind::Meeting,
+                    system: "jitsi".into(),
+                    external_id: room,
+                    url: Some(meeting_url),
+                }],
+                events,
+            })
+            .await?;
+        self.get(IncidentRef::Id(incident.id)).await
+    }
+
+    pub async fn get(&self, r: IncidentRef) -> Result<IncidentDetail, EngineError> {
+        self.store
+            .detail(r)
+            .await?
+            .ok_or_else(|| DomainError::IncidentNotFound(r.to_string()).into())
+    }
+
+    pub async fn list(&self, q: &ListQuery) -> Result<Page<muster_core::incident::Incident>, EngineError> {
+        let c = &self.config;
+        let per_page = q.per_page.clamp(1, 500);
+        let filter = ListFilter {
+            status: q.status.as_deref().map(|s| c.status(s).map(|s| s.name.clone())).transpose()?,
+            severity: q
+                .severity
+                .as_deref()
+                .map(|s| c.severity(s).map(|s| s.name.clone()))
+                .transpose()?,
+            team: q.team.as_deref().map(|t| c.team(t)).transpose()?,
+            search: q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned),
+            include_security: q.include_security,
+            include_drills: q.include_drills,
+            limit: per_page,
+            offset: q.page.saturating_sub(1).saturating_mul(per_page),
+        };
+        Ok(self.store.list(&filter).await?)
+    }
+
+    /// Move to another status, as the lifecycle allows.
+    pub async fn set_status(&self, r: IncidentRef, status: &str, by: &str) -> Result<IncidentDetail, EngineError> {
+        let to = self.config.status(status)?.name.clone();
+        self.mutate(r, by, |d, now| {
+            let mut ch = Change::default();
+            self.transition(d, &to, now, &mut ch)?;
+            Ok(ch)
+        })
+        .await
+    }
+
+    /// Impact over: record the end (and mitigation) if not yet known, and move to the
+    /// configured resolved status.
+    pub async fn resolve(&self, r: IncidentRef, by: &str) -> Result<IncidentDetail, EngineError> {
+        let to = self.config.resolved_status.clone();
+        self.mutate(r, by, |d, now| {
+            let i = &d.incident;
+            if i.resolved_at.is_some() && i.status == to {
+                return Err(DomainError::AlreadyInStatus(to.clone()));
+            }
+            let mut ch = Change::default();
+            if i.status != to {
+                self.transition(d, &to, now, &mut ch)?;
+            }
+            let mut impact = i.impact.clone();
+            if impact.mitigated_at.is_none() {
+                impact.mitigated_at = Some(now);
+                ch.events.push((now, impact_event("mitigated", now)));
+            }
+            if impact.ended_at.is_none() {
+                impact.ended_at = Some(now);
+                ch.events.push((now, impact_event("ended", now)));
+            }
+            if impact.check_order().is_ok() {
+                ch.impact = Some(impact);
+            }
+            ch.resolved_at = Some(now);
+            ch.events.push((now, TimelineEvent::Resolved));
+            Ok(ch)
+        })
+        .await
+    }
+
+    /// Close the incident: the review is done or it needs none.
+    pub async fn close(&self, r: IncidentRef, by: &str) -> Result<IncidentDetail, EngineError> {
+        let to = self.config.closed_status.clone();
+        self.mutate(r, by, |d, now| {
+            let mut ch = Change::default();
+            self.transition(d, &to, now, &mut ch)?;
+            Ok(ch)
+        })
+        .await
+    }
+
+    fn transition(&self, d: &IncidentDetail, to: &str, now: Timestamp, ch: &mut Change) -> Result<(), DomainError> {
+        let from = &d.incident.status;
+        self.config.check_transition(from, to)?;
+        ch.status = Some(to.to_owned());
+        ch.events.push((
+            now,
+            TimelineEvent::StatusChanged {
+                from: from.clone(),
+                to: to.to_owned(),
+            },
+        ));
+        if to == self.config.closed_status {
+            ch.closed_at = Some(now);
+            ch.events.push((now, TimelineEvent::Closed));
+        }
+        if to == self.config.resolved_status && d.incident.resolved_at.is_none() {
+            ch.resolved_at = Some(now);
+        }
+        Ok(())
+    }
+
+    pub async fn set_severity(&self, r: IncidentRef, severity: &str, by: &str) -> Result<IncidentDetail, EngineError> {
+        let to = self.config.severity(severity)?.name.clone();
+        self.mutate(r, by, |d, now| {
+            let from = &d.incident.severity;
+            if *from == to {
+                return Err(DomainError::SameSeverity(to.clone()));
+            }
+            Ok(Change {
+                severity: Some(to.clone()),
+                events: vec![(
+                    now,
+                    TimelineEvent::SeverityChanged {
+                        from: from.clone(),
+                        to: to.clone(),
+                    },
+                )],
+                ..Change::default()
+            })
+        })
+        .await
+    }
+
+    pub async fn assign_role(&self, r: IncidentRef, role: &str, who: &str, by: &str) -> Result<IncidentDetail, EngineError> {
+        let role = self.config.role(role)?.key.clone();
+        let who = person(who)?;
+        self.mutate(r, by, |_, now| {
+            Ok(Change {
+                roles: vec![(role.clone(), who.clone())],
+                events: vec![(
+                    now,
+                    TimelineEvent::RoleAssigned {
+                        role: role.clone(),
+                        person: who.clone(),
+                    },
+                )],
+                ..Change::default()
+            })
+        })
+        .await
+    }
+
+    /// A timeline note, back-dated with `at` when given.
+    pub async fn add_note(&self, r: IncidentRef, text: &str, at: Option<&str>, by: &str) -> Result<IncidentDetail, EngineError> {
+        let text = parse_text(text)?;
+        let at = at.map(|a| parse_user_time(a, self.clock.now())).transpose()?;
+        self.mutate(r, by, |_, now| {
+            Ok(Change {
+                events: vec![(at.unwrap_or(now), TimelineEvent::Note { text: text.clone() })],
+                ..Change::default()
+            })
+        })
+        .await
+    }
+
+    /// A status update: what people following the incident need to know now.
+    pub async fn post_update(&self, r: IncidentRef, text: &str, by: &str) -> Result<IncidentDetail, EngineError> {
+        let text = parse_text(text)?;
+        self.mutate(r, by, |_, now| {
+            Ok(Change {
+                update: Some(text.clone()),
+                events: vec![(now, TimelineEvent::StatusUpdate { text: text.clone() })],
+                ..Change::default()
+            })
+        })
+        .await
+    }
+
+    pub async fn add_action(&self, r: IncidentRef, a: ActionInput, by: &str) -> Result<IncidentDetail, EngineError> {
+        let action = NewAction {
+            text: parse_text(&a.text)?,
+            action_type: a.action_type.parse()?,
+            priority: a.priority.parse()?,
+            owner: a.owner.as_deref().map(person).transpose()?,
+            link: a.link.as_deref().map(parse_link).transpose()?,
+        };
+        self.mutate(r, by, |d, now| {
+            let number = d.actions.iter().map(|a| a.number).max().unwrap_or(0) + 1;
+            Ok(Change {
+                events: vec![(
+                    now,
+                    TimelineEvent::ActionAdded {
+                        number,
+                        text: action.text.clone(),
+                    },
+                )],
+                new_action: Some((number, action.clone())),
+                ..Change::default()
+            })
+        })
+        .await
+    }
+
+    pub async fn complete_action(&self, r: IncidentRef, number: i64, by: &str) -> Result<IncidentDetail, EngineError> {
+        self.mutate(r, by, |d, now| {
+            let a = d
+                .actions
+                .iter()
+                .find(|a| a.number == number)
+                .ok_or(DomainError::ActionNotFound(number))?;
+            if a.done_at.is_some() {
+                return Err(DomainError::ActionAlreadyDone(number));
+            }
+            Ok(Change {
+                complete_action: Some(number),
+                events: vec![(now, TimelineEvent::ActionDone { number })],
+                ..Change::default()
+            })
+        })
+        .await
+    }
+
+    pub async fn set_impact(&self, r: IncidentRef, input: ImpactInput, by: &str) -> Result<IncidentDetail, EngineError> {
+        let now = self.clock.now();
+        let parse = |s: &Option<String>| s.as_deref().map(|t| parse_user_time(t, now)).transpose();
+        let given = [
+            ("detected", parse(&input.detected)?),
+            ("started", parse(&input.started)?),
+            ("mitigated", parse(&input.mitigated)?),
+            ("ended", parse(&input.ended)?),
+        ];
+        if given.iter().all(|(_, t)| t.is_none()) {
+            return Err(DomainError::NothingToChange.into());
+        }
+        self.mutate(r, by, |d, now| {
+            let mut impact: Impact = d.incident.impact.clone();
+            let mut events = Vec::new();
+            for (field, t) in &given {
+                let Some(t) = *t else { continue };
+                let slot = match *field {
+                    "detected" => &mut impact.detected_at,
+                    "started" => &mut impact.started_at,
+                    "mitigated" => &mut impact.mitigated_at,
+                    _ => &mut impact.ended_at,
+                };
+                *slot = Some(t);
+                events.push((now, impact_event(field, t)));
+            }
+            impact.check_order()?;
+            Ok(Change {
+                impact: Some(impact),
+                events,
+                ..Change::default()
+            })
+        })
+        .await
+    }
+
+    /// Rewrite the title, description, team or report narrative.
+    pub async fn edit(&self, r: IncidentRef, e: EditInput, by: &str) -> Result<IncidentDetail, EngineError> {
+        let mut change = Change::default();
+        let mut fields = Vec::new();
+        if let Some(t) = &e.title {
+            change.title = Some(Title::parse(t)?);
+            fields.push("title".to_owned());
+        }
+        if let Some(d) = &e.description {
+            change.description = Some(if d.trim().is_empty() { String::new() } else { parse_text(d)? });
+            fields.push("description".to_owned());
+        }
+        if let Some(t) = &e.team {
+            change.team = Some(if t.trim().is_empty() { None } else { Some(self.config.team(t)?) });
+            fields.push("team".to_owned());
+        }
+        for (name, value) in &e.narrative {
+            let field = Narrative::FIELDS
+                .iter()
+                .find(|f| f.replace('_', "-") == name.replace('_', "-"))
+                .ok_or_else(|| DomainError::UnknownField {
+                    given: name.clone(),
+                    valid: Narrative::FIELDS.iter().map(|f| f.replace('_', "-")).collect(),
+                })?;
+            let value = if value.trim().is_empty() { String::new() } else { parse_text(value)? };
+            change.narrative.push((field, value));
+            fields.push((*field).to_owned());
+        }
+        if fields.is_empty() {
+            return Err(DomainError::NothingToChange.into());
+        }
+        self.mutate(r, by, |_, now| {
+            let mut ch = change.clone();
+            ch.events = vec![(now, TimelineEvent::Edited { fields: fields.clone() })];
+            Ok(ch)
+        })
+        .await
+    }
+
+    /// The report, from the team's template for `lang` if configured, else the bundled one.
+    pub async fn report(&self, r: IncidentRef, lang: Lang, format: ReportFormat) -> Result<String, EngineError> {
+        let detail = self.get(r).await?;
+        Ok(self.render_report(&detail, lang, format)?)
+    }
+
+    pub fn render_report(&self, detail: &IncidentDetail, lang: Lang, format: ReportFormat) -> Result<String, EngineError> {
+        let tpl = self.templates[lang as usize]
+            .as_ref()
+            .map(|t| (t.name.as_str(), t.source.as_str()));
+        Ok(report::render(detail, &self.config, lang, format, tpl, self.clock.now())?)
+    }
+
+    /// Read, check, write; on a concurrent change, read and check again.
+    async fn mutate<F>(&self, r: IncidentRef, by: &str, f: F) -> Result<IncidentDetail, EngineError>
+    where
+        F: Fn(&IncidentDetail, Timestamp) -> Result<Change, DomainError>,
+    {
+        let by = person(by)?;
+        let mut attempt = 0;
+        loop {
+            let detail = self.get(r).await?;
+            let now = self.clock.now();
+            let change = f(&detail, now)?;
+            match self.store.apply(&detail.incident, &by, now, change).await {
+                Ok(_) => return self.get(IncidentRef::Id(detail.incident.id)).await,
+                Err(StoreError::Conflict) if attempt + 1 < CONFLICT_RETRIES => attempt += 1,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}
+
+fn impact_event(field: &str, at: Timestamp) -> TimelineEvent {
+    TimelineEvent::ImpactRecorded {
+        field: field.to_owned(),
+        at,
+    }
+}
+
+/// A person's name or handle as typed: trimmed, non-empty, bounded.
+fn person(raw: &str) -> Result<String, DomainError> {
+    let p = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    if p.is_empty() {
+        return Err(DomainError::EmptyText);
+    }
+    let n = p.chars().count();
+    if n > MAX_PERSON_CHARS {
+        return Err(DomainError::TextTooLong {
+            max: MAX_PERSON_CHARS,
+            actual: n,
+        });
+    }
+    Ok(p)
+}

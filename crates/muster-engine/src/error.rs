@@ -1,0 +1,44 @@
+use muster_core::report::TemplateError;
+use muster_core::{DomainError, Lang};
+use muster_store::StoreError;
+
+/// Why an operation failed: the request (a [`DomainError`]), the storage, or a report
+/// template.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+}
+
+impl EngineError {
+    /// A problem with what was asked (fix the input), as opposed to a failure to do it.
+    pub fn is_user_error(&self) -> bool {
+        matches!(self, EngineError::Domain(_))
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            EngineError::Domain(d) => d.code(),
+            EngineError::Store(s) => s.code(),
+            EngineError::Template(_) => "report_template",
+        }
+    }
+
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            EngineError::Domain(d) => d.message(lang),
+            EngineError::Store(s) => s.message(lang),
+            EngineError::Template(t) => lang.format(
+                "report-template-error",
+                &muster_core::i18n::Args::new()
+                    .with("name", &t.name)
+                    .with("line", t.line.map(|l| l.to_string()).unwrap_or_else(|| "?".into()))
+                    .with("detail", &t.detail),
+            ),
+        }
+    }
+}

@@ -1,0 +1,530 @@
+//! The [`Store`]: one pool, embedded migrations, and the operations the engine needs.
+
+use crate::StoreError;
+use crate::rows::{self, INCIDENT_COLUMNS};
+use muster_core::incident::{
+    ActionType, ExternalRef, Impact, Incident, IncidentDetail, Priority, TimelineEvent,
+};
+use muster_core::time::{Timestamp, to_storage};
+use muster_core::{ChannelName, IncidentId, IncidentNumber, IncidentRef, Title};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, QueryBuilder, Sqlite, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// How long a writer waits for another writer before reporting the database as locked.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+/// Everything a declaration writes, in one transaction.
+#[derive(Debug, Clone)]
+pub struct NewIncident {
+    pub id: IncidentId,
+    pub title: Title,
+    pub description: String,
+    pub severity: String,
+    pub status: String,
+    pub team: Option<String>,
+    pub security: bool,
+    pub drill: bool,
+    pub channel_name: ChannelName,
+    pub declared_by: String,
+    pub declared_at: Timestamp,
+    pub roles: Vec<(String, String)>,
+    pub resources: Vec<ExternalRef>,
+    pub events: Vec<TimelineEvent>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAction {
+    pub text: String,
+    pub action_type: ActionType,
+    pub priority: Priority,
+    pub owner: Option<String>,
+    pub link: Option<String>,
+}
+
+/// A change to one incident, applied atomically: the incident row's new state plus the
+/// rows appended to its history. Applied only if nobody else changed the incident since
+/// it was read (`expected_updated_at`), otherwise [`StoreError::Conflict`].
+#[derive(Debug, Clone, Default)]
+pub struct Change {
+    pub status: Option<String>,
+    pub severity: Option<String>,
+    pub title: Option<Title>,
+    pub description: Option<String>,
+    pub team: Option<Option<String>>,
+    pub impact: Option<Impact>,
+    pub resolved_at: Option<Timestamp>,
+    pub closed_at: Option<Timestamp>,
+    pub narrative: Vec<(&'static str, String)>,
+    pub roles: Vec<(String, String)>,
+    pub update: Option<String>,
+    pub new_action: Option<(i64, NewAction)>,
+    pub complete_action: Option<i64>,
+    /// Timeline entries: when it happened and what.
+    pub events: Vec<(Timestamp, TimelineEvent)>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub status: Option<String>,
+    pub severity: Option<String>,
+    pub team: Option<String>,
+    /// Case-insensitive substring of the title.
+    pub search: Option<String>,
+    pub include_security: bool,
+    pub include_drills: bool,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+}
+
+impl Store {
+    /// Open (creating if needed) the database at `url` and apply pending migrations.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        let store = Store::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Open without migrating (for `muster migrate` and read-only tools).
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let opts = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::CannotOpen(e.to_string()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(BUSY_TIMEOUT + Duration::from_secs(1))
+            .connect_with(opts)
+            .await?;
+        Ok(Store { pool })
+    }
+
+    /// Apply embedded migrations; returns how many were new.
+    pub async fn migrate(&self) -> Result<usize, StoreError> {
+        let before = self.applied_migrations().await.unwrap_or(0);
+        SQLITE_MIGRATIONS.run(&self.pool).await?;
+        Ok(self.applied_migrations().await?.saturating_sub(before))
+    }
+
+    async fn applied_migrations(&self) -> Result<usize, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n as usize)
+    }
+
+    /// Cheap liveness check for readiness probes.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Record a new incident, giving it the next human number.
+    pub async fn insert_incident(&self, new: NewIncident) -> Result<Incident, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Writing first takes SQLite's write lock at once, so concurrent declarations
+        // queue on the busy timeout instead of failing on a lock upgrade.
+        let number: i64 = sqlx::query_scalar(
+            "UPDATE counters SET value = value + 1 WHERE name = 'incident_number' RETURNING value",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        let at = to_storage(new.declared_at);
+        sqlx::query(
+            "INSERT INTO incidents (id, number, title, description, severity, status, team, security, drill, channel_name, declared_by, declared_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(new.id.to_string())
+        .bind(number)
+        .bind(new.title.as_str())
+        .bind(&new.description)
+        .bind(&new.severity)
+        .bind(&new.status)
+        .bind(&new.team)
+        .bind(new.security as i64)
+        .bind(new.drill as i64)
+        .bind(new.channel_name.as_str())
+        .bind(&new.declared_by)
+        .bind(&at)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?;
+        for (role, person) in &new.roles {
+            insert_role(&mut tx, new.id, role, person, &at, &new.declared_by).await?;
+        }
+        for r in &new.resources {
+            upsert_resource(&mut tx, new.id, r).await?;
+        }
+        for e in &new.events {
+            append_entry(&mut tx, new.id, &at, &at, &new.declared_by, e, None).await?;
+        }
+        let row = sqlx::query(AssertSqlSafe(format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?")))
+            .bind(new.id.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        rows::incident(&row)
+    }
+
+    /// Find an incident by number or id.
+    pub async fn find(&self, r: IncidentRef) -> Result<Option<Incident>, StoreError> {
+        let row = match r {
+            IncidentRef::Number(IncidentNumber(n)) => {
+                sqlx::query(AssertSqlSafe(format!(
+                    "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE number = ?"
+                )))
+                .bind(n)
+                .fetch_optional(&self.pool)
+                .await?
+            }
+            IncidentRef::Id(id) => {
+                sqlx::query(AssertSqlSafe(format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?")))
+                    .bind(id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
+        };
+        row.as_ref().map(rows::incident).transpose()
+    }
+
+    /// The incident with its history; current role holders only.
+    pub async fn detail(&self, r: IncidentRef) -> Result<Option<IncidentDetail>, StoreError> {
+        let Some(incident) = self.find(r).await? else {
+            return Ok(None);
+        };
+        let id = incident.id.to_string();
+        let timeline = sqlx::query(
+            "SELECT seq, at, recorded_at, author, event FROM timeline_entries WHERE incident_id = ? AND deleted_at IS NULL ORDER BY at, seq",
+        )
+        .bind(&id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(rows::timeline_entry)
+        .collect::<Result<Vec<_>, _>>()?;
+        let all_roles = sqlx::query(
+            "SELECT role, person, at, assigned_by FROM role_assignments WHERE incident_id = ? ORDER BY id",
+        )
+        .bind(&id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(rows::role)
+        .collect::<Result<Vec<_>, _>>()?;
+        // Latest assignment per role wins; keep the order roles were first filled.
+        let mut roles: Vec<muster_core::incident::RoleAssignment> = Vec::new();
+        for r in all_roles {
+            match roles.iter_mut().find(|x| x.role == r.role) {
+                Some(slot) => *slot = r,
+                None => roles.push(r),
+            }
+        }
+        let updates = sqlx::query(
+            "SELECT at, author, text, status, severity FROM status_updates WHERE incident_id = ? ORDER BY id",
+        )
+        .bind(&id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(rows::update)
+        .collect::<Result<Vec<_>, _>>()?;
+        let actions = sqlx::query(
+            "SELECT number, text, action_type, priority, owner, link, created_at, created_by, done_at FROM action_items WHERE incident_id = ? ORDER BY number",
+        )
+        .bind(&id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(rows::action)
+        .collect::<Result<Vec<_>, _>>()?;
+        let resources = sqlx::query(
+            "SELECT kind, system, external_id, url FROM resources WHERE incident_id = ? ORDER BY kind",
+        )
+        .bind(&id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(rows::resource)
+        .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(IncidentDetail {
+            incident,
+            roles,
+            timeline,
+            updates,
+            actions,
+            resources,
+        }))
+    }
+
+    /// Incidents newest first.
+    pub async fn list(&self, f: &ListFilter) -> Result<Page<Incident>, StoreError> {
+        fn filters(q: &mut QueryBuilder<Sqlite>, f: &ListFilter) {
+            q.push(" WHERE 1 = 1");
+            if let Some(s) = &f.status {
+                q.push(" AND status = ").push_bind(s);
+            }
+            if let Some(s) = &f.severity {
+                q.push(" AND severity = ").push_bind(s);
+            }
+            if let Some(t) = &f.team {
+                q.push(" AND team = ").push_bind(t);
+            }
+            if let Some(s) = &f.search {
+                let escaped = s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+                q.push(" AND title LIKE ")
+                    .push_bind(format!("%{escaped}%"))
+                    .push(" ESCAPE '\\'");
+            }
+            if !f.include_security {
+                q.push(" AND security = 0");
+            }
+            if !f.include_drills {
+                q.push(" AND drill = 0");
+            }
+        }
+        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM incidents");
+        filters(&mut count, f);
+        let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+        let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT {INCIDENT_COLUMNS} FROM incidents"));
+        filters(&mut q, f);
+        q.push(" ORDER BY number DESC LIMIT ")
+            .push_bind(i64::from(f.limit.max(1)))
+            .push(" OFFSET ")
+            .push_bind(i64::from(f.offset));
+        let items = q
+            .build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(rows::incident)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page {
+            items,
+            total: total as u64,
+        })
+    }
+
+    /// All incidents matching the filter, oldest first, for metrics and exports.
+    pub async fn all(&self, f: &ListFilter) -> Result<Vec<Incident>, StoreError> {
+        let mut f = f.clone();
+        f.limit = u32::MAX;
+        f.offset = 0;
+        let mut items = self.list(&f).await?.items;
+        items.reverse();
+        Ok(items)
+    }
+
+    /// Apply `change` to `incident` if it is unchanged since it was read.
+    pub async fn apply(
+        &self,
+        incident: &Incident,
+        author: &str,
+        now: Timestamp,
+        change: Change,
+    ) -> Result<Incident, StoreError> {
+        let id = incident.id;
+        // updated_at doubles as a version: it must move forward on every change.
+        let now = if now <= incident.updated_at {
+            incident.updated_at + chrono::Duration::microseconds(1)
+        } else {
+            now
+        };
+        let now_s = to_storage(now);
+        let mut tx = self.pool.begin().await?;
+        let mut q = QueryBuilder::<Sqlite>::new("UPDATE incidents SET updated_at = ");
+        q.push_bind(now_s.clone());
+        if let Some(s) = &change.status {
+            q.push(", status = ").push_bind(s);
+        }
+        if let Some(s) = &change.severity {
+            q.push(", severity = ").push_bind(s);
+        }
+        if let Some(t) = &change.title {
+            q.push(", title = ").push_bind(t.as_str());
+        }
+        if let Some(d) = &change.description {
+            q.push(", description = ").push_bind(d);
+        }
+        if let Some(t) = &change.team {
+            q.push(", team = ").push_bind(t);
+        }
+        if let Some(i) = &change.impact {
+            q.push(", detected_at = ").push_bind(i.detected_at.map(to_storage));
+            q.push(", started_at = ").push_bind(i.started_at.map(to_storage));
+            q.push(", mitigated_at = ").push_bind(i.mitigated_at.map(to_storage));
+            q.push(", ended_at = ").push_bind(i.ended_at.map(to_storage));
+        }
+        if let Some(t) = change.resolved_at {
+            q.push(", resolved_at = ").push_bind(to_storage(t));
+        }
+        if let Some(t) = change.closed_at {
+            q.push(", closed_at = ").push_bind(to_storage(t));
+        }
+        for (field, value) in &change.narrative {
+            let col = rows::narrative_column(field)
+                .ok_or_else(|| StoreError::Other(format!("unknown report field {field}")))?;
+            q.push(format!(", {col} = ")).push_bind(value);
+        }
+        q.push(" WHERE id = ")
+            .push_bind(id.to_string())
+            .push(" AND updated_at = ")
+            .push_bind(to_storage(incident.updated_at));
+        let done = q.build().execute(&mut *tx).await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict);
+        }
+        for (role, person) in &change.roles {
+            insert_role(&mut tx, id, role, person, &now_s, author).await?;
+        }
+        if let Some(text) = &change.update {
+            sqlx::query(
+                "INSERT INTO status_updates (incident_id, at, author, text, status, severity) VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(id.to_string())
+            .bind(&now_s)
+            .bind(author)
+            .bind(text)
+            .bind(change.status.as_deref().unwrap_or(&incident.status))
+            .bind(change.severity.as_deref().unwrap_or(&incident.severity))
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some((number, a)) = &change.new_action {
+            sqlx::query(
+                "INSERT INTO action_items (incident_id, number, text, action_type, priority, owner, link, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(id.to_string())
+            .bind(number)
+            .bind(&a.text)
+            .bind(a.action_type.as_str())
+            .bind(a.priority.to_string())
+            .bind(&a.owner)
+            .bind(&a.link)
+            .bind(&now_s)
+            .bind(author)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some(number) = change.complete_action {
+            let r = sqlx::query(
+                "UPDATE action_items SET done_at = ? WHERE incident_id = ? AND number = ? AND done_at IS NULL",
+            )
+            .bind(&now_s)
+            .bind(id.to_string())
+            .bind(number)
+            .execute(&mut *tx)
+            .await?;
+            if r.rows_affected() != 1 {
+                return Err(StoreError::Conflict);
+            }
+        }
+        for (at, e) in &change.events {
+            append_entry(&mut tx, id, &to_storage(*at), &now_s, author, e, None).await?;
+        }
+        let row = sqlx::query(AssertSqlSafe(format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?")))
+            .bind(id.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        rows::incident(&row)
+    }
+
+    /// Count incidents (all of them), for metrics and tests.
+    pub async fn count(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM incidents")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n as u64)
+    }
+}
+
+async fn insert_role(
+    tx: &mut Transaction<'_, Sqlite>,
+    id: IncidentId,
+    role: &str,
+    person: &str,
+    at: &str,
+    by: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO role_assignments (incident_id, role, person, at, assigned_by) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(id.to_string())
+    .bind(role)
+    .bind(person)
+    .bind(at)
+    .bind(by)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn upsert_resource(
+    tx: &mut Transaction<'_, Sqlite>,
+    id: IncidentId,
+    r: &ExternalRef,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO resources (incident_id, kind, system, external_id, url) VALUES (?, ?, ?, ?, ?) ON CONFLICT (incident_id, kind) DO UPDATE SET system = excluded.system, external_id = excluded.external_id, url = excluded.url",
+    )
+    .bind(id.to_string())
+    .bind(r.kind.as_str())
+    .bind(&r.system)
+    .bind(&r.external_id)
+    .bind(&r.url)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn append_entry(
+    tx: &mut Transaction<'_, Sqlite>,
+    id: IncidentId,
+    at: &str,
+    recorded_at: &str,
+    author: &str,
+    event: &TimelineEvent,
+    source_key: Option<&str>,
+) -> Result<(), StoreError> {
+    let json = serde_json::to_value(event).map_err(|e| StoreError::Other(e.to_string()))?;
+    let kind = json
+        .get("kind")
+        .and_then(|k| k.as_str())
+        .unwrap_or("unknown")
+        .to_owned();
+    sqlx::query(
+        "INSERT INTO timeline_entries (incident_id, at, recorded_at, author, kind, event, source_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id.to_string())
+    .bind(at)
+    .bind(recorded_at)
+    .bind(author)
+    .bind(kind)
+    .bind(json.to_string())
+    .bind(source_key)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
