@@ -1,0 +1,563 @@
+//! The matching engine: keyword prefilter, windows, regexes, entropy and allowlists.
+
+use crate::ScanError;
+use crate::finding::{Finding, redact_display, secret_hash};
+use crate::rules::{BLOCK_WINDOW_AFTER, RuleSet, Window};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use memchr::{memchr, memrchr};
+use rayon::prelude::*;
+use std::ops::Range;
+
+/// How far a `line` window may reach back and forward from a keyword hit. Lines longer
+/// than this are clamped, which keeps a single 200 MB line in bounded memory and time.
+pub(crate) const LINE_REACH: usize = 8 * 1024;
+/// Default chunk size: large inputs are split at line ends near multiples of this.
+pub const DEFAULT_CHUNK_SIZE: usize = 1 << 20;
+/// Bytes after a chunk that are scanned too, so secrets crossing the boundary are found.
+pub(crate) const CHUNK_OVERLAP_FWD: usize = BLOCK_WINDOW_AFTER + 2 * LINE_REACH;
+/// Bytes before a chunk kept as context when the chunk starts mid-line.
+pub(crate) const CHUNK_OVERLAP_BACK: usize = LINE_REACH;
+
+/// Inline markers that make the scanner ignore a line.
+pub const ALLOW_MARKERS: [&str; 2] = ["muster:allow", "gitleaks:allow"];
+
+/// A compiled scanner: rules plus the keyword automaton.
+#[derive(Debug)]
+pub struct Scanner {
+    pub(crate) rules: RuleSet,
+    ac: Option<AhoCorasick>,
+    /// Keyword pattern id → indices of the rules that keyword triggers.
+    kw_rules: Vec<Vec<usize>>,
+    /// Rules without keywords: they always run over the whole chunk.
+    always: Vec<usize>,
+    pub(crate) chunk_size: usize,
+    /// Drop a finding whose secret overlaps one of an earlier rule.
+    pub dedupe: bool,
+    /// Honour `muster:allow` / `gitleaks:allow`.
+    pub allow_markers: bool,
+}
+
+/// A match inside a buffer, before line numbers are known. Offsets index the buffer.
+#[derive(Debug, Clone)]
+pub(crate) struct Hit {
+    pub rule: usize,
+    pub match_start: usize,
+    pub secret: Range<usize>,
+    pub entropy: f32,
+}
+
+impl Scanner {
+    /// Compile a rule set.
+    pub fn new(rules: RuleSet) -> Result<Scanner, ScanError> {
+        let mut patterns: Vec<String> = Vec::new();
+        let mut kw_rules: Vec<Vec<usize>> = Vec::new();
+        let mut always = Vec::new();
+        for (i, rule) in rules.rules.iter().enumerate() {
+            if rule.regex.is_none() {
+                continue; // path-only rules are handled per file
+            }
+            if rule.keywords.is_empty() {
+                always.push(i);
+            }
+            for kw in &rule.keywords {
+                match patterns.iter().position(|p| p == kw) {
+                    Some(p) => kw_rules[p].push(i),
+                    None => {
+                        patterns.push(kw.clone());
+                        kw_rules.push(vec![i]);
+                    }
+                }
+            }
+        }
+        let ac = if patterns.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .build(&patterns)
+                    .map_err(|e| ScanError::Other(format!("keyword automaton: {e}")))?,
+            )
+        };
+        Ok(Scanner {
+            rules,
+            ac,
+            kw_rules,
+            always,
+            chunk_size: DEFAULT_CHUNK_SIZE,
+            dedupe: true,
+            allow_markers: true,
+        })
+    }
+
+    /// The scanner with the default ruleset.
+    pub fn with_default_rules() -> Scanner {
+        Scanner::new(RuleSet::default_rules()).expect("default rules compile")
+    }
+
+    /// The rule set in use.
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    /// Change the chunk size used to split large inputs (mostly for tests).
+    pub fn set_chunk_size(&mut self, size: usize) {
+        self.chunk_size = size.max(1024);
+    }
+
+    /// Which rules apply to a file at `path` (empty path: standard input, all content
+    /// rules), or `None` when a global allowlist excludes the whole path.
+    pub(crate) fn active_rules(&self, path: &str) -> Option<Vec<bool>> {
+        if self
+            .rules
+            .allowlists
+            .iter()
+            .any(|a| a.target_rules.is_empty() && a.allows_path(path))
+        {
+            return None;
+        }
+        Some(
+            self.rules
+                .rules
+                .iter()
+                .map(|r| {
+                    if r.regex.is_none() {
+                        return false;
+                    }
+                    if let Some(p) = &r.path
+                        && !p.is_match(path.as_bytes())
+                    {
+                        return false;
+                    }
+                    !r.allowlists.iter().any(|a| a.allows_path(path))
+                        && !self
+                            .rules
+                            .allowlists
+                            .iter()
+                            .any(|a| a.target_rules.contains(&r.id) && a.allows_path(path))
+                })
+                .collect(),
+        )
+    }
+
+    /// Path-only rules (a `path` and no `regex`) that match this path.
+    pub(crate) fn path_only_findings(&self, path: &str) -> Vec<Finding> {
+        if path.is_empty() {
+            return Vec::new();
+        }
+        self.rules
+            .rules
+            .iter()
+            .filter(|r| {
+                r.regex.is_none() && r.path.as_ref().is_some_and(|p| p.is_match(path.as_bytes()))
+            })
+            .map(|r| Finding::new_path_only(r, path))
+            .collect()
+    }
+
+    /// Scan `data[region]`, reporting matches that start inside `own`.
+    pub(crate) fn scan_chunk(
+        &self,
+        data: &[u8],
+        region: Range<usize>,
+        own: Range<usize>,
+        path: &str,
+        active: &[bool],
+    ) -> Vec<Hit> {
+        let n_rules = self.rules.rules.len();
+        let mut windows: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n_rules];
+        let mut fragment = vec![false; n_rules];
+        for &r in &self.always {
+            fragment[r] = active[r];
+        }
+        if let Some(ac) = &self.ac {
+            let hay = &data[region.clone()];
+            for m in ac.find_overlapping_iter(hay) {
+                let (ks, ke) = (region.start + m.start(), region.start + m.end());
+                for &r in &self.kw_rules[m.pattern().as_usize()] {
+                    if !active[r] {
+                        continue;
+                    }
+                    let window = self.rules.rules[r].window;
+                    if window == Window::Fragment {
+                        fragment[r] = true;
+                        continue;
+                    }
+                    let wins = &mut windows[r];
+                    if let Some(last) = wins.last()
+                        && ks >= last.0
+                        && ke <= last.1
+                    {
+                        continue;
+                    }
+                    let (mut ws, mut we) = line_bounds(data, region.clone(), ks, ke);
+                    if window == Window::Block {
+                        we = (we + BLOCK_WINDOW_AFTER).min(region.end);
+                    }
+                    if let Some(last) = wins.last_mut()
+                        && ws <= last.1
+                        && we >= last.0
+                    {
+                        ws = ws.min(last.0);
+                        we = we.max(last.1);
+                        *last = (ws, we);
+                    } else {
+                        wins.push((ws, we));
+                    }
+                }
+            }
+        }
+        let mut hits = Vec::new();
+        for r in 0..n_rules {
+            if fragment[r] {
+                self.run_rule(data, region.clone(), r, &own, path, &mut hits);
+            } else {
+                for &(ws, we) in &windows[r] {
+                    self.run_rule(data, ws..we, r, &own, path, &mut hits);
+                }
+            }
+        }
+        if self.dedupe && hits.len() > 1 {
+            dedupe(&mut hits);
+        }
+        hits
+    }
+
+    fn run_rule(
+        &self,
+        data: &[u8],
+        win: Range<usize>,
+        r: usize,
+        own: &Range<usize>,
+        path: &str,
+        out: &mut Vec<Hit>,
+    ) {
+        let rule = &self.rules.rules[r];
+        let Some(re) = &rule.regex else { return };
+        let hay = &data[win.clone()];
+        for m in re.find_iter(hay) {
+            let (mut ms, mut me) = (win.start + m.start(), win.start + m.end());
+            // gitleaks trims newlines off the match.
+            while ms < me && data[ms] == b'\n' {
+                ms += 1;
+            }
+            while me > ms && data[me - 1] == b'\n' {
+                me -= 1;
+            }
+            if ms >= me || ms < own.start || ms >= own.end {
+                continue;
+            }
+            let matched = &data[ms..me];
+            let mut secret = ms..me;
+            if re.captures_len() > 1
+                && let Some(caps) = re.captures(matched)
+            {
+                let group = if rule.secret_group > 0 {
+                    caps.get(rule.secret_group)
+                } else {
+                    caps.iter().skip(1).flatten().find(|g| !g.is_empty())
+                };
+                if let Some(g) = group {
+                    secret = ms + g.start()..ms + g.end();
+                } else if rule.secret_group > 0 {
+                    secret = ms..ms;
+                }
+            }
+            let sbytes = &data[secret.clone()];
+            let entropy = shannon_entropy(sbytes);
+            if rule.entropy > 0.0 && entropy <= rule.entropy {
+                continue;
+            }
+            let (ls, le) = line_bounds(data, 0..data.len(), ms, me);
+            let line = &data[ls..le];
+            if self.allow_markers
+                && ALLOW_MARKERS
+                    .iter()
+                    .any(|mk| memchr::memmem::find(line, mk.as_bytes()).is_some())
+            {
+                continue;
+            }
+            let allowed_global = self.rules.allowlists.iter().any(|a| {
+                (a.target_rules.is_empty() || a.target_rules.contains(&rule.id))
+                    && a.allows_finding(path, sbytes, matched, line)
+            });
+            if allowed_global
+                || rule
+                    .allowlists
+                    .iter()
+                    .any(|a| a.allows_finding(path, sbytes, matched, line))
+            {
+                continue;
+            }
+            out.push(Hit {
+                rule: r,
+                match_start: ms,
+                secret,
+                entropy: entropy as f32,
+            });
+        }
+    }
+
+    /// Scan one in-memory buffer (a whole file, a memory map or a block of a stream),
+    /// split into chunks scanned in parallel.
+    ///
+    /// `own` is the part whose findings are reported; bytes around it are context.
+    /// `first_line` is the line number of `data[own.start]`; `line_start_abs` the absolute
+    /// offset where that line starts and `data_abs` the absolute offset of `data[0]`.
+    /// Returns the findings and the number of newlines in `own`.
+    pub(crate) fn scan_buffer(
+        &self,
+        data: &[u8],
+        own: Range<usize>,
+        ctx: &BufferCtx<'_>,
+    ) -> (Vec<Finding>, u64) {
+        let chunks = plan_chunks(data, own.clone(), self.chunk_size);
+        let results: Vec<(Vec<(Hit, u64)>, u64)> = chunks
+            .par_iter()
+            .map(|c| {
+                let region_start = if c.start == 0 || data[c.start - 1] == b'\n' {
+                    c.start
+                } else {
+                    c.start.saturating_sub(CHUNK_OVERLAP_BACK)
+                };
+                let region_end = (c.end + CHUNK_OVERLAP_FWD).min(data.len());
+                let mut hits = self.scan_chunk(
+                    data,
+                    region_start..region_end,
+                    c.clone(),
+                    ctx.path,
+                    ctx.active,
+                );
+                hits.sort_by_key(|h| h.match_start);
+                let mut pos = c.start;
+                let mut lines = 0u64;
+                let with_lines = hits
+                    .into_iter()
+                    .map(|h| {
+                        lines += count_newlines(&data[pos..h.match_start]);
+                        pos = h.match_start;
+                        (h, lines)
+                    })
+                    .collect();
+                lines += count_newlines(&data[pos..c.end]);
+                if let Some(done) = ctx.on_chunk_done {
+                    done(c.clone());
+                }
+                (with_lines, lines)
+            })
+            .collect();
+        let mut base = ctx.first_line;
+        let mut out = Vec::new();
+        for (hits, lines) in results {
+            for (h, rel) in hits {
+                let line = base + rel;
+                let line_start_abs = match memrchr(b'\n', &data[..h.match_start]) {
+                    Some(p) => ctx.data_abs + p as u64 + 1,
+                    None => ctx.line_start_abs,
+                };
+                let column = ctx.data_abs + h.match_start as u64 - line_start_abs + 1;
+                let rule = &self.rules.rules[h.rule];
+                let secret = &data[h.secret.clone()];
+                out.push(Finding::new(
+                    rule,
+                    ctx.display_path,
+                    line,
+                    column,
+                    h.entropy,
+                    &redact_display(secret),
+                    &secret_hash(secret),
+                ));
+            }
+            base += lines;
+        }
+        (out, base - ctx.first_line)
+    }
+
+    /// Scan a byte slice held in memory; `path` is used for path rules and reports.
+    pub fn scan_bytes(&self, data: &[u8], path: &str) -> Vec<Finding> {
+        let Some(active) = self.active_rules(path) else {
+            return Vec::new();
+        };
+        let mut out = self.path_only_findings(path);
+        let ctx = BufferCtx {
+            path,
+            display_path: path,
+            active: &active,
+            first_line: 1,
+            data_abs: 0,
+            line_start_abs: 0,
+            on_chunk_done: None,
+        };
+        out.extend(self.scan_buffer(data, 0..data.len(), &ctx).0);
+        out
+    }
+
+    /// Secret spans (buffer offsets) and rule indices in `data`, for redaction.
+    pub(crate) fn secret_spans(&self, data: &[u8], active: &[bool]) -> Vec<(Range<usize>, usize)> {
+        let chunks = plan_chunks(data, 0..data.len(), self.chunk_size);
+        let mut spans: Vec<(Range<usize>, usize)> = chunks
+            .par_iter()
+            .flat_map_iter(|c| {
+                let region_end = (c.end + CHUNK_OVERLAP_FWD).min(data.len());
+                let rs = if c.start == 0 || data[c.start - 1] == b'\n' {
+                    c.start
+                } else {
+                    c.start.saturating_sub(CHUNK_OVERLAP_BACK)
+                };
+                self.scan_chunk(data, rs..region_end, c.clone(), "", active)
+                    .into_iter()
+                    .map(|h| (h.secret, h.rule))
+            })
+            .collect();
+        spans.sort_by_key(|s| (s.0.start, s.0.end));
+        spans
+    }
+}
+
+/// Everything `scan_buffer` needs to know about where the buffer comes from.
+pub(crate) struct BufferCtx<'a> {
+    pub path: &'a str,
+    pub display_path: &'a str,
+    pub active: &'a [bool],
+    pub first_line: u64,
+    pub data_abs: u64,
+    pub line_start_abs: u64,
+    pub on_chunk_done: Option<&'a (dyn Fn(Range<usize>) + Sync)>,
+}
+
+fn dedupe(hits: &mut Vec<Hit>) {
+    hits.sort_by_key(|h| (h.secret.start, h.rule));
+    let mut kept: Vec<Hit> = Vec::with_capacity(hits.len());
+    'outer: for h in hits.drain(..) {
+        for k in kept.iter_mut().rev().take(16) {
+            let overlap = h.secret.start < k.secret.end && k.secret.start < h.secret.end;
+            if overlap && h.rule != k.rule {
+                if h.rule < k.rule {
+                    *k = h;
+                }
+                continue 'outer;
+            }
+        }
+        kept.push(h);
+    }
+    *hits = kept;
+}
+
+/// Bounds of the line(s) holding `[s, e)`, clamped to `LINE_REACH` and to `within`.
+pub(crate) fn line_bounds(data: &[u8], within: Range<usize>, s: usize, e: usize) -> (usize, usize) {
+    let lo = s.saturating_sub(LINE_REACH).max(within.start);
+    let ls = match memrchr(b'\n', &data[lo..s]) {
+        Some(p) => lo + p + 1,
+        None => lo,
+    };
+    let hi = (e + LINE_REACH).min(within.end);
+    let le = if e >= hi {
+        e.min(within.end)
+    } else {
+        match memchr(b'\n', &data[e..hi]) {
+            Some(p) => e + p,
+            None => hi,
+        }
+    };
+    (ls, le)
+}
+
+/// Split `own` into chunks of about `size` bytes ending at line ends where possible.
+pub(crate) fn plan_chunks(data: &[u8], own: Range<usize>, size: usize) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = own.start;
+    while start < own.end {
+        let target = start + size;
+        let end = if target >= own.end {
+            own.end
+        } else {
+            let hi = (target + LINE_REACH).min(own.end);
+            match memchr(b'\n', &data[target..hi]) {
+                Some(p) => target + p + 1,
+                None => target,
+            }
+        };
+        out.push(start..end);
+        start = end;
+    }
+    out
+}
+
+/// Number of `\n` bytes in `data`.
+pub(crate) fn count_newlines(data: &[u8]) -> u64 {
+    // Counting in fixed blocks lets the compiler vectorise the comparison.
+    let mut n = 0u64;
+    let mut blocks = data.chunks_exact(256);
+    for b in &mut blocks {
+        n += b.iter().map(|&c| (c == b'\n') as u64).sum::<u64>();
+    }
+    n + blocks.remainder().iter().filter(|&&c| c == b'\n').count() as u64
+}
+
+/// Shannon entropy in bits, computed as gitleaks does (per character, divided by the
+/// byte length); bytes that are not UTF-8 count as one character each.
+pub fn shannon_entropy(data: &[u8]) -> f64 {
+    if data.is_empty() {
+        return 0.0;
+    }
+    let inv = 1.0 / data.len() as f64;
+    let mut entropy = 0.0;
+    match std::str::from_utf8(data) {
+        Ok(s) if !s.is_ascii() => {
+            let mut counts: std::collections::HashMap<char, usize> =
+                std::collections::HashMap::new();
+            for c in s.chars() {
+                *counts.entry(c).or_default() += 1;
+            }
+            for &c in counts.values() {
+                let f = c as f64 * inv;
+                entropy -= f * f.log2();
+            }
+        }
+        _ => {
+            let mut counts = [0usize; 256];
+            for &b in data {
+                counts[b as usize] += 1;
+            }
+            for &c in counts.iter().filter(|&&c| c > 0) {
+                let f = c as f64 * inv;
+                entropy -= f * f.log2();
+            }
+        }
+    }
+    entropy
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entropy_matches_reference_values() {
+        assert_eq!(shannon_entropy(b""), 0.0);
+        assert_eq!(shannon_entropy(b"aaaa"), 0.0);
+        assert!((shannon_entropy(b"ab") - 1.0).abs() < 1e-9);
+        assert!((shannon_entropy(b"abcdefgh") - 3.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn chunks_end_at_newlines() {
+        let data = b"aaaa\nbbbb\ncccc\ndddd\n".repeat(100);
+        let chunks = plan_chunks(&data, 0..data.len(), 64);
+        assert_eq!(chunks.first().unwrap().start, 0);
+        assert_eq!(chunks.last().unwrap().end, data.len());
+        for w in chunks.windows(2) {
+            assert_eq!(w[0].end, w[1].start);
+            assert_eq!(data[w[0].end - 1], b'\n');
+        }
+    }
+
+    #[test]
+    fn newline_count() {
+        let data = b"a\nb\n".repeat(1000);
+        assert_eq!(count_newlines(&data), 2000);
+        assert_eq!(count_newlines(b"no newline"), 0);
+    }
+}

@@ -1,0 +1,684 @@
+//! Rule model and the gitleaks-format TOML loader.
+//!
+//! A rule file is a gitleaks configuration (`[[rules]]` with `regex`, `secretGroup`,
+//! `entropy`, `keywords`, `path`, `allowlists`, `[extend] useDefault`, a global
+//! `[allowlist]` / `[[allowlists]]`), plus two optional keys of ours that gitleaks
+//! ignores:
+//!
+//! - `severity = "SEV1" | "SEV2" | "SEV3"`: the severity an incident opened by
+//!   `muster scan --declare` gets when this rule fires;
+//! - `window = "line" | "block" | "fragment"`: where the rule's regex runs once one of its
+//!   keywords is seen. `fragment` (the default, gitleaks' behaviour) runs it over the
+//!   whole chunk that contains the keyword; `line` only over the lines that contain the
+//!   keyword hit (much faster on logs, and enough for single-line secrets); `block` over
+//!   those lines plus up to 16 KiB after them (multi-line secrets such as PEM blocks).
+
+use crate::ScanError;
+use regex::bytes::{Regex, RegexBuilder};
+use serde::Deserialize;
+use std::collections::HashMap;
+use toml::Spanned;
+
+/// The embedded default ruleset (our own rules, gitleaks format).
+pub const DEFAULT_RULES_TOML: &str = include_str!("default_rules.toml");
+
+/// How far after the keyword's line a `block` rule's regex may reach.
+pub const BLOCK_WINDOW_AFTER: usize = 16 * 1024;
+
+/// Severity hint carried by a rule (used by `muster scan --declare`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub enum Severity {
+    /// Most severe.
+    #[serde(rename = "SEV1")]
+    Sev1,
+    /// Serious.
+    #[serde(rename = "SEV2")]
+    Sev2,
+    /// Minor.
+    #[serde(rename = "SEV3")]
+    Sev3,
+}
+
+impl Severity {
+    /// `SEV1`, `SEV2` or `SEV3`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Sev1 => "SEV1",
+            Severity::Sev2 => "SEV2",
+            Severity::Sev3 => "SEV3",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Severity> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "SEV1" | "1" | "CRITICAL" | "HIGH" => Some(Severity::Sev1),
+            "SEV2" | "2" | "MEDIUM" => Some(Severity::Sev2),
+            "SEV3" | "3" | "LOW" => Some(Severity::Sev3),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a rule's regex is run once one of its keywords is found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// The lines containing the keyword hit.
+    Line,
+    /// The lines containing the keyword hit and up to [`BLOCK_WINDOW_AFTER`] bytes after.
+    Block,
+    /// The whole chunk (gitleaks' fragment).
+    Fragment,
+}
+
+/// What an allowlist regex is matched against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegexTarget {
+    /// The secret (the capture group), the default.
+    Secret,
+    /// The whole regex match.
+    Match,
+    /// The line(s) containing the match.
+    Line,
+}
+
+/// An allowlist: a finding it matches is dropped.
+#[derive(Debug, Clone)]
+pub struct Allowlist {
+    /// Free text.
+    pub description: String,
+    /// `AND`: every kind of check present must match; otherwise any one.
+    pub and: bool,
+    /// Path regexes.
+    pub paths: Vec<Regex>,
+    /// Content regexes.
+    pub regexes: Vec<Regex>,
+    /// What `regexes` match against.
+    pub regex_target: RegexTarget,
+    /// Lower-case substrings of the secret that mark it as a placeholder.
+    pub stopwords: Vec<String>,
+    /// Rule ids this (global) allowlist is limited to; empty = all.
+    pub target_rules: Vec<String>,
+}
+
+impl Allowlist {
+    /// True when the path alone allows everything (used before scanning a file).
+    pub(crate) fn allows_path(&self, path: &str) -> bool {
+        if self.paths.is_empty() || path.is_empty() {
+            return false;
+        }
+        let path_ok = self.paths.iter().any(|r| r.is_match(path.as_bytes()));
+        if self.and {
+            // In AND mode, content checks are done later with the finding.
+            self.regexes.is_empty() && self.stopwords.is_empty() && path_ok
+        } else {
+            path_ok
+        }
+    }
+
+    /// True when the finding is allowed by this list.
+    pub(crate) fn allows_finding(
+        &self,
+        path: &str,
+        secret: &[u8],
+        matched: &[u8],
+        line: &[u8],
+    ) -> bool {
+        let target = match self.regex_target {
+            RegexTarget::Secret => secret,
+            RegexTarget::Match => matched,
+            RegexTarget::Line => line,
+        };
+        let regex_ok = self.regexes.iter().any(|r| r.is_match(target));
+        let stop_ok = !self.stopwords.is_empty() && contains_stopword(secret, &self.stopwords);
+        let path_ok = !path.is_empty() && self.paths.iter().any(|r| r.is_match(path.as_bytes()));
+        if self.and {
+            let mut checks = Vec::with_capacity(3);
+            if !self.paths.is_empty() {
+                checks.push(path_ok);
+            }
+            if !self.regexes.is_empty() {
+                checks.push(regex_ok);
+            }
+            if !self.stopwords.is_empty() {
+                checks.push(stop_ok);
+            }
+            !checks.is_empty() && checks.iter().all(|&c| c)
+        } else {
+            regex_ok || stop_ok || path_ok
+        }
+    }
+}
+
+fn contains_stopword(secret: &[u8], stopwords: &[String]) -> bool {
+    let lower = secret.to_ascii_lowercase();
+    stopwords
+        .iter()
+        .any(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some())
+}
+
+/// One compiled rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Rule identifier, e.g. `github-pat`.
+    pub id: String,
+    /// Human description.
+    pub description: String,
+    /// Content regex (`None` for a path-only rule).
+    pub regex: Option<Regex>,
+    /// Capture group holding the secret (0 = first non-empty group, or the match).
+    pub secret_group: usize,
+    /// Minimum Shannon entropy of the secret (0 = no gate).
+    pub entropy: f64,
+    /// Lower-case keywords; the regex only runs where one is present. Empty = always.
+    pub keywords: Vec<String>,
+    /// Path regex: the rule applies only to matching paths.
+    pub path: Option<Regex>,
+    /// Rule-level allowlists.
+    pub allowlists: Vec<Allowlist>,
+    /// Severity hint for `--declare`.
+    pub severity: Severity,
+    /// Where the regex runs near keyword hits.
+    pub window: Window,
+    /// Free-form tags.
+    pub tags: Vec<String>,
+}
+
+/// A loaded, compiled set of rules plus global allowlists.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    /// Rules in priority order (earlier wins when two findings overlap).
+    pub rules: Vec<Rule>,
+    /// Global allowlists.
+    pub allowlists: Vec<Allowlist>,
+    /// Title from the file.
+    pub title: String,
+}
+
+impl RuleSet {
+    /// Our default ruleset.
+    pub fn default_rules() -> RuleSet {
+        RuleSet::from_toml_named(DEFAULT_RULES_TOML, "<default rules>")
+            .expect("the embedded default ruleset is valid")
+    }
+
+    /// Load a gitleaks-format rule file from text.
+    pub fn from_toml(text: &str) -> Result<RuleSet, ScanError> {
+        RuleSet::from_toml_named(text, "<rules>")
+    }
+
+    /// Load a gitleaks-format rule file from disk.
+    pub fn from_file(path: &std::path::Path) -> Result<RuleSet, ScanError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ScanError::Io {
+            path: path.display().to_string(),
+            source: e,
+        })?;
+        RuleSet::from_toml_named(&text, &path.display().to_string())
+    }
+
+    /// Load with a name used in error messages.
+    pub fn from_toml_named(text: &str, name: &str) -> Result<RuleSet, ScanError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(0);
+            ScanError::Rules {
+                file: name.to_string(),
+                rule: None,
+                line,
+                message: e.message().trim().to_string(),
+            }
+        })?;
+        let ctx = Ctx { text, file: name };
+        let mut set = RuleSet {
+            title: raw.title.clone().unwrap_or_default(),
+            ..RuleSet::default()
+        };
+        let mut disabled: Vec<String> = Vec::new();
+        if let Some(ext) = &raw.extend {
+            if ext.use_default {
+                let base = RuleSet::default_rules();
+                set.rules = base.rules;
+                set.allowlists = base.allowlists;
+            } else if ext.path.is_some() || ext.url.is_some() {
+                return Err(ScanError::Rules {
+                    file: name.to_string(),
+                    rule: None,
+                    line: 0,
+                    message:
+                        "[extend] path/url is not supported; use useDefault or merge the files"
+                            .into(),
+                });
+            }
+            disabled = ext.disabled_rules.clone();
+        }
+        set.rules.retain(|r| !disabled.contains(&r.id));
+
+        if let Some(a) = &raw.allowlist {
+            set.allowlists.push(ctx.allowlist(a, None)?);
+        }
+        for a in &raw.allowlists {
+            set.allowlists.push(ctx.allowlist(a, None)?);
+        }
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for (i, r) in set.rules.iter().enumerate() {
+            seen.insert(r.id.clone(), i);
+        }
+        for raw_rule in &raw.rules {
+            let rule = ctx.rule(raw_rule)?;
+            if disabled.contains(&rule.id) {
+                continue;
+            }
+            match seen.get(&rule.id) {
+                // A rule with the id of a default rule replaces it (gitleaks merges; we
+                // take the user's definition for the fields given).
+                Some(&i) => set.rules[i] = merge_rule(set.rules[i].clone(), rule, raw_rule),
+                None => {
+                    seen.insert(rule.id.clone(), set.rules.len());
+                    set.rules.push(rule);
+                }
+            }
+        }
+        Ok(set)
+    }
+
+    /// Look a rule up by id.
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// Keep only the rules whose id satisfies `keep`.
+    pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
+        self.rules.retain(|r| keep(&r.id));
+    }
+}
+
+fn merge_rule(base: Rule, new: Rule, raw: &RawRule) -> Rule {
+    let mut out = base;
+    if raw.regex.is_some() {
+        out.regex = new.regex;
+        out.secret_group = new.secret_group;
+    }
+    if !new.description.is_empty() {
+        out.description = new.description;
+    }
+    if raw.entropy.is_some() {
+        out.entropy = new.entropy;
+    }
+    if !new.keywords.is_empty() {
+        out.keywords = new.keywords;
+    }
+    if raw.path.is_some() {
+        out.path = new.path;
+    }
+    out.allowlists.extend(new.allowlists);
+    if raw.severity.is_some() {
+        out.severity = new.severity;
+    }
+    if raw.window.is_some() {
+        out.window = new.window;
+    }
+    out.tags.extend(new.tags);
+    out
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+struct Ctx<'a> {
+    text: &'a str,
+    file: &'a str,
+}
+
+impl Ctx<'_> {
+    fn err(&self, rule: Option<&str>, offset: usize, message: String) -> ScanError {
+        ScanError::Rules {
+            file: self.file.to_string(),
+            rule: rule.map(str::to_string),
+            line: line_of(self.text, offset),
+            message,
+        }
+    }
+
+    fn regex(
+        &self,
+        rule: Option<&str>,
+        re: &Spanned<String>,
+        what: &str,
+    ) -> Result<Regex, ScanError> {
+        compile_go_regex(re.get_ref())
+            .map_err(|e| self.err(rule, re.span().start, format!("invalid {what} regex: {e}")))
+    }
+
+    fn rule(&self, r: &RawRule) -> Result<Rule, ScanError> {
+        let id = r.id.get_ref().trim().to_string();
+        let at = r.id.span().start;
+        if id.is_empty() {
+            return Err(self.err(None, at, "rule has an empty id".into()));
+        }
+        let rid = Some(id.as_str());
+        let regex = match &r.regex {
+            Some(re) => Some(self.regex(rid, re, "rule")?),
+            None => None,
+        };
+        let path = match &r.path {
+            Some(p) => Some(self.regex(rid, p, "path")?),
+            None => None,
+        };
+        if regex.is_none() && path.is_none() {
+            return Err(self.err(rid, at, "rule needs a regex or a path".into()));
+        }
+        let secret_group = r.secret_group.unwrap_or(0);
+        if let Some(re) = &regex
+            && secret_group >= re.captures_len().max(1)
+            && secret_group > 0
+        {
+            return Err(self.err(
+                rid,
+                at,
+                format!(
+                    "secretGroup {secret_group} but the regex has only {} group(s)",
+                    re.captures_len() - 1
+                ),
+            ));
+        }
+        let severity = match &r.severity {
+            Some(s) => Severity::parse(s.get_ref()).ok_or_else(|| {
+                self.err(
+                    rid,
+                    s.span().start,
+                    format!("unknown severity {:?}", s.get_ref()),
+                )
+            })?,
+            None => Severity::Sev2,
+        };
+        let window = match r
+            .window
+            .as_ref()
+            .map(|w| (w.get_ref().as_str(), w.span().start))
+        {
+            None | Some(("fragment", _)) => Window::Fragment,
+            Some(("line", _)) => Window::Line,
+            Some(("block", _)) => Window::Block,
+            Some((other, off)) => {
+                return Err(self.err(rid, off, format!("unknown window {other:?}")));
+            }
+        };
+        let mut allowlists = Vec::new();
+        if let Some(a) = &r.allowlist {
+            allowlists.push(self.allowlist(a, rid)?);
+        }
+        for a in &r.allowlists {
+            allowlists.push(self.allowlist(a, rid)?);
+        }
+        let mut keywords: Vec<String> = r.keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
+        keywords.sort();
+        keywords.dedup();
+        keywords.retain(|k| !k.is_empty());
+        Ok(Rule {
+            id,
+            description: r.description.clone().unwrap_or_default(),
+            regex,
+            secret_group,
+            entropy: r.entropy.unwrap_or(0.0),
+            keywords,
+            path,
+            allowlists,
+            severity,
+            window,
+            tags: r.tags.clone(),
+        })
+    }
+
+    fn allowlist(&self, a: &RawAllowlist, rule: Option<&str>) -> Result<Allowlist, ScanError> {
+        let mut paths = Vec::new();
+        for p in &a.paths {
+            paths.push(self.regex(rule, p, "allowlist path")?);
+        }
+        let mut regexes = Vec::new();
+        for p in &a.regexes {
+            regexes.push(self.regex(rule, p, "allowlist")?);
+        }
+        let regex_target = match a.regex_target.as_deref() {
+            None | Some("") | Some("secret") => RegexTarget::Secret,
+            Some("match") => RegexTarget::Match,
+            Some("line") => RegexTarget::Line,
+            Some(other) => {
+                let at = a.regexes.first().map(|r| r.span().start).unwrap_or(0);
+                return Err(self.err(rule, at, format!("unknown regexTarget {other:?}")));
+            }
+        };
+        let and = match a
+            .condition
+            .as_deref()
+            .map(|c| c.trim().to_ascii_uppercase())
+        {
+            None => false,
+            Some(c) if c.is_empty() || c == "OR" => false,
+            Some(c) if c == "AND" || c == "&&" => true,
+            Some(c) => {
+                let at = a.regexes.first().map(|r| r.span().start).unwrap_or(0);
+                return Err(self.err(rule, at, format!("unknown allowlist condition {c:?}")));
+            }
+        };
+        Ok(Allowlist {
+            description: a.description.clone().unwrap_or_default(),
+            and,
+            paths,
+            regexes,
+            regex_target,
+            stopwords: a.stopwords.iter().map(|s| s.to_ascii_lowercase()).collect(),
+            target_rules: a.target_rules.clone(),
+        })
+    }
+}
+
+/// Compile a regex written for Go's RE2 (gitleaks) with the `regex` crate.
+///
+/// Differences handled: a `{` that does not start a repetition is a literal in Go but an
+/// error here, so it is escaped; size limits are raised for the few very large rules.
+/// Unicode classes are off (Go's `\w`, `\d`, `\s`, `\b` are ASCII), which is also faster.
+pub fn compile_go_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    let fixed = escape_literal_braces(pattern);
+    RegexBuilder::new(&fixed)
+        .unicode(false)
+        .size_limit(256 << 20)
+        .dfa_size_limit(64 << 20)
+        .build()
+}
+
+fn escape_literal_braces(p: &str) -> String {
+    let b = p.as_bytes();
+    let mut out = String::with_capacity(p.len() + 4);
+    let mut i = 0;
+    let mut in_class = false;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'\\' && i + 1 < b.len() {
+            // Copy the escape (and the whole UTF-8 char after it) verbatim.
+            let ch_len = p[i + 1..].chars().next().map_or(1, char::len_utf8);
+            out.push_str(&p[i..i + 1 + ch_len]);
+            i += 1 + ch_len;
+            continue;
+        }
+        if in_class {
+            if c == b']' {
+                in_class = false;
+            }
+        } else if c == b'[' {
+            in_class = true;
+            // `[]` and `[^]` put a literal `]` first.
+            let mut j = i + 1;
+            if j < b.len() && b[j] == b'^' {
+                j += 1;
+            }
+            if j < b.len() && b[j] == b']' {
+                out.push_str(&p[i..=j]);
+                i = j + 1;
+                continue;
+            }
+        } else if c == b'{' && !is_repetition(&b[i..]) {
+            out.push_str("\\{");
+            i += 1;
+            continue;
+        } else if c == b'}' && !closes_repetition(&b[..i]) {
+            out.push_str("\\}");
+            i += 1;
+            continue;
+        }
+        let ch_len = p[i..].chars().next().map_or(1, char::len_utf8);
+        out.push_str(&p[i..i + ch_len]);
+        i += ch_len;
+    }
+    out
+}
+
+fn is_repetition(s: &[u8]) -> bool {
+    // `{n}`, `{n,}`, `{n,m}`
+    let mut i = 1;
+    let d0 = i;
+    while i < s.len() && s[i].is_ascii_digit() {
+        i += 1;
+    }
+    if i == d0 {
+        return false;
+    }
+    if i < s.len() && s[i] == b'}' {
+        return true;
+    }
+    if i < s.len() && s[i] == b',' {
+        i += 1;
+        while i < s.len() && s[i].is_ascii_digit() {
+            i += 1;
+        }
+        return i < s.len() && s[i] == b'}';
+    }
+    false
+}
+
+fn closes_repetition(before: &[u8]) -> bool {
+    // Walk back over `n`, `n,`, `n,m` to an unescaped `{`.
+    let mut i = before.len();
+    while i > 0 && (before[i - 1].is_ascii_digit() || before[i - 1] == b',') {
+        i -= 1;
+    }
+    i > 0 && before[i - 1] == b'{' && i < before.len() && !(i >= 2 && before[i - 2] == b'\\')
+}
+
+#[derive(Debug, Deserialize)]
+struct RawConfig {
+    title: Option<String>,
+    #[serde(default)]
+    extend: Option<RawExtend>,
+    #[serde(default)]
+    rules: Vec<RawRule>,
+    #[serde(default)]
+    allowlist: Option<RawAllowlist>,
+    #[serde(default)]
+    allowlists: Vec<RawAllowlist>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawExtend {
+    #[serde(default)]
+    use_default: bool,
+    path: Option<String>,
+    url: Option<String>,
+    #[serde(default)]
+    disabled_rules: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawRule {
+    id: Spanned<String>,
+    description: Option<String>,
+    regex: Option<Spanned<String>>,
+    secret_group: Option<usize>,
+    entropy: Option<f64>,
+    #[serde(default)]
+    keywords: Vec<String>,
+    path: Option<Spanned<String>>,
+    #[serde(default)]
+    tags: Vec<String>,
+    allowlist: Option<RawAllowlist>,
+    #[serde(default)]
+    allowlists: Vec<RawAllowlist>,
+    severity: Option<Spanned<String>>,
+    window: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawAllowlist {
+    description: Option<String>,
+    condition: Option<String>,
+    #[serde(default)]
+    paths: Vec<Spanned<String>>,
+    #[serde(default)]
+    regexes: Vec<Spanned<String>>,
+    regex_target: Option<String>,
+    #[serde(default)]
+    stopwords: Vec<String>,
+    #[serde(default)]
+    target_rules: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_braces_are_escaped() {
+        assert_eq!(
+            escape_literal_braces(r"^\$(?:\d+|{\d+})$"),
+            r"^\$(?:\d+|\{\d+\})$"
+        );
+        assert_eq!(escape_literal_braces(r"a{2,3}b{4}"), r"a{2,3}b{4}");
+        assert_eq!(escape_literal_braces(r"[{}]x"), r"[{}]x");
+        assert!(compile_go_regex(r"^\${(?:[A-Z_]+|[a-z_]+)}$").is_ok());
+    }
+
+    #[test]
+    fn invalid_rule_names_rule_and_line() {
+        let text = "title = \"t\"\n\n[[rules]]\nid = \"ok\"\nregex = 'abc'\n\n[[rules]]\nid = \"broken-rule\"\nregex = '''(unclosed'''\n";
+        let err = RuleSet::from_toml(text).unwrap_err().to_string();
+        assert!(err.contains("broken-rule"), "{err}");
+        assert!(err.contains("line 9"), "{err}");
+    }
+
+    #[test]
+    fn toml_syntax_error_has_line() {
+        let err = RuleSet::from_toml("[[rules]]\nid = \"x\"\nregex = 'a\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn bad_secret_group_is_rejected() {
+        let err = RuleSet::from_toml("[[rules]]\nid = \"g\"\nregex = 'a(b)'\nsecretGroup = 3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`g`") && err.contains("secretGroup"), "{err}");
+    }
+
+    #[test]
+    fn default_rules_load() {
+        let set = RuleSet::default_rules();
+        assert!(set.rules.len() >= 20);
+        assert!(set.rules.iter().all(|r| !r.keywords.is_empty()));
+    }
+}
