@@ -46,7 +46,9 @@ impl ChannelName {
             return self.clone();
         }
         let tail = format!("-{attempt}");
-        let keep = MAX_CHANNEL_CHARS.saturating_sub(tail.len()).min(self.0.len());
+        let keep = MAX_CHANNEL_CHARS
+            .saturating_sub(tail.len())
+            .min(self.0.len());
         let base = self.0[..keep].trim_end_matches('-');
         ChannelName(format!("{base}{tail}"))
     }
@@ -189,14 +191,21 @@ mod tests {
 
     #[test]
     fn example_from_the_issue() {
-        let n = ChannelName::for_incident(&ChannelTemplate::default(), day(), "Leaked tokens in CI logs")
-            .unwrap();
+        let n = ChannelName::for_incident(
+            &ChannelTemplate::default(),
+            day(),
+            "Leaked tokens in CI logs",
+        )
+        .unwrap();
         assert_eq!(n.as_str(), "incident-2026-11-26-leaked-tokens-in-ci-logs");
     }
 
     #[test]
     fn folds_accents_and_punctuation() {
-        assert_eq!(slugify("Ça plante: échec général!", 80), "ca-plante-echec-general");
+        assert_eq!(
+            slugify("Ça plante: échec général!", 80),
+            "ca-plante-echec-general"
+        );
         assert_eq!(slugify("  --Too   many 500s--  ", 80), "too-many-500s");
         assert_eq!(slugify("db_primary down", 80), "db_primary-down");
         assert_eq!(slugify("!!!", 80), "");
@@ -208,17 +217,25 @@ mod tests {
         let n = ChannelName::for_incident(&ChannelTemplate::default(), day(), title).unwrap();
         assert!(n.as_str().len() <= MAX_CHANNEL_CHARS - SUFFIX_RESERVE);
         assert!(!n.as_str().ends_with('-'));
-        assert!(title.replace(' ', "-").starts_with(&n.as_str()["incident-2026-11-26-".len()..]));
+        assert!(
+            title
+                .replace(' ', "-")
+                .starts_with(&n.as_str()["incident-2026-11-26-".len()..])
+        );
     }
 
     #[test]
     fn collision_suffix_stays_in_budget() {
-        let n = ChannelName::for_incident(&ChannelTemplate::default(), day(), &"x".repeat(150)).unwrap();
+        let n = ChannelName::for_incident(&ChannelTemplate::default(), day(), &"x".repeat(150))
+            .unwrap();
         for attempt in [1, 2, 10, 999, 100_000] {
             let s = n.with_collision_suffix(attempt);
             assert!(is_valid_channel_name(s.as_str()), "{s}");
         }
-        assert_eq!(n.with_collision_suffix(3).as_str(), format!("{}-3", n.as_str()));
+        assert_eq!(
+            n.with_collision_suffix(3).as_str(),
+            format!("{}-3", n.as_str())
+        );
     }
 
     #[test]

@@ -5,9 +5,9 @@
 //! turns a word someone typed into a lifecycle value. Missing sections fall back to the
 //! built-in defaults in `default.toml`, which is also what `muster config default` prints.
 
+use crate::DomainError;
 use crate::channel::ChannelTemplate;
 use crate::i18n::{Args, Lang};
-use crate::DomainError;
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -103,7 +103,10 @@ pub struct ConfigError {
 pub enum ConfigProblem {
     /// The TOML itself, or its shape, is wrong. Carries the parser's own words.
     Syntax(String),
-    Duplicate { what: &'static str, name: String },
+    Duplicate {
+        what: &'static str,
+        name: String,
+    },
     UnknownStatus(String),
     UnknownSeverity(String),
     UnknownRole(String),
@@ -276,7 +279,10 @@ impl Locator<'_> {
     fn at(&self, offset: usize) -> (usize, usize) {
         let before = &self.0[..offset.min(self.0.len())];
         let line = before.matches('\n').count() + 1;
-        let column = before.rfind('\n').map_or(before.len(), |i| before.len() - i - 1) + 1;
+        let column = before
+            .rfind('\n')
+            .map_or(before.len(), |i| before.len() - i - 1)
+            + 1;
         (line, column)
     }
     fn err<T>(&self, spanned: &Spanned<T>, problem: ConfigProblem) -> ConfigError {
@@ -423,7 +429,9 @@ impl Config {
         }
         let default_severity = match default_severity {
             Some(ds) => {
-                let found = sev_defs.iter().find(|s| norm(&s.name) == norm(ds.get_ref()));
+                let found = sev_defs
+                    .iter()
+                    .find(|s| norm(&s.name) == norm(ds.get_ref()));
                 match found {
                     Some(s) => s.name.clone(),
                     None => {
@@ -443,7 +451,10 @@ impl Config {
             problem: ConfigProblem::Empty("lifecycle.statuses"),
         })?;
         if lifecycle.statuses.is_empty() {
-            return Err(loc.err(&lifecycle.initial, ConfigProblem::Empty("lifecycle.statuses")));
+            return Err(loc.err(
+                &lifecycle.initial,
+                ConfigProblem::Empty("lifecycle.statuses"),
+            ));
         }
         let mut seen = HashSet::new();
         for s in &lifecycle.statuses {
@@ -470,7 +481,11 @@ impl Config {
         let closed_status = canonical(&lifecycle.closed)?;
         let mut statuses = Vec::new();
         for s in &lifecycle.statuses {
-            let next = s.next.iter().map(canonical).collect::<Result<Vec<_>, _>>()?;
+            let next = s
+                .next
+                .iter()
+                .map(canonical)
+                .collect::<Result<Vec<_>, _>>()?;
             statuses.push(StatusDef {
                 name: s.name.get_ref().trim().to_owned(),
                 label: s.label.clone(),
@@ -521,7 +536,13 @@ impl Config {
         for t in teams {
             let key = t.key.get_ref().trim().to_owned();
             if key.is_empty() || !seen.insert(norm(&key)) {
-                return Err(loc.err(&t.key, ConfigProblem::Duplicate { what: "team", name: key }));
+                return Err(loc.err(
+                    &t.key,
+                    ConfigProblem::Duplicate {
+                        what: "team",
+                        name: key,
+                    },
+                ));
             }
             let name = t.name.unwrap_or_else(|| key.clone());
             team_defs.push(TeamDef { key, name });
@@ -561,9 +582,7 @@ impl Config {
         let g = norm(given);
         self.statuses
             .iter()
-            .find(|s| {
-                norm(&s.name) == g || Lang::ALL.iter().any(|l| norm(s.label(*l)) == g)
-            })
+            .find(|s| norm(&s.name) == g || Lang::ALL.iter().any(|l| norm(s.label(*l)) == g))
             .ok_or_else(|| DomainError::UnknownStatus {
                 given: given.trim().to_owned(),
                 valid: self.statuses.iter().map(|s| s.name.clone()).collect(),
@@ -649,7 +668,13 @@ mod tests {
         let names: Vec<_> = c.statuses.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(
             names,
-            ["Open", "In Progress", "Ready to be Reviewed", "Reviewed", "Closed"]
+            [
+                "Open",
+                "In Progress",
+                "Ready to be Reviewed",
+                "Reviewed",
+                "Closed"
+            ]
         );
         assert_eq!(c.initial_status, "Open");
         assert_eq!(c.declarer_roles, ["commander", "ops-lead"]);
@@ -675,7 +700,10 @@ mod tests {
         assert_eq!(c.role("IC").unwrap().key, "commander");
         assert_eq!(c.role("ops_lead").unwrap().key, "ops-lead");
         let e = c.severity("SEV9").unwrap_err();
-        assert!(e.message(Lang::En).contains("SEV1, SEV2, SEV3, SEV4"), "{e}");
+        assert!(
+            e.message(Lang::En).contains("SEV1, SEV2, SEV3, SEV4"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -697,13 +725,21 @@ mod tests {
         let e = Config::from_toml(text).unwrap_err();
         assert_eq!(e.line, Some(5));
         assert_eq!(e.problem, ConfigProblem::UnknownStatus("Done".into()));
-        assert!(e.message(Lang::Fr).contains("ligne 5"), "{}", e.message(Lang::Fr));
+        assert!(
+            e.message(Lang::Fr).contains("ligne 5"),
+            "{}",
+            e.message(Lang::Fr)
+        );
 
         let e = Config::from_toml("language = \n").unwrap_err();
         assert_eq!(e.line, Some(1));
         let e = Config::from_toml("\n\nlanguge = \"en\"").unwrap_err();
         assert_eq!(e.line, Some(3));
-        assert!(e.message(Lang::En).contains("languge"), "{}", e.message(Lang::En));
+        assert!(
+            e.message(Lang::En).contains("languge"),
+            "{}",
+            e.message(Lang::En)
+        );
         let e = Config::from_toml("language = \"de\"").unwrap_err();
         assert_eq!(e.problem, ConfigProblem::BadLanguage("de".into()));
         let e = Config::from_toml("[channel]\ntemplate = \"{date}\"").unwrap_err();
@@ -719,6 +755,9 @@ mod tests {
         assert_eq!(c.team("  notify  ").unwrap(), "notify");
         let c = Config::from_toml("[[teams]]\nkey = \"notify\"\nname = \"GC Notify\"\n").unwrap();
         assert_eq!(c.team("GC notify").unwrap(), "notify");
-        assert!(matches!(c.team("forms"), Err(DomainError::UnknownTeam { .. })));
+        assert!(matches!(
+            c.team("forms"),
+            Err(DomainError::UnknownTeam { .. })
+        ));
     }
 }

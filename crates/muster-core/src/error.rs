@@ -64,7 +64,6 @@ pub enum DomainError {
 }
 
 impl DomainError {
-
     /// A stable machine-readable code, for `--json` output and the API.
     pub fn code(&self) -> &'static str {
         use DomainError::*;
@@ -107,8 +106,14 @@ impl DomainError {
             TitleTooLong { max, actual } | TextTooLong { max, actual } => {
                 a.num("max", *max as i64).num("actual", *actual as i64);
             }
-            BadChannelName(v) | BadChannelTemplate(v) | BadIncidentRef(v) | IncidentNotFound(v)
-            | AlreadyInStatus(v) | SameSeverity(v) | BadTime(v) | BadUrl(v)
+            BadChannelName(v)
+            | BadChannelTemplate(v)
+            | BadIncidentRef(v)
+            | IncidentNotFound(v)
+            | AlreadyInStatus(v)
+            | SameSeverity(v)
+            | BadTime(v)
+            | BadUrl(v)
             | UnknownLanguage(v) => {
                 a.str("value", v);
             }
@@ -118,14 +123,14 @@ impl DomainError {
             | UnknownTeam { given, valid }
             | UnknownActionType { given, valid }
             | UnknownField { given, valid } => {
-                a.str("value", given).str("valid", &valid.join(", "));
+                a.str("value", given).str("valid", valid.join(", "));
             }
             TransitionNotAllowed { from, to, allowed } => {
                 a.str("from", from).str("to", to);
                 if allowed.is_empty() {
                     a.str("allowed", "-");
                 } else {
-                    a.str("allowed", &allowed.join(", "));
+                    a.str("allowed", allowed.join(", "));
                 }
             }
             UnknownPriority { given } => {

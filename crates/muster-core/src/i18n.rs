@@ -85,7 +85,9 @@ impl FromStr for Lang {
         match primary.to_ascii_lowercase().as_str() {
             "en" => Ok(Lang::En),
             "fr" => Ok(Lang::Fr),
-            _ => Err(crate::DomainError::UnknownLanguage(s.chars().take(20).collect())),
+            _ => Err(crate::DomainError::UnknownLanguage(
+                s.chars().take(20).collect(),
+            )),
         }
     }
 }
@@ -218,40 +220,80 @@ mod tests {
             BadChannelTemplate("x".into()),
             BadIncidentRef("x".into()),
             IncidentNotFound("x".into()),
-            UnknownSeverity { given: "x".into(), valid: vec!["A".into()] },
-            UnknownStatus { given: "x".into(), valid: vec![] },
-            UnknownRole { given: "x".into(), valid: vec![] },
-            UnknownTeam { given: "x".into(), valid: vec![] },
-            TransitionNotAllowed { from: "a".into(), to: "b".into(), allowed: vec![] },
+            UnknownSeverity {
+                given: "x".into(),
+                valid: vec!["A".into()],
+            },
+            UnknownStatus {
+                given: "x".into(),
+                valid: vec![],
+            },
+            UnknownRole {
+                given: "x".into(),
+                valid: vec![],
+            },
+            UnknownTeam {
+                given: "x".into(),
+                valid: vec![],
+            },
+            TransitionNotAllowed {
+                from: "a".into(),
+                to: "b".into(),
+                allowed: vec![],
+            },
             AlreadyInStatus("x".into()),
             SameSeverity("x".into()),
             EmptyText,
             TextTooLong { max: 1, actual: 2 },
-            UnknownActionType { given: "x".into(), valid: vec![] },
+            UnknownActionType {
+                given: "x".into(),
+                valid: vec![],
+            },
             UnknownPriority { given: "x".into() },
             ActionNotFound(1),
             ActionAlreadyDone(1),
             BadTime("x".into()),
             BadUrl("x".into()),
-            ImpactOutOfOrder { earlier: "a".into(), later: "b".into() },
+            ImpactOutOfOrder {
+                earlier: "a".into(),
+                later: "b".into(),
+            },
             NothingToChange,
             UnknownLanguage("x".into()),
-            UnknownField { given: "x".into(), valid: vec![] },
+            UnknownField {
+                given: "x".into(),
+                valid: vec![],
+            },
         ];
         for e in samples {
             for lang in Lang::ALL {
                 let m = e.message(lang);
-                assert!(!m.starts_with("error-"), "{lang}: no message for {}", e.code());
+                assert!(
+                    !m.starts_with("error-"),
+                    "{lang}: no message for {}",
+                    e.code()
+                );
             }
-            assert_ne!(e.message(Lang::En), e.message(Lang::Fr), "{} not translated", e.code());
+            assert_ne!(
+                e.message(Lang::En),
+                e.message(Lang::Fr),
+                "{} not translated",
+                e.code()
+            );
         }
     }
 
     #[test]
     fn accept_language() {
-        assert_eq!(Lang::from_accept_language("fr-CA,fr;q=0.9,en;q=0.8"), Some(Lang::Fr));
+        assert_eq!(
+            Lang::from_accept_language("fr-CA,fr;q=0.9,en;q=0.8"),
+            Some(Lang::Fr)
+        );
         assert_eq!(Lang::from_accept_language("de, en;q=0.5"), Some(Lang::En));
-        assert_eq!(Lang::from_accept_language("en;q=0.2, fr;q=0.7"), Some(Lang::Fr));
+        assert_eq!(
+            Lang::from_accept_language("en;q=0.2, fr;q=0.7"),
+            Some(Lang::Fr)
+        );
         assert_eq!(Lang::from_accept_language("de"), None);
     }
 }

@@ -53,7 +53,9 @@ impl FromStr for IncidentRef {
         } else if let Ok(u) = Uuid::parse_str(t) {
             return Ok(IncidentRef::Id(IncidentId(u)));
         }
-        Err(crate::DomainError::BadIncidentRef(t.chars().take(80).collect()))
+        Err(crate::DomainError::BadIncidentRef(
+            t.chars().take(80).collect(),
+        ))
     }
 }
 
@@ -93,7 +95,16 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for bad in ["", "INC-", "INC-0", "0", "-3", "INC-x", "hello", "99999999999999999999999"] {
+        for bad in [
+            "",
+            "INC-",
+            "INC-0",
+            "0",
+            "-3",
+            "INC-x",
+            "hello",
+            "99999999999999999999999",
+        ] {
             assert!(bad.parse::<IncidentRef>().is_err(), "{bad} accepted");
         }
     }

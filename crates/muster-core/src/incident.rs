@@ -236,7 +236,10 @@ impl ActionType {
         }
     }
     pub fn label(self, lang: Lang) -> String {
-        lang.t(&format!("action-type-{}", self.as_str().to_ascii_lowercase()))
+        lang.t(&format!(
+            "action-type-{}",
+            self.as_str().to_ascii_lowercase()
+        ))
     }
 }
 
@@ -252,7 +255,10 @@ impl FromStr for ActionType {
             })
             .ok_or_else(|| DomainError::UnknownActionType {
                 given: s.trim().chars().take(40).collect(),
-                valid: ActionType::ALL.iter().map(|t| t.as_str().to_owned()).collect(),
+                valid: ActionType::ALL
+                    .iter()
+                    .map(|t| t.as_str().to_owned())
+                    .collect(),
             })
     }
 }
@@ -369,7 +375,10 @@ pub enum TimelineEvent {
 impl TimelineEvent {
     /// Is this something a person wrote, rather than something Muster recorded?
     pub fn is_human(&self) -> bool {
-        matches!(self, TimelineEvent::Note { .. } | TimelineEvent::StatusUpdate { .. })
+        matches!(
+            self,
+            TimelineEvent::Note { .. } | TimelineEvent::StatusUpdate { .. }
+        )
     }
 
     /// One line of text in `lang`. Status and role names use the configured labels.
@@ -439,8 +448,10 @@ impl TimelineEvent {
             Resolved => lang.t("timeline-resolved"),
             Closed => lang.t("timeline-closed"),
             Edited { fields } => {
-                let names: Vec<String> =
-                    fields.iter().map(|f| lang.t(&format!("field-{f}"))).collect();
+                let names: Vec<String> = fields
+                    .iter()
+                    .map(|f| lang.t(&format!("field-{f}")))
+                    .collect();
                 lang.format(
                     "timeline-edited",
                     &Args::new().with("fields", names.join(", ")),
@@ -488,10 +499,19 @@ mod tests {
         assert_eq!("P0".parse::<Priority>().unwrap().level(), 0);
         assert_eq!("3".parse::<Priority>().unwrap().to_string(), "P3");
         assert!("P4".parse::<Priority>().is_err());
-        assert_eq!("mitigate".parse::<ActionType>().unwrap(), ActionType::Mitigate);
-        assert_eq!("Prévenir".parse::<ActionType>().unwrap(), ActionType::Prevent);
+        assert_eq!(
+            "mitigate".parse::<ActionType>().unwrap(),
+            ActionType::Mitigate
+        );
+        assert_eq!(
+            "Prévenir".parse::<ActionType>().unwrap(),
+            ActionType::Prevent
+        );
         let e = "Fix".parse::<ActionType>().unwrap_err();
-        assert!(e.message(Lang::En).contains("Investigate, Mitigate, Repair, Detect, Prevent"));
+        assert!(
+            e.message(Lang::En)
+                .contains("Investigate, Mitigate, Repair, Detect, Prevent")
+        );
     }
 
     #[test]

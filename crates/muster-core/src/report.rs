@@ -47,7 +47,10 @@ impl TemplateError {
         TemplateError {
             name: name.to_owned(),
             line: e.line(),
-            detail: e.detail().map(str::to_owned).unwrap_or_else(|| e.kind().to_string()),
+            detail: e
+                .detail()
+                .map(str::to_owned)
+                .unwrap_or_else(|| e.kind().to_string()),
         }
     }
 }
@@ -72,6 +75,12 @@ pub fn render(
     let (name, source) = template.unwrap_or(("bundled", bundled_template(lang)));
     let mut env = Environment::new();
     env.set_formatter(markdown_formatter);
+    env.set_syntax(
+        minijinja::syntax::SyntaxConfig::builder()
+            .keep_trailing_newline(true)
+            .build()
+            .expect("default syntax with a trailing newline is valid"),
+    );
     env.add_filter("cell", cell_filter);
     let tpl = env
         .template_from_named_str(name, source)
@@ -116,7 +125,10 @@ fn markdown_formatter(
 
 /// Put multi-line text in one table cell or list line.
 fn cell_filter(value: Value) -> String {
-    let s = value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string());
+    let s = value
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| value.to_string());
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -131,11 +143,11 @@ pub fn escape_markdown(s: &str) -> String {
         let trimmed = line.trim_start();
         let lead = &line[..line.len() - trimmed.len()];
         out.push_str(lead);
-        let mut chars = trimmed.char_indices().peekable();
+        let chars = trimmed.char_indices();
         let starts_numbered = trimmed
             .find(|c: char| !c.is_ascii_digit())
             .is_some_and(|p| p > 0 && matches!(trimmed.as_bytes()[p], b'.' | b')'));
-        while let Some((j, c)) = chars.next() {
+        for (j, c) in chars {
             let at_start = j == 0;
             match c {
                 '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '&' | '#' | '!'
@@ -147,7 +159,9 @@ pub fn escape_markdown(s: &str) -> String {
                     out.push('\\');
                     out.push(c);
                 }
-                '.' | ')' if starts_numbered && !trimmed[..j].contains(|c: char| !c.is_ascii_digit()) => {
+                '.' | ')'
+                    if starts_numbered && !trimmed[..j].contains(|c: char| !c.is_ascii_digit()) =>
+                {
                     out.push('\\');
                     out.push(c);
                 }
@@ -176,7 +190,10 @@ pub fn to_html(markdown: &str, title: &str, lang: Lang) -> String {
 /// The Markdown as an HTML fragment, for embedding in a page.
 pub fn markdown_to_html_fragment(markdown: &str) -> String {
     use pulldown_cmark::{Options, Parser, html};
-    let parser = Parser::new_ext(markdown, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH);
+    let parser = Parser::new_ext(
+        markdown,
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH,
+    );
     let mut body = String::with_capacity(markdown.len() * 2);
     html::push_html(&mut body, parser);
     body
@@ -365,7 +382,11 @@ fn context(detail: &IncidentDetail, config: &Config, lang: Lang, now: Timestamp)
                 at: display(e.at),
                 author: e.author.clone(),
                 text: e.event.describe(lang, config),
-                kind: if e.event.is_human() { "human" } else { "system" },
+                kind: if e.event.is_human() {
+                    "human"
+                } else {
+                    "system"
+                },
             })
             .collect(),
         updates: detail

@@ -16,7 +16,12 @@ pub fn parse_user_time(s: &str, now: Timestamp) -> Result<Timestamp, DomainError
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
         return Ok(dt.with_timezone(&Utc));
     }
-    for fmt in ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"] {
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(n) = NaiveDateTime::parse_from_str(t, fmt) {
             return Ok(Utc.from_utc_datetime(&n));
         }
@@ -39,7 +44,9 @@ pub fn to_storage(t: Timestamp) -> String {
 }
 
 pub fn from_storage(s: &str) -> Option<Timestamp> {
-    DateTime::parse_from_rfc3339(s).ok().map(|d| d.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
 }
 
 /// How times appear in reports and terminal output.
@@ -55,7 +62,12 @@ mod tests {
     fn accepts_the_usual_forms() {
         let now = Utc.with_ymd_and_hms(2026, 11, 26, 15, 0, 0).unwrap();
         let want = Utc.with_ymd_and_hms(2026, 11, 26, 14, 5, 0).unwrap();
-        for s in ["14:05", "2026-11-26 14:05", "2026-11-26T14:05:00Z", "2026-11-26T09:05:00-05:00"] {
+        for s in [
+            "14:05",
+            "2026-11-26 14:05",
+            "2026-11-26T14:05:00Z",
+            "2026-11-26T09:05:00-05:00",
+        ] {
             assert_eq!(parse_user_time(s, now).unwrap(), want, "{s}");
         }
         assert_eq!(parse_user_time("now", now).unwrap(), now);

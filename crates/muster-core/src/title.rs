@@ -80,7 +80,10 @@ mod tests {
             Title::parse(&"a".repeat(500)),
             Err(DomainError::TitleTooLong { actual: 500, .. })
         ));
-        assert_eq!(Title::parse("!!! ??? ..."), Err(DomainError::TitleNoLetters));
+        assert_eq!(
+            Title::parse("!!! ??? ..."),
+            Err(DomainError::TitleNoLetters)
+        );
         assert_eq!(Title::parse("🔥🔥🔥"), Err(DomainError::TitleNoLetters));
     }
 

@@ -134,7 +134,8 @@ impl Engine {
         };
         let by = person(&d.by)?;
         let now = self.clock.now();
-        let channel = ChannelName::for_incident(&c.channel_template, now.date_naive(), title.as_str())?;
+        let channel =
+            ChannelName::for_incident(&c.channel_template, now.date_naive(), title.as_str())?;
         // 122 random bits: a room nobody can guess from the incident's name or number.
         let room = format!("muster-{}", uuid::Uuid::new_v4().simple());
         let meeting_url = format!("{}{}", c.meeting_base_url, room);
@@ -158,10 +159,14 @@ impl Engine {
                 url: meeting_url.clone(),
             },
         ];
-        events.extend(roles.iter().map(|(role, person)| TimelineEvent::RoleAssigned {
-            role: role.clone(),
-            person: person.clone(),
-        }));
+        events.extend(
+            roles
+                .iter()
+                .map(|(role, person)| TimelineEvent::RoleAssigned {
+                    role: role.clone(),
+                    person: person.clone(),
+                }),
+        );
         let incident = self
             .store
             .insert_incident(NewIncident {
@@ -196,18 +201,30 @@ impl Engine {
             .ok_or_else(|| DomainError::IncidentNotFound(r.to_string()).into())
     }
 
-    pub async fn list(&self, q: &ListQuery) -> Result<Page<muster_core::incident::Incident>, EngineError> {
+    pub async fn list(
+        &self,
+        q: &ListQuery,
+    ) -> Result<Page<muster_core::incident::Incident>, EngineError> {
         let c = &self.config;
         let per_page = q.per_page.clamp(1, 500);
         let filter = ListFilter {
-            status: q.status.as_deref().map(|s| c.status(s).map(|s| s.name.clone())).transpose()?,
+            status: q
+                .status
+                .as_deref()
+                .map(|s| c.status(s).map(|s| s.name.clone()))
+                .transpose()?,
             severity: q
                 .severity
                 .as_deref()
                 .map(|s| c.severity(s).map(|s| s.name.clone()))
                 .transpose()?,
             team: q.team.as_deref().map(|t| c.team(t)).transpose()?,
-            search: q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned),
+            search: q
+                .search
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
             include_security: q.include_security,
             include_drills: q.include_drills,
             limit: per_page,
@@ -217,7 +234,12 @@ impl Engine {
     }
 
     /// Move to another status, as the lifecycle allows.
-    pub async fn set_status(&self, r: IncidentRef, status: &str, by: &str) -> Result<IncidentDetail, EngineError> {
+    pub async fn set_status(
+        &self,
+        r: IncidentRef,
+        status: &str,
+        by: &str,
+    ) -> Result<IncidentDetail, EngineError> {
         let to = self.config.status(status)?.name.clone();
         self.mutate(r, by, |d, now| {
             let mut ch = Change::default();
@@ -270,7 +292,13 @@ impl Engine {
         .await
     }
 
-    fn transition(&self, d: &IncidentDetail, to: &str, now: Timestamp, ch: &mut Change) -> Result<(), DomainError> {
+    fn transition(
+        &self,
+        d: &IncidentDetail,
+        to: &str,
+        now: Timestamp,
+        ch: &mut Change,
+    ) -> Result<(), DomainError> {
         let from = &d.incident.status;
         self.config.check_transition(from, to)?;
         ch.status = Some(to.to_owned());
@@ -291,7 +319,12 @@ impl Engine {
         Ok(())
     }
 
-    pub async fn set_severity(&self, r: IncidentRef, severity: &str, by: &str) -> Result<IncidentDetail, EngineError> {
+    pub async fn set_severity(
+        &self,
+        r: IncidentRef,
+        severity: &str,
+        by: &str,
+    ) -> Result<IncidentDetail, EngineError> {
         let to = self.config.severity(severity)?.name.clone();
         self.mutate(r, by, |d, now| {
             let from = &d.incident.severity;
@@ -313,7 +346,13 @@ impl Engine {
         .await
     }
 
-    pub async fn assign_role(&self, r: IncidentRef, role: &str, who: &str, by: &str) -> Result<IncidentDetail, EngineError> {
+    pub async fn assign_role(
+        &self,
+        r: IncidentRef,
+        role: &str,
+        who: &str,
+        by: &str,
+    ) -> Result<IncidentDetail, EngineError> {
         let role = self.config.role(role)?.key.clone();
         let who = person(who)?;
         self.mutate(r, by, |_, now| {
@@ -333,12 +372,23 @@ impl Engine {
     }
 
     /// A timeline note, back-dated with `at` when given.
-    pub async fn add_note(&self, r: IncidentRef, text: &str, at: Option<&str>, by: &str) -> Result<IncidentDetail, EngineError> {
+    pub async fn add_note(
+        &self,
+        r: IncidentRef,
+        text: &str,
+        at: Option<&str>,
+        by: &str,
+    ) -> Result<IncidentDetail, EngineError> {
         let text = parse_text(text)?;
-        let at = at.map(|a| parse_user_time(a, self.clock.now())).transpose()?;
+        let at = at
+            .map(|a| parse_user_time(a, self.clock.now()))
+            .transpose()?;
         self.mutate(r, by, |_, now| {
             Ok(Change {
-                events: vec![(at.unwrap_or(now), TimelineEvent::Note { text: text.clone() })],
+                events: vec![(
+                    at.unwrap_or(now),
+                    TimelineEvent::Note { text: text.clone() },
+                )],
                 ..Change::default()
             })
         })
@@ -346,7 +396,12 @@ impl Engine {
     }
 
     /// A status update: what people following the incident need to know now.
-    pub async fn post_update(&self, r: IncidentRef, text: &str, by: &str) -> Result<IncidentDetail, EngineError> {
+    pub async fn post_update(
+        &self,
+        r: IncidentRef,
+        text: &str,
+        by: &str,
+    ) -> Result<IncidentDetail, EngineError> {
         let text = parse_text(text)?;
         self.mutate(r, by, |_, now| {
             Ok(Change {
@@ -358,7 +413,12 @@ impl Engine {
         .await
     }
 
-    pub async fn add_action(&self, r: IncidentRef, a: ActionInput, by: &str) -> Result<IncidentDetail, EngineError> {
+    pub async fn add_action(
+        &self,
+        r: IncidentRef,
+        a: ActionInput,
+        by: &str,
+    ) -> Result<IncidentDetail, EngineError> {
         let action = NewAction {
             text: parse_text(&a.text)?,
             action_type: a.action_type.parse()?,
@@ -383,7 +443,12 @@ impl Engine {
         .await
     }
 
-    pub async fn complete_action(&self, r: IncidentRef, number: i64, by: &str) -> Result<IncidentDetail, EngineError> {
+    pub async fn complete_action(
+        &self,
+        r: IncidentRef,
+        number: i64,
+        by: &str,
+    ) -> Result<IncidentDetail, EngineError> {
         self.mutate(r, by, |d, now| {
             let a = d
                 .actions
@@ -402,7 +467,12 @@ impl Engine {
         .await
     }
 
-    pub async fn set_impact(&self, r: IncidentRef, input: ImpactInput, by: &str) -> Result<IncidentDetail, EngineError> {
+    pub async fn set_impact(
+        &self,
+        r: IncidentRef,
+        input: ImpactInput,
+        by: &str,
+    ) -> Result<IncidentDetail, EngineError> {
         let now = self.clock.now();
         let parse = |s: &Option<String>| s.as_deref().map(|t| parse_user_time(t, now)).transpose();
         let given = [
@@ -439,7 +509,12 @@ impl Engine {
     }
 
     /// Rewrite the title, description, team or report narrative.
-    pub async fn edit(&self, r: IncidentRef, e: EditInput, by: &str) -> Result<IncidentDetail, EngineError> {
+    pub async fn edit(
+        &self,
+        r: IncidentRef,
+        e: EditInput,
+        by: &str,
+    ) -> Result<IncidentDetail, EngineError> {
         let mut change = Change::default();
         let mut fields = Vec::new();
         if let Some(t) = &e.title {
@@ -447,11 +522,19 @@ impl Engine {
             fields.push("title".to_owned());
         }
         if let Some(d) = &e.description {
-            change.description = Some(if d.trim().is_empty() { String::new() } else { parse_text(d)? });
+            change.description = Some(if d.trim().is_empty() {
+                String::new()
+            } else {
+                parse_text(d)?
+            });
             fields.push("description".to_owned());
         }
         if let Some(t) = &e.team {
-            change.team = Some(if t.trim().is_empty() { None } else { Some(self.config.team(t)?) });
+            change.team = Some(if t.trim().is_empty() {
+                None
+            } else {
+                Some(self.config.team(t)?)
+            });
             fields.push("team".to_owned());
         }
         for (name, value) in &e.narrative {
@@ -460,9 +543,16 @@ impl Engine {
                 .find(|f| f.replace('_', "-") == name.replace('_', "-"))
                 .ok_or_else(|| DomainError::UnknownField {
                     given: name.clone(),
-                    valid: Narrative::FIELDS.iter().map(|f| f.replace('_', "-")).collect(),
+                    valid: Narrative::FIELDS
+                        .iter()
+                        .map(|f| f.replace('_', "-"))
+                        .collect(),
                 })?;
-            let value = if value.trim().is_empty() { String::new() } else { parse_text(value)? };
+            let value = if value.trim().is_empty() {
+                String::new()
+            } else {
+                parse_text(value)?
+            };
             change.narrative.push((field, value));
             fields.push((*field).to_owned());
         }
@@ -471,23 +561,45 @@ impl Engine {
         }
         self.mutate(r, by, |_, now| {
             let mut ch = change.clone();
-            ch.events = vec![(now, TimelineEvent::Edited { fields: fields.clone() })];
+            ch.events = vec![(
+                now,
+                TimelineEvent::Edited {
+                    fields: fields.clone(),
+                },
+            )];
             Ok(ch)
         })
         .await
     }
 
     /// The report, from the team's template for `lang` if configured, else the bundled one.
-    pub async fn report(&self, r: IncidentRef, lang: Lang, format: ReportFormat) -> Result<String, EngineError> {
+    pub async fn report(
+        &self,
+        r: IncidentRef,
+        lang: Lang,
+        format: ReportFormat,
+    ) -> Result<String, EngineError> {
         let detail = self.get(r).await?;
-        Ok(self.render_report(&detail, lang, format)?)
+        self.render_report(&detail, lang, format)
     }
 
-    pub fn render_report(&self, detail: &IncidentDetail, lang: Lang, format: ReportFormat) -> Result<String, EngineError> {
+    pub fn render_report(
+        &self,
+        detail: &IncidentDetail,
+        lang: Lang,
+        format: ReportFormat,
+    ) -> Result<String, EngineError> {
         let tpl = self.templates[lang as usize]
             .as_ref()
             .map(|t| (t.name.as_str(), t.source.as_str()));
-        Ok(report::render(detail, &self.config, lang, format, tpl, self.clock.now())?)
+        Ok(report::render(
+            detail,
+            &self.config,
+            lang,
+            format,
+            tpl,
+            self.clock.now(),
+        )?)
     }
 
     /// Read, check, write; on a concurrent change, read and check again.

@@ -36,7 +36,10 @@ impl EngineError {
                 "report-template-error",
                 &muster_core::i18n::Args::new()
                     .with("name", &t.name)
-                    .with("line", t.line.map(|l| l.to_string()).unwrap_or_else(|| "?".into()))
+                    .with(
+                        "line",
+                        t.line.map(|l| l.to_string()).unwrap_or_else(|| "?".into()),
+                    )
                     .with("detail", &t.detail),
             ),
         }

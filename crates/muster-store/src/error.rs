@@ -43,7 +43,9 @@ impl StoreError {
     pub fn message(&self, lang: Lang) -> String {
         let id = format!("store-error-{}", self.code().replace('_', "-"));
         let detail = match self {
-            StoreError::CannotOpen(d) | StoreError::Migration(d) | StoreError::Other(d) => d.clone(),
+            StoreError::CannotOpen(d) | StoreError::Migration(d) | StoreError::Other(d) => {
+                d.clone()
+            }
             _ => String::new(),
         };
         lang.format(&id, &Args::new().with("detail", detail))

@@ -24,7 +24,8 @@ pub(crate) fn time(row: &SqliteRow, col: &str) -> Result<Timestamp, StoreError> 
 
 pub(crate) fn opt_time(row: &SqliteRow, col: &str) -> Result<Option<Timestamp>, StoreError> {
     let s: Option<String> = row.try_get(col)?;
-    s.map(|s| from_storage(&s).ok_or_else(|| bad(col))).transpose()
+    s.map(|s| from_storage(&s).ok_or_else(|| bad(col)))
+        .transpose()
 }
 
 pub(crate) fn incident(row: &SqliteRow) -> Result<Incident, StoreError> {

@@ -103,16 +103,21 @@ impl Store {
 
     /// Open without migrating (for `muster migrate` and read-only tools).
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        Store::connect_with(url, BUSY_TIMEOUT).await
+    }
+
+    /// Open with a chosen wait for a busy database before reporting it locked.
+    pub async fn connect_with(url: &str, busy_timeout: Duration) -> Result<Store, StoreError> {
         let opts = SqliteConnectOptions::from_str(url)
             .map_err(|e| StoreError::CannotOpen(e.to_string()))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT);
+            .busy_timeout(busy_timeout);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
-            .acquire_timeout(BUSY_TIMEOUT + Duration::from_secs(1))
+            .acquire_timeout(busy_timeout + Duration::from_secs(1))
             .connect_with(opts)
             .await?;
         Ok(Store { pool })
@@ -180,10 +185,12 @@ impl Store {
         for e in &new.events {
             append_entry(&mut tx, new.id, &at, &at, &new.declared_by, e, None).await?;
         }
-        let row = sqlx::query(AssertSqlSafe(format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?")))
-            .bind(new.id.to_string())
-            .fetch_one(&mut *tx)
-            .await?;
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?"
+        )))
+        .bind(new.id.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
         tx.commit().await?;
         rows::incident(&row)
     }
@@ -200,10 +207,12 @@ impl Store {
                 .await?
             }
             IncidentRef::Id(id) => {
-                sqlx::query(AssertSqlSafe(format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?")))
-                    .bind(id.to_string())
-                    .fetch_optional(&self.pool)
-                    .await?
+                sqlx::query(AssertSqlSafe(format!(
+                    "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?"
+                )))
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await?
             }
         };
         row.as_ref().map(rows::incident).transpose()
@@ -292,7 +301,10 @@ impl Store {
                 q.push(" AND team = ").push_bind(t);
             }
             if let Some(s) = &f.search {
-                let escaped = s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+                let escaped = s
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_");
                 q.push(" AND title LIKE ")
                     .push_bind(format!("%{escaped}%"))
                     .push(" ESCAPE '\\'");
@@ -307,7 +319,8 @@ impl Store {
         let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM incidents");
         filters(&mut count, f);
         let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
-        let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT {INCIDENT_COLUMNS} FROM incidents"));
+        let mut q =
+            QueryBuilder::<Sqlite>::new(format!("SELECT {INCIDENT_COLUMNS} FROM incidents"));
         filters(&mut q, f);
         q.push(" ORDER BY number DESC LIMIT ")
             .push_bind(i64::from(f.limit.max(1)))
@@ -371,10 +384,14 @@ impl Store {
             q.push(", team = ").push_bind(t);
         }
         if let Some(i) = &change.impact {
-            q.push(", detected_at = ").push_bind(i.detected_at.map(to_storage));
-            q.push(", started_at = ").push_bind(i.started_at.map(to_storage));
-            q.push(", mitigated_at = ").push_bind(i.mitigated_at.map(to_storage));
-            q.push(", ended_at = ").push_bind(i.ended_at.map(to_storage));
+            q.push(", detected_at = ")
+                .push_bind(i.detected_at.map(to_storage));
+            q.push(", started_at = ")
+                .push_bind(i.started_at.map(to_storage));
+            q.push(", mitigated_at = ")
+                .push_bind(i.mitigated_at.map(to_storage));
+            q.push(", ended_at = ")
+                .push_bind(i.ended_at.map(to_storage));
         }
         if let Some(t) = change.resolved_at {
             q.push(", resolved_at = ").push_bind(to_storage(t));
@@ -443,10 +460,12 @@ impl Store {
         for (at, e) in &change.events {
             append_entry(&mut tx, id, &to_storage(*at), &now_s, author, e, None).await?;
         }
-        let row = sqlx::query(AssertSqlSafe(format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?")))
-            .bind(id.to_string())
-            .fetch_one(&mut *tx)
-            .await?;
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?"
+        )))
+        .bind(id.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
         tx.commit().await?;
         rows::incident(&row)
     }

@@ -1,0 +1,150 @@
+//! Where settings come from: flags, then environment, then the config file, then the
+//! built-in defaults.
+
+use crate::Global;
+use crate::failure::Failure;
+use muster_core::config::{Config, ConfigError};
+use muster_core::{Lang, i18n::Args};
+use muster_engine::{Engine, SystemClock};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub struct Settings {
+    pub config: Arc<Config>,
+    /// The file the config came from, if any.
+    pub config_path: Option<PathBuf>,
+    pub database_url: String,
+    pub lang: Lang,
+}
+
+impl Settings {
+    pub fn load(g: &Global) -> Result<Settings, Failure> {
+        // The language flag is read first so that config errors are in the right language.
+        let flag_lang = match g.lang.as_deref() {
+            Some(l) => Some(
+                l.parse::<Lang>()
+                    .map_err(|e| Failure::user(e.code(), e.message(Lang::En)))?,
+            ),
+            None => None,
+        };
+        let (config, config_path) =
+            load_config(g.config.as_deref(), flag_lang.unwrap_or_default())?;
+        let lang = flag_lang.unwrap_or(config.language);
+        let database_url = normalise_db_url(g.database.as_deref().unwrap_or(&config.database_url));
+        Ok(Settings {
+            config: Arc::new(config),
+            config_path,
+            database_url,
+            lang,
+        })
+    }
+
+    /// The database location without any password it may carry.
+    pub fn database_display(&self) -> String {
+        redact_url(&self.database_url)
+    }
+
+    pub async fn engine(&self) -> Result<Engine, Failure> {
+        let store = muster_store::Store::open(&self.database_url)
+            .await
+            .map_err(|e| Failure::store(&e, self.lang))?;
+        let mut engine = Engine::new(store, self.config.clone(), Arc::new(SystemClock));
+        let base = self
+            .config_path
+            .as_deref()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        for (lang, path) in [
+            (Lang::En, &self.config.report_template_en),
+            (Lang::Fr, &self.config.report_template_fr),
+        ] {
+            if let Some(p) = path {
+                let full = base.join(p);
+                let source = std::fs::read_to_string(&full).map_err(|e| {
+                    Failure::user(
+                        "report_template",
+                        self.lang.format(
+                            "cli-template-unreadable",
+                            &Args::new()
+                                .with("path", full.display().to_string())
+                                .with("detail", e.to_string()),
+                        ),
+                    )
+                })?;
+                engine = engine
+                    .with_template(lang, full.display().to_string(), source)
+                    // A broken template is a broken configuration: the operator must fix it.
+                    .map_err(|e| Failure::user(e.code(), e.message(self.lang)))?;
+            }
+        }
+        Ok(engine)
+    }
+}
+
+/// Load the named file, or ./muster.toml if present, or the built-in defaults.
+pub fn load_config(path: Option<&Path>, lang: Lang) -> Result<(Config, Option<PathBuf>), Failure> {
+    let path = match path {
+        Some(p) => Some(p.to_path_buf()),
+        None => Some(PathBuf::from("muster.toml")).filter(|p| p.is_file()),
+    };
+    let Some(path) = path else {
+        return Ok((Config::default(), None));
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        Failure::user(
+            "config_unreadable",
+            lang.format(
+                "cli-config-unreadable",
+                &Args::new()
+                    .with("path", path.display().to_string())
+                    .with("detail", e.to_string()),
+            ),
+        )
+    })?;
+    let config = Config::from_toml(&text).map_err(|e| config_failure(&path, &e, lang))?;
+    Ok((config, Some(path)))
+}
+
+pub fn config_failure(path: &Path, e: &ConfigError, lang: Lang) -> Failure {
+    Failure::user(
+        "config_invalid",
+        format!("{}: {}", path.display(), e.message(lang)),
+    )
+}
+
+/// Accept a bare file path where a URL is expected: `muster.db` → `sqlite://muster.db`.
+fn normalise_db_url(raw: &str) -> String {
+    let t = raw.trim();
+    if t.contains("://") || t.starts_with("sqlite:") {
+        t.to_owned()
+    } else {
+        format!("sqlite://{t}")
+    }
+}
+
+fn redact_url(url: &str) -> String {
+    // scheme://user:password@host → scheme://user:***@host
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((cred, host)) = rest.split_once('@')
+        && let Some((user, _)) = cred.split_once(':')
+    {
+        return format!("{scheme}://{user}:***@{host}");
+    }
+    url.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(normalise_db_url("x.db"), "sqlite://x.db");
+        assert_eq!(normalise_db_url("sqlite::memory:"), "sqlite::memory:");
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+    }
+}
