@@ -1,22 +1,238 @@
-//! `muster scan` and `muster redact`: owned by the scanner work (issue 5).
+//! `muster scan` and `muster redact`: the leak scanner (issue 5), on top of `muster-scan`.
+//!
+//! Exit codes of `muster scan`: 0 nothing found, 1 findings, 2 error (bad rule file or
+//! baseline, nothing readable, output failure). Unreadable files, binary files and
+//! symbolic-link loops are reported on stderr and the scan goes on.
+//! `muster redact` exits 0, or 2 on error; a closed stdout (`| head`) is not an error.
 
+use muster_scan::{Baseline, Format, Redactor, RuleSet, ScanOptions, ScanReport, Scanner};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Report format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Human-readable lines.
+    Text,
+    /// JSON: `{"findings": [...], "summary": {...}}`.
+    Json,
+    /// SARIF 2.1.0 (GitHub code scanning and other CI tools).
+    Sarif,
+}
 
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {
     /// Files or directories to scan; `-` or nothing reads standard input.
-    pub paths: Vec<std::path::PathBuf>,
+    pub paths: Vec<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Rule file in gitleaks format, used instead of the default rules
+    /// (`[extend] useDefault = true` in it adds to them).
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Ignore findings already listed in this report (from `--format json` or `sarif`).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Never show the progress bar (it only shows when stderr is a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Worker threads [default: one per core].
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+    /// Do not honour inline `muster:allow` / `gitleaks:allow` markers.
+    #[arg(long)]
+    pub no_allow_markers: bool,
+    /// Open an incident when something is found
+    #[arg(long)]
+    pub declare: bool,
 }
 
 #[derive(Debug, clap::Args)]
-pub struct RedactArgs {}
+pub struct RedactArgs {
+    /// Rule file in gitleaks format, used instead of the default rules.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+}
 
-pub fn run_scan(_args: ScanArgs) -> ExitCode {
-    eprintln!("muster scan: not implemented yet");
+fn load_scanner(rules: Option<&Path>) -> Result<Scanner, String> {
+    let set = match rules {
+        Some(p) => RuleSet::from_file(p).map_err(|e| e.to_string())?,
+        None => RuleSet::default_rules(),
+    };
+    Scanner::new(set).map_err(|e| e.to_string())
+}
+
+fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("muster scan: error: {msg}");
     ExitCode::from(2)
 }
 
-pub fn run_redact(_args: RedactArgs) -> ExitCode {
-    eprintln!("muster redact: not implemented yet");
-    ExitCode::from(2)
+pub fn run_scan(args: ScanArgs) -> ExitCode {
+    let mut scanner = match load_scanner(args.rules.as_deref()) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    scanner.allow_markers = !args.no_allow_markers;
+    let baseline = match &args.baseline {
+        Some(p) => match Baseline::load(p) {
+            Ok(b) => Some(b),
+            Err(e) => return fail(e),
+        },
+        None => None,
+    };
+    let counter = Arc::new(AtomicU64::new(0));
+    let show_progress = !args.no_progress && std::io::stderr().is_terminal();
+    let progress = show_progress.then(|| Progress::start(counter.clone()));
+    let opts = ScanOptions {
+        threads: args.threads,
+        progress: Some(counter),
+    };
+    let result = scanner.scan_paths(&args.paths, &opts);
+    if let Some(p) = progress {
+        p.finish();
+    }
+    let mut report = match result {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    if let Some(b) = &baseline {
+        b.apply(&mut report);
+    }
+    warn_about_skips(&report);
+    let format = match args.format {
+        OutputFormat::Text => Format::Text,
+        OutputFormat::Json => Format::Json,
+        OutputFormat::Sarif => Format::Sarif,
+    };
+    let written = match &args.output {
+        Some(path) => std::fs::File::create(path).and_then(|f| {
+            let mut w = std::io::BufWriter::new(f);
+            muster_scan::write_report(&mut w, &report, scanner.rules(), format)?;
+            w.flush()
+        }),
+        None => {
+            let mut out = std::io::stdout().lock();
+            muster_scan::write_report(&mut out, &report, scanner.rules(), format)
+                .and_then(|()| out.flush())
+        }
+    };
+    if let Err(e) = written
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return fail(format!("writing the report: {e}"));
+    }
+    if args.format != OutputFormat::Text || args.output.is_some() {
+        eprintln!("muster scan: {}", muster_scan::summary_line(&report));
+    }
+    if args.declare && !report.findings.is_empty() {
+        declare_incident(&report);
+    }
+    if !report.findings.is_empty() {
+        ExitCode::from(1)
+    } else if report.files_scanned == 0 && !report.errors.is_empty() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// `--declare`: the incident is opened by the incident engine (wired separately); the
+/// scanner provides its severity and a first timeline entry without any secret.
+fn declare_incident(report: &ScanReport) {
+    let severity = muster_scan::highest_severity(&report.findings);
+    let summary = muster_scan::findings_summary(&report.findings, 20);
+    eprintln!(
+        "muster scan: --declare: a {} security incident would be opened with this first timeline entry \
+         (incident creation from scan is not wired yet):\n{summary}",
+        severity.map(|s| s.as_str()).unwrap_or("-")
+    );
+}
+
+fn warn_about_skips(report: &ScanReport) {
+    for e in &report.errors {
+        eprintln!(
+            "muster scan: warning: cannot read {}: {}",
+            e.path, e.message
+        );
+    }
+    for l in &report.symlink_loops {
+        eprintln!("muster scan: warning: symbolic-link loop at {l}, not followed");
+    }
+    if !report.binary_skipped.is_empty() {
+        eprintln!(
+            "muster scan: skipped {} binary file(s)",
+            report.binary_skipped.len()
+        );
+    }
+}
+
+/// A progress line on stderr, drawn only while a scan takes more than half a second.
+struct Progress {
+    done: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Progress {
+    fn start(counter: Arc<AtomicU64>) -> Progress {
+        let done = Arc::new(AtomicBool::new(false));
+        let flag = done.clone();
+        let thread = std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            let mut bar: Option<indicatif::ProgressBar> = None;
+            while !flag.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(100));
+                if bar.is_none() && started.elapsed() > Duration::from_millis(500) {
+                    let b = indicatif::ProgressBar::new_spinner();
+                    if let Ok(style) = indicatif::ProgressStyle::with_template(
+                        "{spinner} scanning: {bytes} ({bytes_per_sec}), {elapsed}",
+                    ) {
+                        b.set_style(style);
+                    }
+                    bar = Some(b);
+                }
+                if let Some(b) = &bar {
+                    b.set_position(counter.load(Ordering::Relaxed));
+                    b.tick();
+                }
+            }
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+        });
+        Progress { done, thread }
+    }
+
+    fn finish(self) {
+        self.done.store(true, Ordering::Relaxed);
+        let _ = self.thread.join();
+    }
+}
+
+pub fn run_redact(args: RedactArgs) -> ExitCode {
+    let scanner = match load_scanner(args.rules.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("muster redact: error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut redactor = Redactor::new(Arc::new(scanner));
+    let stdin = std::io::stdin().lock();
+    let stdout = std::io::stdout().lock();
+    match redactor.redact_stream(stdin, stdout) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("muster redact: error: {e}");
+            ExitCode::from(2)
+        }
+    }
 }

@@ -1,0 +1,257 @@
+//! `muster scan` and `muster redact` through the real binary.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+// Fake secrets generated for these tests.
+const GH: &str = "ghp_Q2x9Lm4Pz7Rt1Vb8Nc3Kd6Hs0Jf5Gw2Ye7Ua";
+const STRIPE: &str = "sk_live_4eC39HqLyjWDarjtT1zdp7dcXq";
+
+fn muster(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_muster"))
+        .args(args)
+        .env_remove("MUSTER_CONFIG")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("muster runs");
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn workdir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("logs")).unwrap();
+    std::fs::write(
+        dir.path().join("logs/ci.log"),
+        format!("step 1\nexport GITHUB_TOKEN={GH}\nstep 3\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("logs/clean.log"), "all good\n").unwrap();
+    dir
+}
+
+#[test]
+fn findings_exit_1_with_redacted_text_report() {
+    let dir = workdir();
+    let out = muster(
+        &[
+            "scan",
+            "--no-progress",
+            dir.path().join("logs").to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("ci.log:2:21: github-token [SEV1]"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("ghp_Q2…["), "{stdout}");
+    assert!(!stdout.contains(&GH[8..]) && !text(&out.stderr).contains(&GH[8..]));
+    assert!(stdout.contains("1 finding in 2 files"), "{stdout}");
+}
+
+#[test]
+fn clean_input_exits_0() {
+    let dir = workdir();
+    let out = muster(
+        &["scan", dir.path().join("logs/clean.log").to_str().unwrap()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn standard_input_with_and_without_dash() {
+    let input = format!("hello\nkey={STRIPE}\n");
+    for args in [&["scan"][..], &["scan", "-"][..]] {
+        let out = muster(args, Some(input.as_bytes()));
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            text(&out.stdout).contains("<stdin>:2:5: stripe-secret-key"),
+            "{}",
+            text(&out.stdout)
+        );
+    }
+}
+
+#[test]
+fn json_and_sarif_formats() {
+    let dir = workdir();
+    let logs = dir.path().join("logs");
+    let out = muster(
+        &[
+            "scan",
+            "--format",
+            "json",
+            "-j",
+            "1",
+            logs.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["findings"][0]["rule_id"], "github-token");
+    assert_eq!(v["findings"][0]["line"], 2);
+    assert_eq!(v["findings"][0]["severity"], "SEV1");
+    assert!(v["findings"][0]["fingerprint"].as_str().unwrap().len() >= 16);
+    assert_eq!(v["summary"]["files_scanned"], 2);
+    let out = muster(&["scan", "--format", "sarif", logs.to_str().unwrap()], None);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    assert_eq!(v["runs"][0]["results"][0]["ruleId"], "github-token");
+    assert!(!text(&out.stdout).contains(&GH[8..]));
+}
+
+#[test]
+fn baseline_accepts_known_findings() {
+    let dir = workdir();
+    let logs = dir.path().join("logs");
+    let baseline = dir.path().join("baseline.json");
+    let out = muster(
+        &[
+            "scan",
+            "--format",
+            "json",
+            "-o",
+            baseline.to_str().unwrap(),
+            logs.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let out = muster(
+        &[
+            "scan",
+            "--baseline",
+            baseline.to_str().unwrap(),
+            logs.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("1 in baseline"));
+    let out = muster(
+        &[
+            "scan",
+            "--baseline",
+            dir.path().join("nope.json").to_str().unwrap(),
+        ],
+        Some(b""),
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn custom_rules_and_invalid_rules() {
+    let dir = workdir();
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(
+        &rules,
+        "[extend]\nuseDefault = true\n\n[[rules]]\nid = \"acme-token\"\nregex = '''acme_[0-9a-f]{16}'''\nkeywords = [\"acme_\"]\n",
+    )
+    .unwrap();
+    let out = muster(
+        &["scan", "--rules", rules.to_str().unwrap()],
+        Some(format!("acme_0123456789abcdef {GH}\n").as_bytes()),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("acme-token") && stdout.contains("github-token"),
+        "{stdout}"
+    );
+    std::fs::write(
+        &rules,
+        "[[rules]]\nid = \"ok\"\nregex = 'a'\n\n[[rules]]\nid = \"bad-one\"\nregex = '''(x'''\n",
+    )
+    .unwrap();
+    let out = muster(&["scan", "--rules", rules.to_str().unwrap()], Some(b"x"));
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("rule `bad-one`") && stderr.contains("line 7"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn unreadable_paths_are_reported_and_the_scan_goes_on() {
+    let dir = workdir();
+    let missing = dir.path().join("missing.log");
+    let out = muster(
+        &[
+            "scan",
+            missing.to_str().unwrap(),
+            dir.path().join("logs").to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("cannot read") && text(&out.stderr).contains("missing.log"));
+    let out = muster(&["scan", missing.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn declare_flag_reports_severity_and_redacted_summary() {
+    let out = muster(
+        &["scan", "--declare"],
+        Some(format!("leak {GH}\n").as_bytes()),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("SEV1") && stderr.contains("github-token"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(&GH[8..]));
+}
+
+#[test]
+fn redact_filters_stdin_to_stdout() {
+    let input = format!("a {GH} b\nDATABASE_URL=postgres://app:Xk29fLq8Vz@db/prod\nplain\n");
+    let out = muster(&["redact"], Some(input.as_bytes()));
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        text(&out.stdout),
+        "a [REDACTED:github-token] b\nDATABASE_URL=postgres://app:[REDACTED:database-url-password]@db/prod\nplain\n"
+    );
+}
+
+#[test]
+fn redact_streams_lines_as_they_arrive() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_muster"))
+        .arg("redact")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    for i in 0..3 {
+        // The output line comes back while stdin is still open.
+        writeln!(stdin, "event {i} token {GH}").unwrap();
+        stdin.flush().unwrap();
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        assert_eq!(line, format!("event {i} token [REDACTED:github-token]\n"));
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}
