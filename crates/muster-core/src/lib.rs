@@ -16,6 +16,7 @@ pub mod i18n;
 pub mod ids;
 pub mod incident;
 pub mod report;
+pub mod secret;
 pub mod time;
 pub mod title;
 
@@ -24,4 +25,5 @@ pub use config::Config;
 pub use error::DomainError;
 pub use i18n::Lang;
 pub use ids::{IncidentId, IncidentNumber, IncidentRef};
+pub use secret::Secret;
 pub use title::Title;
