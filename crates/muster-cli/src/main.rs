@@ -9,6 +9,7 @@ mod failure;
 mod incident_cmd;
 mod output;
 mod scan_cmd;
+mod serve_cmd;
 mod settings;
 
 use clap::{Parser, Subcommand};
@@ -59,6 +60,11 @@ enum Command {
     Config(config_cmd::ConfigCommand),
     /// Create or upgrade the database schema (also done automatically on start).
     Migrate,
+    /// Serve the web pages, the REST API and the operations endpoints.
+    Serve(serve_cmd::ServeArgs),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(serve_cmd::TokenCommand),
     /// Scan files, directories or standard input for leaked credentials.
     Scan(scan_cmd::ScanArgs),
     /// Copy standard input to standard output with every credential masked.
@@ -76,6 +82,8 @@ fn main() -> ExitCode {
             runtime().and_then(|rt| rt.block_on(incident_cmd::run(cmd, &global)))
         }
         Command::Migrate => runtime().and_then(|rt| rt.block_on(migrate(&global))),
+        Command::Serve(args) => serve_cmd::serve(args, &global),
+        Command::Token(cmd) => runtime().and_then(|rt| rt.block_on(serve_cmd::token(cmd, &global))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

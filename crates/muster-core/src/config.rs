@@ -89,6 +89,38 @@ pub struct Config {
     pub closed_status: String,
     pub roles: Vec<RoleDef>,
     pub teams: Vec<TeamDef>,
+    pub server: ServerConfig,
+}
+
+/// `[server]`: where `muster serve` listens and who may see what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    pub bind: String,
+    /// Header set by a trusted reverse proxy with the signed-in user's name.
+    pub proxy_user_header: Option<String>,
+    /// Require a bearer token on every API call, even on loopback.
+    pub require_api_token: bool,
+    /// People (or `*`) allowed to see security incidents.
+    pub security_viewers: Vec<String>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: "127.0.0.1:8080".into(),
+            proxy_user_header: None,
+            require_api_token: false,
+            security_viewers: Vec::new(),
+        }
+    }
+}
+
+impl ServerConfig {
+    pub fn may_see_security(&self, viewer: Option<&str>) -> bool {
+        self.security_viewers
+            .iter()
+            .any(|v| v == "*" || viewer.is_some_and(|name| v.eq_ignore_ascii_case(name)))
+    }
 }
 
 /// A problem in a configuration file, with where it is.
@@ -114,6 +146,7 @@ pub enum ConfigProblem {
     BadTemplate(String),
     BadUrl(String),
     BadLanguage(String),
+    BadBind(String),
 }
 
 impl ConfigError {
@@ -156,6 +189,10 @@ impl ConfigError {
                 a.str("value", v);
                 "config-error-bad-language"
             }
+            ConfigProblem::BadBind(v) => {
+                a.str("value", v);
+                "config-error-bad-bind"
+            }
         };
         let body = lang.format(id, &a);
         match (self.line, self.column) {
@@ -193,6 +230,16 @@ struct RawConfig {
     lifecycle: Option<RawLifecycle>,
     roles: Option<Vec<RawRole>>,
     teams: Option<Vec<RawTeam>>,
+    server: Option<RawServer>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    bind: Option<Spanned<String>>,
+    proxy_user_header: Option<String>,
+    require_api_token: Option<bool>,
+    security_viewers: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -364,6 +411,21 @@ impl Config {
         let lifecycle = or_default!(lifecycle);
         let roles = or_default!(roles).unwrap_or_default();
         let teams = raw.teams.unwrap_or_default();
+        let mut server = ServerConfig::default();
+        if let Some(rs) = raw.server {
+            if let Some(b) = rs.bind {
+                if b.get_ref().parse::<std::net::SocketAddr>().is_err() {
+                    return Err(loc.err(&b, ConfigProblem::BadBind(b.get_ref().clone())));
+                }
+                server.bind = b.get_ref().clone();
+            }
+            server.proxy_user_header = rs
+                .proxy_user_header
+                .map(|h| h.trim().to_owned())
+                .filter(|h| !h.is_empty());
+            server.require_api_token = rs.require_api_token.unwrap_or(false);
+            server.security_viewers = rs.security_viewers.unwrap_or_default();
+        }
 
         let language = match language {
             Some(l) => l
@@ -564,6 +626,7 @@ impl Config {
             closed_status,
             roles: role_defs,
             teams: team_defs,
+            server,
         })
     }
 

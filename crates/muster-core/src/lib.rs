@@ -15,6 +15,7 @@ pub mod error;
 pub mod i18n;
 pub mod ids;
 pub mod incident;
+pub mod metrics;
 pub mod report;
 pub mod secret;
 pub mod time;

@@ -12,6 +12,8 @@
 mod error;
 mod rows;
 mod store;
+mod tokens;
 
 pub use error::StoreError;
 pub use store::{Change, ListFilter, NewAction, NewIncident, Page, Store};
+pub use tokens::TokenInfo;

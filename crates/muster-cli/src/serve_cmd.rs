@@ -1,0 +1,178 @@
+//! `muster serve` and `muster token …`.
+
+use crate::Global;
+use crate::failure::Failure;
+use crate::output;
+use crate::settings::Settings;
+use clap::Subcommand;
+use muster_core::i18n::Args;
+use std::net::SocketAddr;
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: from the config, 127.0.0.1:8080]
+    #[arg(long, env = "MUSTER_BIND", value_name = "ADDR")]
+    pub bind: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token; it is printed once and only its hash is kept.
+    Create { name: String },
+    /// List tokens (names and dates, never the tokens).
+    List,
+    /// Revoke a token.
+    Revoke { name: String },
+}
+
+pub fn serve(args: ServeArgs, g: &Global) -> Result<(), Failure> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::system("runtime", e.to_string()))?;
+    rt.block_on(run(args, g))
+}
+
+async fn run(args: ServeArgs, g: &Global) -> Result<(), Failure> {
+    let s = Settings::load(g)?;
+    let lang = s.lang;
+    let bind = args.bind.unwrap_or_else(|| s.config.server.bind.clone());
+    let addr: SocketAddr = bind.parse().map_err(|_| {
+        Failure::user(
+            "bad_bind",
+            muster_core::config::ConfigError {
+                line: None,
+                column: None,
+                problem: muster_core::config::ConfigProblem::BadBind(bind.clone()),
+            }
+            .message(lang),
+        )
+    })?;
+    // Refuse before touching anything else: an open port without auth is never the default.
+    muster_server::check_bind(addr, &s.config.server)
+        .map_err(|e| Failure::user("bind_needs_auth", e.message(lang)))?;
+    let engine = s.engine().await?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        Failure::system(
+            "bind_failed",
+            lang.format(
+                "cli-bind-failed",
+                &Args::new()
+                    .with("addr", addr.to_string())
+                    .with("detail", e.to_string()),
+            ),
+        )
+    })?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| Failure::system("bind_failed", e.to_string()))?;
+    let state = muster_server::AppState::new(engine, local.ip().is_loopback());
+    eprintln!(
+        "{}",
+        lang.format(
+            "cli-serving",
+            &Args::new()
+                .with("url", format!("http://{local}"))
+                .with("db", s.database_display())
+        )
+    );
+    muster_server::serve(listener, state, shutdown_signal())
+        .await
+        .map_err(|e| Failure::system("serve_failed", e.to_string()))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+pub async fn token(cmd: TokenCommand, g: &Global) -> Result<(), Failure> {
+    let s = Settings::load(g)?;
+    let lang = s.lang;
+    let engine = s.engine().await?;
+    let store = engine.store();
+    let now = engine.now();
+    let fail = |e: muster_store::StoreError| Failure::store(&e, lang);
+    match cmd {
+        TokenCommand::Create { name } => {
+            let name = name.trim().to_owned();
+            if name.is_empty() || name.chars().count() > 80 {
+                return Err(Failure::user(
+                    "bad_name",
+                    muster_core::DomainError::EmptyText.message(lang),
+                ));
+            }
+            let token = muster_server::new_token();
+            let created = store
+                .create_token(&name, &muster_server::hash_token(token.expose()), now)
+                .await
+                .map_err(fail)?;
+            if !created {
+                return Err(Failure::user(
+                    "token_exists",
+                    lang.format("cli-token-exists", &Args::new().with("name", &name)),
+                ));
+            }
+            if g.json {
+                output::print_json(&serde_json::json!({"name": name, "token": token.expose()}));
+            } else {
+                eprintln!(
+                    "{}",
+                    lang.format("cli-token-created", &Args::new().with("name", &name))
+                );
+                // The one place a token is printed: to the person who asked for it.
+                println!("{}", token.expose());
+            }
+        }
+        TokenCommand::List => {
+            let tokens = store.list_tokens().await.map_err(fail)?;
+            if g.json {
+                output::print_json(&tokens);
+            } else if tokens.is_empty() {
+                println!("{}", lang.t("cli-token-none"));
+            } else {
+                for t in tokens {
+                    println!(
+                        "{}\t{}\t{}",
+                        t.name,
+                        t.created_at,
+                        t.revoked_at
+                            .map(|r| format!("revoked {r}"))
+                            .unwrap_or_else(|| "active".into())
+                    );
+                }
+            }
+        }
+        TokenCommand::Revoke { name } => {
+            if !store.revoke_token(name.trim(), now).await.map_err(fail)? {
+                return Err(Failure::user(
+                    "token_not_found",
+                    lang.format(
+                        "cli-token-not-found",
+                        &Args::new().with("name", name.trim()),
+                    ),
+                ));
+            }
+            let msg = lang.format("cli-token-revoked", &Args::new().with("name", name.trim()));
+            output::say(g.json, &msg, &serde_json::json!({"revoked": name.trim()}));
+        }
+    }
+    Ok(())
+}

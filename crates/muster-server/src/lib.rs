@@ -1,0 +1,100 @@
+//! # muster-server
+//!
+//! Muster's HTTP face, on axum: server-rendered pages (no JavaScript needed, every asset
+//! embedded), the JSON REST API under `/api/v1` with its OpenAPI description, and the
+//! operations endpoints (`/healthz`, `/readyz`, `/metrics`).
+//!
+//! Handlers are thin: they parse the request, call one `muster_engine::Engine` use case and
+//! render the result. Cross-cutting concerns are middleware: language negotiation, CSRF
+//! (double-submit cookie), security headers, body limits, authentication and request
+//! metrics. Who may see security incidents is decided once per request ([`Viewer`]).
+
+mod api;
+mod auth;
+mod csrf;
+mod lang;
+mod ops;
+mod pages;
+mod prometheus;
+mod state;
+mod svg;
+
+pub use api::{documented_routes, openapi_document};
+pub use auth::{BindError, Viewer, check_bind, hash_token, new_token};
+pub use state::AppState;
+
+use axum::Router;
+use std::time::Duration;
+use tower_http::limit::RequestBodyLimitLayer;
+
+/// Largest request body accepted anywhere (forms and JSON are small).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The whole application: pages, API and operations endpoints with their middleware.
+pub fn router(state: AppState) -> Router {
+    let pages = pages::routes()
+        .layer(axum::middleware::from_fn(csrf::layer))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::page_viewer,
+        ));
+    let api = api::routes(&state).layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        auth::api_viewer,
+    ));
+    Router::new()
+        .merge(pages)
+        .nest("/api/v1", api)
+        .merge(ops::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            lang::layer,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            prometheus::layer,
+        ))
+        .layer(axum::middleware::from_fn(security_headers))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .with_state(state)
+}
+
+/// Serve until `shutdown` resolves, finishing requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn security_headers(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::header::{self, HeaderValue};
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    res
+}

@@ -1,0 +1,69 @@
+//! Operations endpoints: liveness, readiness and Prometheus metrics.
+
+use crate::AppState;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use std::fmt::Write;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.engine.store().ping().await {
+        Ok(()) => (StatusCode::OK, "ready\n".to_owned()),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("database unavailable: {}\n", e.code()),
+        ),
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let mut out = String::with_capacity(4096);
+    match state.engine.store().counts().await {
+        Ok(rows) => {
+            let _ = writeln!(
+                out,
+                "# HELP muster_incidents Incidents by status and severity (drills excluded)."
+            );
+            let _ = writeln!(out, "# TYPE muster_incidents gauge");
+            for (status, severity, security, n) in rows {
+                let _ = writeln!(
+                    out,
+                    "muster_incidents{{status=\"{}\",severity=\"{}\",security=\"{security}\"}} {n}",
+                    crate::prometheus::escape(&status),
+                    crate::prometheus::escape(&severity)
+                );
+            }
+            let _ = writeln!(
+                out,
+                "# HELP muster_up Whether the database answered this scrape."
+            );
+            let _ = writeln!(out, "# TYPE muster_up gauge");
+            let _ = writeln!(out, "muster_up 1");
+        }
+        Err(_) => {
+            let _ = writeln!(out, "# TYPE muster_up gauge");
+            let _ = writeln!(out, "muster_up 0");
+        }
+    }
+    state.http.render(&mut out);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        out,
+    )
+}

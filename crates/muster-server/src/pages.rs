@@ -1,0 +1,865 @@
+//! Server-rendered pages. Work without JavaScript; every form carries the CSRF token.
+
+use crate::AppState;
+use crate::auth::Viewer;
+use crate::csrf::CsrfToken;
+use axum::Form;
+use axum::Router;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use minijinja::{Environment, Value, context};
+use muster_core::i18n::Args;
+use muster_core::incident::{ActionType, IncidentDetail, ResourceKind};
+use muster_core::report::ReportFormat;
+use muster_core::time::display;
+use muster_core::{IncidentRef, Lang};
+use muster_engine::{ActionInput, Declaration, EngineError, ImpactInput, ListQuery};
+use serde::Deserialize;
+
+const PER_PAGE: u32 = 25;
+
+pub struct Pages {
+    env: Environment<'static>,
+}
+
+impl Pages {
+    pub fn new() -> Self {
+        let mut env = Environment::new();
+        for (name, src) in [
+            ("base.html", include_str!("../templates/base.html")),
+            ("list.html", include_str!("../templates/list.html")),
+            ("declare.html", include_str!("../templates/declare.html")),
+            ("incident.html", include_str!("../templates/incident.html")),
+            ("report.html", include_str!("../templates/report.html")),
+            ("stats.html", include_str!("../templates/stats.html")),
+            ("message.html", include_str!("../templates/message.html")),
+        ] {
+            env.add_template(name, src)
+                .expect("built-in page templates compile");
+        }
+        Pages { env }
+    }
+
+    fn render(&self, name: &str, page: &PageCtx, title: &str, ctx: Value) -> Html<String> {
+        let lang = page.lang;
+        let t = Value::from_function(move |id: String| lang.t(&id));
+        let full = context! {
+            ..ctx,
+            ..context! {
+                lang => lang.code(),
+                t => t,
+                csrf => page.csrf.clone(),
+                viewer => page.viewer.name.clone(),
+                switch_url => page.switch_url.clone(),
+                page_title => title,
+            }
+        };
+        match self.env.get_template(name).and_then(|t| t.render(full)) {
+            Ok(html) => Html(html),
+            // Built-in templates are tested; a failure here is a bug, shown plainly.
+            Err(e) => Html(format!(
+                "<!doctype html><title>Error</title><p>{}</p>",
+                muster_core::report::html_escape(&e.to_string())
+            )),
+        }
+    }
+}
+
+impl Default for Pages {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What every page needs from the request.
+pub struct PageCtx {
+    lang: Lang,
+    csrf: String,
+    viewer: Viewer,
+    switch_url: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
+    type Rejection = StatusCode;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let lang = parts.extensions.get::<Lang>().copied().unwrap_or_default();
+        let csrf = parts
+            .extensions
+            .get::<CsrfToken>()
+            .map(|c| c.0.clone())
+            .unwrap_or_default();
+        let viewer = parts
+            .extensions
+            .get::<Viewer>()
+            .cloned()
+            .ok_or(StatusCode::UNAUTHORIZED)?;
+        let other = match lang {
+            Lang::En => "fr",
+            Lang::Fr => "en",
+        };
+        let mut query: Vec<String> = parts
+            .uri
+            .query()
+            .unwrap_or("")
+            .split('&')
+            .filter(|kv| !kv.is_empty() && !kv.starts_with("lang="))
+            .map(str::to_owned)
+            .collect();
+        query.push(format!("lang={other}"));
+        let switch_url = format!("{}?{}", parts.uri.path(), query.join("&"));
+        Ok(PageCtx {
+            lang,
+            csrf,
+            viewer,
+            switch_url,
+        })
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/incidents") }))
+        .route("/assets/style.css", get(style))
+        .route("/incidents", get(list).post(declare))
+        .route("/incidents/new", get(new_form))
+        .route("/incidents/{id}", get(show))
+        .route("/incidents/{id}/report", get(report))
+        .route("/incidents/{id}/report.md", get(report_md))
+        .route("/incidents/{id}/status", post(set_status))
+        .route("/incidents/{id}/severity", post(set_severity))
+        .route("/incidents/{id}/roles", post(assign_role))
+        .route("/incidents/{id}/notes", post(add_note))
+        .route("/incidents/{id}/updates", post(post_update))
+        .route("/incidents/{id}/actions", post(add_action))
+        .route("/incidents/{id}/actions/{number}/done", post(action_done))
+        .route("/incidents/{id}/impact", post(set_impact))
+        .route("/incidents/{id}/resolve", post(resolve))
+        .route("/incidents/{id}/close", post(close))
+        .route("/stats", get(stats))
+}
+
+async fn style() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../assets/style.css"),
+    )
+}
+
+fn message(
+    state: &AppState,
+    page: &PageCtx,
+    status: StatusCode,
+    heading: &str,
+    text: &str,
+) -> Response {
+    (
+        status,
+        state.pages.render(
+            "message.html",
+            page,
+            heading,
+            context! { heading => heading, text => text },
+        ),
+    )
+        .into_response()
+}
+
+fn not_found(state: &AppState, page: &PageCtx, id: &str) -> Response {
+    let text = muster_core::DomainError::IncidentNotFound(id.chars().take(40).collect())
+        .message(page.lang);
+    message(
+        state,
+        page,
+        StatusCode::NOT_FOUND,
+        &page.lang.t("web-not-found"),
+        &text,
+    )
+}
+
+fn engine_failure(state: &AppState, page: &PageCtx, e: &EngineError) -> Response {
+    let status = if e.is_user_error() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    message(
+        state,
+        page,
+        status,
+        &page.lang.t("web-error-heading"),
+        &e.message(page.lang),
+    )
+}
+
+#[derive(Deserialize, Default)]
+struct ListParams {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    severity: String,
+    #[serde(default)]
+    team: String,
+    page: Option<u32>,
+}
+
+fn opt(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+async fn list(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Query(p): Query<ListParams>,
+) -> Response {
+    let lang = page.lang;
+    let c = state.engine.config();
+    let n = p.page.unwrap_or(1).max(1);
+    let q = ListQuery {
+        status: opt(&p.status),
+        severity: opt(&p.severity),
+        team: opt(&p.team),
+        search: opt(&p.q),
+        include_security: page.viewer.sees_security,
+        include_drills: true,
+        page: n,
+        per_page: PER_PAGE,
+    };
+    let result = match state.engine.list(&q).await {
+        Ok(r) => r,
+        Err(e) => return engine_failure(&state, &page, &e),
+    };
+    let pages = result.total.div_ceil(PER_PAGE as u64).max(1) as u32;
+    let url_for = |k: u32| {
+        let mut parts = vec![format!("page={k}")];
+        for (key, v) in [
+            ("q", &p.q),
+            ("status", &p.status),
+            ("severity", &p.severity),
+            ("team", &p.team),
+        ] {
+            if !v.is_empty() {
+                parts.push(format!("{key}={}", url_encode(v)));
+            }
+        }
+        format!("/incidents?{}", parts.join("&"))
+    };
+    let incidents: Vec<Value> = result
+        .items
+        .iter()
+        .map(|i| {
+            context! {
+                number => i.number.to_string(),
+                title => i.title.to_string(),
+                severity => i.severity.clone(),
+                status => c.status_label(&i.status, lang),
+                team => i.team.clone().unwrap_or_default(),
+                security => i.security,
+                drill => i.drill,
+                declared_at => display(i.declared_at),
+            }
+        })
+        .collect();
+    let mut a = Args::new();
+    a.num("shown", result.items.len() as i64)
+        .num("total", result.total as i64);
+    let summary = lang.format("cli-list-total", &a);
+    let mut a = Args::new();
+    a.num("page", n as i64).num("pages", pages as i64);
+    let statuses: Vec<Value> = c
+        .statuses
+        .iter()
+        .map(|s| context! { name => s.name.clone(), label => s.label(lang).to_owned() })
+        .collect();
+    let severities: Vec<String> = c.severities.iter().map(|s| s.name.clone()).collect();
+    state
+        .pages
+        .render(
+            "list.html",
+            &page,
+            &lang.t("web-list-title"),
+            context! {
+                incidents => incidents,
+                summary => summary,
+                page_label => lang.format("web-page-of", &a),
+                prev_url => (n > 1).then(|| url_for(n - 1)),
+                next_url => (n < pages).then(|| url_for(n + 1)),
+                q => p.q, status => p.status, severity => p.severity, team => p.team,
+                statuses => statuses, severities => severities,
+            },
+        )
+        .into_response()
+}
+
+fn url_encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[derive(Deserialize, Default, serde::Serialize)]
+struct DeclareForm {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    severity: String,
+    #[serde(default)]
+    team: String,
+    #[serde(default)]
+    security: Option<String>,
+    #[serde(default)]
+    drill: Option<String>,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    by: String,
+}
+
+fn severity_options(state: &AppState, lang: Lang) -> Vec<Value> {
+    state
+        .engine
+        .config()
+        .severities
+        .iter()
+        .map(|s| context! { name => s.name.clone(), description => s.description.get(lang).unwrap_or("").to_owned() })
+        .collect()
+}
+
+fn declare_page(
+    state: &AppState,
+    page: &PageCtx,
+    form: &DeclareForm,
+    errors: Value,
+    error: Option<String>,
+) -> Html<String> {
+    let lang = page.lang;
+    state.pages.render(
+        "declare.html",
+        page,
+        &lang.t("web-declare-title"),
+        context! {
+            form => context! {
+                title => form.title.clone(),
+                severity => if form.severity.is_empty() { state.engine.config().default_severity.clone() } else { form.severity.clone() },
+                team => form.team.clone(),
+                security => form.security.is_some(),
+                drill => form.drill.is_some(),
+                description => form.description.clone(),
+                by => form.by.clone(),
+            },
+            errors => errors,
+            error => error,
+            severities => severity_options(state, lang),
+        },
+    )
+}
+
+async fn new_form(State(state): State<AppState>, page: PageCtx) -> Response {
+    declare_page(&state, &page, &DeclareForm::default(), context! {}, None).into_response()
+}
+
+async fn declare(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Form(form): Form<DeclareForm>,
+) -> Response {
+    let lang = page.lang;
+    let by = page
+        .viewer
+        .name
+        .clone()
+        .or_else(|| opt(&form.by))
+        .unwrap_or_else(|| "web".to_owned());
+    let d = Declaration {
+        title: form.title.clone(),
+        severity: opt(&form.severity),
+        team: opt(&form.team),
+        security: form.security.is_some(),
+        drill: form.drill.is_some(),
+        description: opt(&form.description),
+        by,
+    };
+    match state.engine.declare(d).await {
+        Ok(detail) => {
+            if detail.incident.security && !page.viewer.sees_security {
+                let text = lang.format(
+                    "web-declared-private",
+                    &Args::new().with("number", detail.incident.number.to_string()),
+                );
+                return message(
+                    &state,
+                    &page,
+                    StatusCode::CREATED,
+                    &lang.t("web-declared-heading"),
+                    &text,
+                );
+            }
+            Redirect::to(&format!("/incidents/{}", detail.incident.number)).into_response()
+        }
+        Err(EngineError::Domain(e)) => {
+            use muster_core::DomainError::*;
+            let field = match &e {
+                TitleEmpty | TitleTooLong { .. } | TitleNoLetters => "title",
+                UnknownSeverity { .. } => "severity",
+                UnknownTeam { .. } => "team",
+                EmptyText | TextTooLong { .. }
+                    if !form.by.is_empty() && form.by.chars().count() > 80 =>
+                {
+                    "by"
+                }
+                EmptyText | TextTooLong { .. } => "description",
+                _ => "title",
+            };
+            let errors = Value::from_iter([(field, e.message(lang))]);
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                declare_page(
+                    &state,
+                    &page,
+                    &form,
+                    errors,
+                    Some(lang.t("web-declare-fix")),
+                ),
+            )
+                .into_response()
+        }
+        Err(e) => engine_failure(&state, &page, &e),
+    }
+}
+
+/// Load an incident the viewer may see.
+async fn load(state: &AppState, page: &PageCtx, id: &str) -> Result<IncidentDetail, Response> {
+    let r: IncidentRef = id.parse().map_err(|_| not_found(state, page, id))?;
+    match state.engine.get(r).await {
+        Ok(d) if d.incident.security && !page.viewer.sees_security => {
+            Err(not_found(state, page, id))
+        }
+        Ok(d) => Ok(d),
+        Err(EngineError::Domain(_)) => Err(not_found(state, page, id)),
+        Err(e) => Err(engine_failure(state, page, &e)),
+    }
+}
+
+fn incident_page(
+    state: &AppState,
+    page: &PageCtx,
+    d: &IncidentDetail,
+    error: Option<String>,
+) -> Html<String> {
+    let lang = page.lang;
+    let c = state.engine.config();
+    let i = &d.incident;
+    let local = |t: Option<muster_core::time::Timestamp>| {
+        t.map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
+            .unwrap_or_default()
+    };
+    let next_statuses: Vec<Value> = c
+        .statuses
+        .iter()
+        .find(|s| s.name == i.status)
+        .map(|s| s.next.clone())
+        .unwrap_or_default()
+        .iter()
+        .map(|n| context! { name => n.clone(), label => c.status_label(n, lang) })
+        .collect();
+    let mut timeline = d.timeline.clone();
+    timeline.sort_by_key(|e| (e.at, e.seq));
+    state.pages.render(
+        "incident.html",
+        page,
+        &format!("{}: {}", i.number, i.title),
+        context! {
+            error => error,
+            i => context! {
+                number => i.number.to_string(),
+                title => i.title.to_string(),
+                description => i.description.clone(),
+                status => c.status_label(&i.status, lang),
+                severity => i.severity.clone(),
+                severity_description => c.severities.iter().find(|s| s.name == i.severity).and_then(|s| s.description.get(lang)).unwrap_or("").to_owned(),
+                team => i.team.clone().unwrap_or_default(),
+                security => i.security,
+                drill => i.drill,
+                declared_at => display(i.declared_at),
+                declared_by => i.declared_by.clone(),
+                channel => i.channel_name.to_string(),
+                meeting_url => d.resource(ResourceKind::Meeting).and_then(|r| r.url.clone()),
+            },
+            next_statuses => next_statuses,
+            severities => severity_options(state, lang),
+            roles => d.roles.iter().map(|r| context! { role => c.role_label(&r.role, lang), person => r.person.clone() }).collect::<Vec<_>>(),
+            role_defs => c.roles.iter().map(|r| context! { key => r.key.clone(), label => r.label(lang).to_owned() }).collect::<Vec<_>>(),
+            impact_fields => [
+                ("started", i.impact.started_at),
+                ("detected", i.impact.detected_at),
+                ("mitigated", i.impact.mitigated_at),
+                ("ended", i.impact.ended_at),
+            ].iter().map(|(f, v)| context! { name => *f, label => lang.t(&format!("impact-{f}")), value => local(*v) }).collect::<Vec<_>>(),
+            updates => d.updates.iter().map(|u| context! { at => display(u.at), author => u.author.clone(), text => u.text.clone(), status => c.status_label(&u.status, lang) }).collect::<Vec<_>>(),
+            timeline => timeline.iter().map(|e| context! { at => display(e.at), author => e.author.clone(), text => e.event.describe(lang, c), kind => if e.event.is_human() { "human" } else { "system" } }).collect::<Vec<_>>(),
+            actions => d.actions.iter().map(|a| context! { number => a.number, text => a.text.clone(), action_type => a.action_type.label(lang), priority => a.priority.to_string(), owner => a.owner.clone(), link => a.link.clone(), done => a.done_at.is_some() }).collect::<Vec<_>>(),
+            action_types => ActionType::ALL.iter().map(|t| context! { key => t.as_str(), label => t.label(lang) }).collect::<Vec<_>>(),
+        },
+    )
+}
+
+async fn show(State(state): State<AppState>, page: PageCtx, Path(id): Path<String>) -> Response {
+    match load(&state, &page, &id).await {
+        Ok(d) => incident_page(&state, &page, &d, None).into_response(),
+        Err(r) => r,
+    }
+}
+
+/// Run one change from a form: redirect back on success, show the page with the reason
+/// on a refused request.
+async fn act<F, Fut>(state: AppState, page: PageCtx, id: String, f: F) -> Response
+where
+    F: FnOnce(AppState, IncidentRef, String) -> Fut,
+    Fut: std::future::Future<Output = Result<IncidentDetail, EngineError>>,
+{
+    let d = match load(&state, &page, &id).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let by = page.viewer.author("web");
+    match f(state.clone(), IncidentRef::Id(d.incident.id), by).await {
+        Ok(d) => Redirect::to(&format!("/incidents/{}", d.incident.number)).into_response(),
+        Err(EngineError::Domain(e)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            incident_page(&state, &page, &d, Some(e.message(page.lang))),
+        )
+            .into_response(),
+        Err(e) => engine_failure(&state, &page, &e),
+    }
+}
+
+#[derive(Deserialize)]
+struct StatusForm {
+    #[serde(default)]
+    status: String,
+}
+
+async fn set_status(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path(id): Path<String>,
+    Form(f): Form<StatusForm>,
+) -> Response {
+    act(state, page, id, |s, r, by| async move {
+        s.engine.set_status(r, &f.status, &by).await
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct SeverityForm {
+    #[serde(default)]
+    severity: String,
+}
+
+async fn set_severity(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path(id): Path<String>,
+    Form(f): Form<SeverityForm>,
+) -> Response {
+    act(state, page, id, |s, r, by| async move {
+        s.engine.set_severity(r, &f.severity, &by).await
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct RoleForm {
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    person: String,
+}
+
+async fn assign_role(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path(id): Path<String>,
+    Form(f): Form<RoleForm>,
+) -> Response {
+    act(state, page, id, |s, r, by| async move {
+        s.engine.assign_role(r, &f.role, &f.person, &by).await
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct TextForm {
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    at: String,
+}
+
+async fn add_note(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path(id): Path<String>,
+    Form(f): Form<TextForm>,
+) -> Response {
+    act(state, page, id, |s, r, by| async move {
+        s.engine
+            .add_note(r, &f.text, opt(&f.at).as_deref(), &by)
+            .await
+    })
+    .await
+}
+
+async fn post_update(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path(id): Path<String>,
+    Form(f): Form<TextForm>,
+) -> Response {
+    act(state, page, id, |s, r, by| async move {
+        s.engine.post_update(r, &f.text, &by).await
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct ActionForm {
+    #[serde(default)]
+    text: String,
+    #[serde(default, rename = "type")]
+    action_type: String,
+    #[serde(default)]
+    priority: String,
+    #[serde(default)]
+    owner: String,
+    #[serde(default)]
+    link: String,
+}
+
+async fn add_action(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path(id): Path<String>,
+    Form(f): Form<ActionForm>,
+) -> Response {
+    act(state, page, id, |s, r, by| async move {
+        s.engine
+            .add_action(
+                r,
+                ActionInput {
+                    text: f.text,
+                    action_type: f.action_type,
+                    priority: f.priority,
+                    owner: opt(&f.owner),
+                    link: opt(&f.link),
+                },
+                &by,
+            )
+            .await
+    })
+    .await
+}
+
+async fn action_done(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path((id, number)): Path<(String, i64)>,
+) -> Response {
+    act(state, page, id, |s, r, by| async move {
+        s.engine.complete_action(r, number, &by).await
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct ImpactForm {
+    #[serde(default)]
+    detected: String,
+    #[serde(default)]
+    started: String,
+    #[serde(default)]
+    mitigated: String,
+    #[serde(default)]
+    ended: String,
+}
+
+async fn set_impact(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path(id): Path<String>,
+    Form(f): Form<ImpactForm>,
+) -> Response {
+    act(state, page, id, |s, r, by| async move {
+        s.engine
+            .set_impact(
+                r,
+                ImpactInput {
+                    detected: opt(&f.detected),
+                    started: opt(&f.started),
+                    mitigated: opt(&f.mitigated),
+                    ended: opt(&f.ended),
+                },
+                &by,
+            )
+            .await
+    })
+    .await
+}
+
+async fn resolve(State(state): State<AppState>, page: PageCtx, Path(id): Path<String>) -> Response {
+    act(state, page, id, |s, r, by| async move {
+        s.engine.resolve(r, &by).await
+    })
+    .await
+}
+
+async fn close(State(state): State<AppState>, page: PageCtx, Path(id): Path<String>) -> Response {
+    act(state, page, id, |s, r, by| async move {
+        s.engine.close(r, &by).await
+    })
+    .await
+}
+
+async fn report(State(state): State<AppState>, page: PageCtx, Path(id): Path<String>) -> Response {
+    let d = match load(&state, &page, &id).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    match state
+        .engine
+        .render_report(&d, page.lang, ReportFormat::Markdown)
+    {
+        Ok(md) => {
+            let body = muster_core::report::markdown_to_html_fragment(&md);
+            let title = format!("{} · {}", d.incident.number, page.lang.t("web-report"));
+            state
+                .pages
+                .render(
+                    "report.html",
+                    &page,
+                    &title,
+                    context! { body => body, number => d.incident.number.to_string() },
+                )
+                .into_response()
+        }
+        Err(e) => engine_failure(&state, &page, &e),
+    }
+}
+
+async fn report_md(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path(id): Path<String>,
+) -> Response {
+    let d = match load(&state, &page, &id).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    match state
+        .engine
+        .render_report(&d, page.lang, ReportFormat::Markdown)
+    {
+        Ok(md) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "text/markdown; charset=utf-8".to_owned(),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{}.md\"", d.incident.number),
+                ),
+            ],
+            md,
+        )
+            .into_response(),
+        Err(e) => engine_failure(&state, &page, &e),
+    }
+}
+
+async fn stats(State(state): State<AppState>, page: PageCtx) -> Response {
+    let lang = page.lang;
+    let c = state.engine.config();
+    let filter = muster_store::ListFilter {
+        include_security: page.viewer.sees_security,
+        include_drills: false,
+        ..muster_store::ListFilter::default()
+    };
+    let incidents = match state.engine.store().all(&filter).await {
+        Ok(v) => v,
+        Err(e) => return engine_failure(&state, &page, &EngineError::Store(e)),
+    };
+    let order: Vec<String> = c.severities.iter().map(|s| s.name.clone()).collect();
+    let m = muster_core::metrics::compute(&incidents, &order, state.engine.now().date_naive(), 12);
+    let weeks: Vec<(String, f64)> = m
+        .per_week
+        .iter()
+        .map(|w| (w.week.format("%m-%d").to_string(), w.count as f64))
+        .collect();
+    let minutes = lang.t("web-minutes");
+    let fmt = |v: Option<f64>| {
+        v.map(|v| format!("{} {minutes}", crate::svg::fmt_num(v)))
+            .unwrap_or_else(|| "-".into())
+    };
+    let mitigate: Vec<(String, f64)> = m
+        .by_severity
+        .iter()
+        .map(|s| {
+            (
+                s.severity.clone(),
+                s.time_to_mitigate.median_minutes.unwrap_or(0.0),
+            )
+        })
+        .collect();
+    let resolve: Vec<(String, f64)> = m
+        .by_severity
+        .iter()
+        .map(|s| {
+            (
+                s.severity.clone(),
+                s.time_to_resolve.median_minutes.unwrap_or(0.0),
+            )
+        })
+        .collect();
+    let rows: Vec<Value> = m
+        .by_severity
+        .iter()
+        .map(|s| {
+            context! {
+                severity => s.severity.clone(), incidents => s.incidents,
+                mttm_mean => fmt(s.time_to_mitigate.mean_minutes), mttm_median => fmt(s.time_to_mitigate.median_minutes),
+                mttr_mean => fmt(s.time_to_resolve.mean_minutes), mttr_median => fmt(s.time_to_resolve.median_minutes),
+            }
+        })
+        .collect();
+    state
+        .pages
+        .render(
+            "stats.html",
+            &page,
+            &lang.t("web-metrics-title"),
+            context! {
+                weeks_chart => crate::svg::bar_chart(&lang.t("web-metrics-per-week"), &weeks, &lang.t("web-metrics-incidents")),
+                mitigate_chart => crate::svg::bar_chart(&lang.t("web-metrics-mttm-median"), &mitigate, &minutes),
+                resolve_chart => crate::svg::bar_chart(&lang.t("web-metrics-mttr-median"), &resolve, &minutes),
+                by_severity => rows,
+            },
+        )
+        .into_response()
+}

@@ -1,0 +1,29 @@
+use crate::pages::Pages;
+use crate::prometheus::HttpMetrics;
+use muster_engine::Engine;
+use std::sync::Arc;
+
+/// Everything handlers share. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub(crate) engine: Arc<Engine>,
+    pub(crate) pages: Arc<Pages>,
+    pub(crate) http: Arc<HttpMetrics>,
+    /// The listener is on loopback: anonymous local use is allowed.
+    pub(crate) loopback: bool,
+}
+
+impl AppState {
+    pub fn new(engine: Engine, loopback: bool) -> Self {
+        AppState {
+            engine: Arc::new(engine),
+            pages: Arc::new(Pages::new()),
+            http: Arc::new(HttpMetrics::default()),
+            loopback,
+        }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+}

@@ -1,0 +1,99 @@
+//! API tokens: names and SHA-256 hashes, never the tokens themselves.
+
+use crate::{Store, StoreError};
+use muster_core::time::{Timestamp, to_storage};
+use sqlx::Row;
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TokenInfo {
+    pub name: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+impl Store {
+    /// Store a new token's hash under `name`. Returns false if an active token already
+    /// has that name (a revoked one is replaced).
+    pub async fn create_token(
+        &self,
+        name: &str,
+        hash: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("DELETE FROM api_tokens WHERE name = ? AND revoked_at IS NOT NULL")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        let r = sqlx::query(
+            "INSERT INTO api_tokens (name, token_hash, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(hash)
+        .bind(to_storage(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    pub async fn list_tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT name, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY name",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TokenInfo {
+                    name: r.try_get("name")?,
+                    created_at: r.try_get("created_at")?,
+                    last_used_at: r.try_get("last_used_at")?,
+                    revoked_at: r.try_get("revoked_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Revoke the active token called `name`; false if there is none.
+    pub async fn revoke_token(&self, name: &str, now: Timestamp) -> Result<bool, StoreError> {
+        let r = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
+        )
+        .bind(to_storage(now))
+        .bind(name)
+        .execute(self.pool())
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// The name of the active token with this hash, if any.
+    pub async fn token_name(&self, hash: &str) -> Result<Option<String>, StoreError> {
+        let r =
+            sqlx::query("SELECT name FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL")
+                .bind(hash)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(r.map(|r| r.try_get("name")).transpose()?)
+    }
+
+    /// Incident counts by (status, severity, security), for the metrics endpoint.
+    pub async fn counts(&self) -> Result<Vec<(String, String, bool, u64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT status, severity, security, COUNT(*) AS n FROM incidents WHERE drill = 0 GROUP BY status, severity, security",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("status")?,
+                    r.try_get("severity")?,
+                    r.try_get::<i64, _>("security")? != 0,
+                    r.try_get::<i64, _>("n")? as u64,
+                ))
+            })
+            .collect()
+    }
+}
