@@ -1,0 +1,791 @@
+//! A small Slack Web API client with typed results and classified errors.
+//!
+//! Every call is a `POST {base_url}{method}` with an `application/x-www-form-urlencoded`
+//! body and `Authorization: Bearer <bot token>`; structured arguments (`blocks`, `view`)
+//! are JSON-encoded strings, as the method descriptions say. Form encoding is accepted by
+//! every Web API method, including the read methods that refuse JSON bodies.
+//!
+//! The bot token is a [`Secret`]: it is only exposed to build the header (which reqwest
+//! marks sensitive) and never appears in `Debug` output, errors or logs.
+
+use crate::blocks::SlackMessage;
+use muster_core::Secret;
+use serde::Deserialize;
+use serde_json::Value;
+use std::time::Duration;
+
+/// Slack's production Web API.
+pub const DEFAULT_BASE_URL: &str = "https://slack.com/api/";
+/// Default time limit for one call, connection included.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Used when a 429 answer carries no usable `Retry-After`.
+pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// Slack `error` codes that describe a temporary condition on Slack's side.
+const RETRYABLE_API_ERRORS: &[&str] = &[
+    "ratelimited",
+    "rate_limited",
+    "service_unavailable",
+    "fatal_error",
+    "internal_error",
+    "request_timeout",
+    "too_many_requests",
+    "team_added_to_org",
+    "org_login_required",
+];
+
+/// A failed Web API call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SlackError {
+    /// Slack answered `{"ok": false, "error": ...}`, e.g. `name_taken`,
+    /// `already_in_channel`, `channel_not_found`, `invalid_auth`.
+    #[error("Slack {method} failed: {error}")]
+    Api { method: String, error: String },
+    /// HTTP 429: try again after `retry_after`.
+    #[error("Slack {method} is rate limited; retry after {retry_after:?}")]
+    RateLimited {
+        method: String,
+        retry_after: Duration,
+    },
+    /// Any other non-success HTTP status (5xx, 404 from a proxy, ...).
+    #[error("Slack {method} answered HTTP {status}")]
+    Http { method: String, status: u16 },
+    /// The call did not complete within the timeout. It may or may not have taken effect.
+    #[error("Slack {method} timed out")]
+    Timeout { method: String },
+    /// The connection failed (DNS, refused, reset, TLS).
+    #[error("Slack {method} could not be reached: {detail}")]
+    Transport { method: String, detail: String },
+    /// Slack answered something we could not read.
+    #[error("Slack {method} answered an unexpected body: {detail}")]
+    Decode { method: String, detail: String },
+    /// The client configuration is unusable (bad base URL, empty token).
+    #[error("invalid Slack client configuration: {0}")]
+    Config(String),
+}
+
+impl SlackError {
+    /// Is trying the same call again later likely to succeed? True for rate limits,
+    /// 5xx and 408 statuses, timeouts, transport failures and Slack's temporary error
+    /// codes; false for everything that needs a different request (`name_taken`,
+    /// `channel_not_found`, `invalid_auth`, 4xx ...).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            SlackError::RateLimited { .. }
+            | SlackError::Timeout { .. }
+            | SlackError::Transport { .. } => true,
+            SlackError::Http { status, .. } => *status >= 500 || *status == 408,
+            SlackError::Api { error, .. } => RETRYABLE_API_ERRORS.contains(&error.as_str()),
+            SlackError::Decode { .. } | SlackError::Config(_) => false,
+        }
+    }
+
+    /// How long Slack asked us to wait, for rate limits.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            SlackError::RateLimited { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
+    /// The Slack error code, for `Api` errors.
+    pub fn api_error(&self) -> Option<&str> {
+        match self {
+            SlackError::Api { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
+    /// True for an `Api` error with this code.
+    pub fn is_api_error(&self, code: &str) -> bool {
+        self.api_error() == Some(code)
+    }
+
+    /// The method that failed (empty for `Config`).
+    pub fn method(&self) -> &str {
+        match self {
+            SlackError::Api { method, .. }
+            | SlackError::RateLimited { method, .. }
+            | SlackError::Http { method, .. }
+            | SlackError::Timeout { method }
+            | SlackError::Transport { method, .. }
+            | SlackError::Decode { method, .. } => method,
+            SlackError::Config(_) => "",
+        }
+    }
+}
+
+/// How to reach Slack.
+#[derive(Debug, Clone)]
+pub struct SlackClientConfig {
+    /// The Web API base URL, ending in `/api/` for Slack itself. A missing trailing slash
+    /// is added.
+    pub base_url: String,
+    /// The bot token (`xoxb-...`).
+    pub token: Secret,
+    /// Time limit for each call.
+    pub timeout: Duration,
+}
+
+impl SlackClientConfig {
+    /// Slack's production API with the default timeout.
+    pub fn new(token: Secret) -> Self {
+        SlackClientConfig {
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            token,
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+
+    pub fn with_base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = base_url.into();
+        self
+    }
+
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+}
+
+/// The Slack Web API client. Cheap to clone (the connection pool is shared).
+#[derive(Debug, Clone)]
+pub struct SlackClient {
+    http: reqwest::Client,
+    base: reqwest::Url,
+    token: Secret,
+    timeout: Duration,
+}
+
+/// A conversation, as the `conversations.*` methods describe it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Channel {
+    pub id: String,
+    pub name: String,
+    pub is_private: bool,
+    pub is_archived: bool,
+    pub is_member: bool,
+    pub topic: String,
+    pub purpose: String,
+}
+
+/// Where a posted message lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostedMessage {
+    pub channel: String,
+    pub ts: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Bookmark {
+    pub id: String,
+    pub channel_id: String,
+    pub title: String,
+    #[serde(default)]
+    pub link: Option<String>,
+}
+
+/// An opened or updated view.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ViewRef {
+    pub id: String,
+    #[serde(default)]
+    pub hash: Option<String>,
+    #[serde(default)]
+    pub external_id: Option<String>,
+}
+
+/// A workspace member (the fields Muster uses).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlackUser {
+    pub id: String,
+    pub name: String,
+    pub real_name: Option<String>,
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub tz: Option<String>,
+    pub locale: Option<String>,
+    pub is_bot: bool,
+    pub deleted: bool,
+}
+
+/// The identity behind the token (`auth.test`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct AuthInfo {
+    pub url: String,
+    pub team: String,
+    pub user: String,
+    pub team_id: String,
+    pub user_id: String,
+    #[serde(default)]
+    pub bot_id: Option<String>,
+}
+
+/// Arguments of one call: names and already-encoded values.
+type Args = Vec<(&'static str, String)>;
+
+impl SlackClient {
+    /// Build a client. Installs rustls' ring provider as the process default if none is
+    /// installed yet (so the binary carries one TLS provider only).
+    pub fn new(config: SlackClientConfig) -> Result<Self, SlackError> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut base = config.base_url.trim().to_owned();
+        if !base.ends_with('/') {
+            base.push('/');
+        }
+        let base = reqwest::Url::parse(&base)
+            .map_err(|e| SlackError::Config(format!("base URL {base:?}: {e}")))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(SlackError::Config(format!(
+                "base URL scheme must be http or https, not {}",
+                base.scheme()
+            )));
+        }
+        if config.token.is_empty() {
+            return Err(SlackError::Config("the bot token is empty".into()));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.timeout)
+            .user_agent(concat!("muster/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| SlackError::Config(format!("HTTP client: {e}")))?;
+        Ok(SlackClient {
+            http,
+            base,
+            token: config.token,
+            timeout: config.timeout,
+        })
+    }
+
+    /// The base URL calls go to.
+    pub fn base_url(&self) -> &str {
+        self.base.as_str()
+    }
+
+    /// A copy of this client with another per-call timeout.
+    pub fn with_timeout(&self, timeout: Duration) -> Self {
+        SlackClient {
+            timeout,
+            ..self.clone()
+        }
+    }
+
+    /// Call any Web API method with form arguments; returns the whole JSON answer when
+    /// `ok` is true. The typed methods below are built on this.
+    pub async fn call(&self, method: &str, args: &[(&str, String)]) -> Result<Value, SlackError> {
+        let url = self
+            .base
+            .join(method)
+            .map_err(|e| SlackError::Config(format!("method {method}: {e}")))?;
+        let started = std::time::Instant::now();
+        let result = self
+            .http
+            .post(url)
+            .bearer_auth(self.token.expose())
+            .timeout(self.timeout)
+            .form(args)
+            .send()
+            .await;
+        let response = match result {
+            Ok(r) => r,
+            Err(e) => return Err(transport_error(method, &e)),
+        };
+        let status = response.status();
+        if status.as_u16() == 429 {
+            let retry_after = parse_retry_after(response.headers().get("retry-after"));
+            tracing::debug!(method, ?retry_after, "slack call rate limited");
+            return Err(SlackError::RateLimited {
+                method: method.to_owned(),
+                retry_after,
+            });
+        }
+        if !status.is_success() {
+            tracing::debug!(method, status = status.as_u16(), "slack call failed");
+            return Err(SlackError::Http {
+                method: method.to_owned(),
+                status: status.as_u16(),
+            });
+        }
+        let retry_header = response.headers().get("retry-after").cloned();
+        let bytes = match response.bytes().await {
+            Ok(b) => b,
+            Err(e) => return Err(transport_error(method, &e)),
+        };
+        let body: Value = serde_json::from_slice(&bytes).map_err(|e| SlackError::Decode {
+            method: method.to_owned(),
+            detail: e.to_string(),
+        })?;
+        if body.get("ok").and_then(Value::as_bool) == Some(true) {
+            tracing::debug!(
+                method,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "slack call ok"
+            );
+            return Ok(body);
+        }
+        let error = body
+            .get("error")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown_error")
+            .to_owned();
+        tracing::debug!(method, error = %error, "slack call refused");
+        if error == "ratelimited" {
+            return Err(SlackError::RateLimited {
+                method: method.to_owned(),
+                retry_after: parse_retry_after(retry_header.as_ref()),
+            });
+        }
+        Err(SlackError::Api {
+            method: method.to_owned(),
+            error,
+        })
+    }
+
+    async fn call_typed<T: for<'de> Deserialize<'de>>(
+        &self,
+        method: &str,
+        args: &Args,
+        field: &str,
+    ) -> Result<T, SlackError> {
+        let pairs: Vec<(&str, String)> = args.iter().map(|(k, v)| (*k, v.clone())).collect();
+        let body = self.call(method, &pairs).await?;
+        let value = body.get(field).cloned().ok_or_else(|| SlackError::Decode {
+            method: method.to_owned(),
+            detail: format!("no `{field}` in the answer"),
+        })?;
+        serde_json::from_value(value).map_err(|e| SlackError::Decode {
+            method: method.to_owned(),
+            detail: e.to_string(),
+        })
+    }
+
+    async fn call_args(&self, method: &str, args: &Args) -> Result<Value, SlackError> {
+        let pairs: Vec<(&str, String)> = args.iter().map(|(k, v)| (*k, v.clone())).collect();
+        self.call(method, &pairs).await
+    }
+
+    async fn channel_call(&self, method: &str, args: &Args) -> Result<Channel, SlackError> {
+        let raw: RawChannel = self.call_typed(method, args, "channel").await?;
+        Ok(raw.into())
+    }
+
+    // --- auth -------------------------------------------------------------------------
+
+    /// `auth.test`: who the token belongs to. A good first call to check a token.
+    pub async fn auth_test(&self) -> Result<AuthInfo, SlackError> {
+        let body = self.call("auth.test", &[]).await?;
+        serde_json::from_value(body).map_err(|e| SlackError::Decode {
+            method: "auth.test".into(),
+            detail: e.to_string(),
+        })
+    }
+
+    // --- conversations ----------------------------------------------------------------
+
+    /// `conversations.create`. Fails with `Api { error: "name_taken" }` when any channel,
+    /// archived ones included, already has the name.
+    pub async fn conversations_create(
+        &self,
+        name: &str,
+        is_private: bool,
+    ) -> Result<Channel, SlackError> {
+        let args = vec![
+            ("name", name.to_owned()),
+            ("is_private", is_private.to_string()),
+        ];
+        self.channel_call("conversations.create", &args).await
+    }
+
+    /// `conversations.invite` with up to 1000 user ids.
+    pub async fn conversations_invite(
+        &self,
+        channel: &str,
+        users: &[&str],
+    ) -> Result<Channel, SlackError> {
+        let args = vec![("channel", channel.to_owned()), ("users", users.join(","))];
+        self.channel_call("conversations.invite", &args).await
+    }
+
+    pub async fn conversations_set_topic(
+        &self,
+        channel: &str,
+        topic: &str,
+    ) -> Result<(), SlackError> {
+        let args = vec![("channel", channel.to_owned()), ("topic", topic.to_owned())];
+        self.call_args("conversations.setTopic", &args)
+            .await
+            .map(drop)
+    }
+
+    pub async fn conversations_set_purpose(
+        &self,
+        channel: &str,
+        purpose: &str,
+    ) -> Result<(), SlackError> {
+        let args = vec![
+            ("channel", channel.to_owned()),
+            ("purpose", purpose.to_owned()),
+        ];
+        self.call_args("conversations.setPurpose", &args)
+            .await
+            .map(drop)
+    }
+
+    pub async fn conversations_archive(&self, channel: &str) -> Result<(), SlackError> {
+        let args = vec![("channel", channel.to_owned())];
+        self.call_args("conversations.archive", &args)
+            .await
+            .map(drop)
+    }
+
+    pub async fn conversations_info(&self, channel: &str) -> Result<Channel, SlackError> {
+        let args = vec![("channel", channel.to_owned())];
+        self.channel_call("conversations.info", &args).await
+    }
+
+    pub async fn conversations_join(&self, channel: &str) -> Result<Channel, SlackError> {
+        let args = vec![("channel", channel.to_owned())];
+        self.channel_call("conversations.join", &args).await
+    }
+
+    // --- chat -------------------------------------------------------------------------
+
+    /// `chat.postMessage`; `thread_ts` posts a reply in a thread.
+    pub async fn chat_post_message(
+        &self,
+        channel: &str,
+        message: &SlackMessage,
+        thread_ts: Option<&str>,
+    ) -> Result<PostedMessage, SlackError> {
+        let mut args = vec![("channel", channel.to_owned())];
+        push_message(&mut args, message);
+        if let Some(ts) = thread_ts {
+            args.push(("thread_ts", ts.to_owned()));
+        }
+        let body = self.call_args("chat.postMessage", &args).await?;
+        posted(&body, "chat.postMessage", "ts")
+    }
+
+    /// `chat.update`: replace the text and blocks of a message the bot posted.
+    pub async fn chat_update(
+        &self,
+        channel: &str,
+        ts: &str,
+        message: &SlackMessage,
+    ) -> Result<PostedMessage, SlackError> {
+        let mut args = vec![("channel", channel.to_owned()), ("ts", ts.to_owned())];
+        push_message(&mut args, message);
+        let body = self.call_args("chat.update", &args).await?;
+        posted(&body, "chat.update", "ts")
+    }
+
+    /// `chat.postEphemeral`: a message only `user` sees. Returns its `message_ts`.
+    pub async fn chat_post_ephemeral(
+        &self,
+        channel: &str,
+        user: &str,
+        message: &SlackMessage,
+    ) -> Result<String, SlackError> {
+        let mut args = vec![("channel", channel.to_owned()), ("user", user.to_owned())];
+        push_message(&mut args, message);
+        self.call_typed("chat.postEphemeral", &args, "message_ts")
+            .await
+    }
+
+    /// `chat.getPermalink`: the URL of a message.
+    pub async fn chat_get_permalink(
+        &self,
+        channel: &str,
+        message_ts: &str,
+    ) -> Result<String, SlackError> {
+        let args = vec![
+            ("channel", channel.to_owned()),
+            ("message_ts", message_ts.to_owned()),
+        ];
+        self.call_typed("chat.getPermalink", &args, "permalink")
+            .await
+    }
+
+    // --- bookmarks --------------------------------------------------------------------
+
+    /// `bookmarks.add` of a link.
+    pub async fn bookmarks_add(
+        &self,
+        channel_id: &str,
+        title: &str,
+        link: &str,
+    ) -> Result<Bookmark, SlackError> {
+        let args = vec![
+            ("channel_id", channel_id.to_owned()),
+            ("title", title.to_owned()),
+            ("type", "link".to_owned()),
+            ("link", link.to_owned()),
+        ];
+        self.call_typed("bookmarks.add", &args, "bookmark").await
+    }
+
+    // --- views ------------------------------------------------------------------------
+
+    /// `views.open` with a trigger id from a slash command, shortcut or block action.
+    pub async fn views_open(&self, trigger_id: &str, view: &Value) -> Result<ViewRef, SlackError> {
+        let args = vec![
+            ("trigger_id", trigger_id.to_owned()),
+            ("view", view.to_string()),
+        ];
+        self.call_typed("views.open", &args, "view").await
+    }
+
+    /// `views.update` of an open view. With `hash`, Slack refuses (`hash_conflict`) when
+    /// the view changed since that hash was issued.
+    pub async fn views_update(
+        &self,
+        view_id: &str,
+        hash: Option<&str>,
+        view: &Value,
+    ) -> Result<ViewRef, SlackError> {
+        let mut args = vec![("view_id", view_id.to_owned()), ("view", view.to_string())];
+        if let Some(h) = hash {
+            args.push(("hash", h.to_owned()));
+        }
+        self.call_typed("views.update", &args, "view").await
+    }
+
+    // --- users ------------------------------------------------------------------------
+
+    pub async fn users_info(&self, user: &str) -> Result<SlackUser, SlackError> {
+        let args = vec![("user", user.to_owned())];
+        let raw: RawUser = self.call_typed("users.info", &args, "user").await?;
+        Ok(raw.into())
+    }
+
+    /// `usergroups.users.list`: the user ids of a user group (`S...`).
+    pub async fn usergroups_users_list(&self, usergroup: &str) -> Result<Vec<String>, SlackError> {
+        let args = vec![("usergroup", usergroup.to_owned())];
+        self.call_typed("usergroups.users.list", &args, "users")
+            .await
+    }
+}
+
+fn push_message(args: &mut Args, message: &SlackMessage) {
+    args.push(("text", message.text.clone()));
+    if !message.blocks.is_empty() {
+        args.push(("blocks", Value::Array(message.blocks.clone()).to_string()));
+    }
+}
+
+fn posted(body: &Value, method: &str, ts_field: &str) -> Result<PostedMessage, SlackError> {
+    let get = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned);
+    match (get("channel"), get(ts_field)) {
+        (Some(channel), Some(ts)) => Ok(PostedMessage { channel, ts }),
+        _ => Err(SlackError::Decode {
+            method: method.to_owned(),
+            detail: format!("no `channel` or `{ts_field}` in the answer"),
+        }),
+    }
+}
+
+fn transport_error(method: &str, e: &reqwest::Error) -> SlackError {
+    if e.is_timeout() {
+        SlackError::Timeout {
+            method: method.to_owned(),
+        }
+    } else {
+        // Without the URL: it holds nothing secret, but keeps messages short and stable.
+        let e = e.without_url_ref();
+        SlackError::Transport {
+            method: method.to_owned(),
+            detail: e,
+        }
+    }
+}
+
+trait WithoutUrl {
+    fn without_url_ref(&self) -> String;
+}
+
+impl WithoutUrl for reqwest::Error {
+    fn without_url_ref(&self) -> String {
+        let mut s = self.to_string();
+        if let Some(url) = self.url() {
+            s = s.replace(url.as_str(), "<url>");
+        }
+        let mut src = std::error::Error::source(self);
+        while let Some(cause) = src {
+            s.push_str(": ");
+            s.push_str(&cause.to_string());
+            src = cause.source();
+        }
+        s
+    }
+}
+
+/// `Retry-After` as Slack sends it: whole seconds. Anything else falls back to one second.
+fn parse_retry_after(value: Option<&reqwest::header::HeaderValue>) -> Duration {
+    value
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+        .unwrap_or(DEFAULT_RETRY_AFTER)
+}
+
+#[derive(Deserialize)]
+struct TextValue {
+    #[serde(default)]
+    value: String,
+}
+
+#[derive(Deserialize)]
+struct RawChannel {
+    id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    is_private: bool,
+    #[serde(default)]
+    is_archived: bool,
+    #[serde(default)]
+    is_member: bool,
+    #[serde(default)]
+    topic: Option<TextValue>,
+    #[serde(default)]
+    purpose: Option<TextValue>,
+}
+
+impl From<RawChannel> for Channel {
+    fn from(r: RawChannel) -> Self {
+        Channel {
+            id: r.id,
+            name: r.name,
+            is_private: r.is_private,
+            is_archived: r.is_archived,
+            is_member: r.is_member,
+            topic: r.topic.map(|t| t.value).unwrap_or_default(),
+            purpose: r.purpose.map(|t| t.value).unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct RawProfile {
+    #[serde(default)]
+    real_name: Option<String>,
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawUser {
+    id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    real_name: Option<String>,
+    #[serde(default)]
+    tz: Option<String>,
+    #[serde(default)]
+    locale: Option<String>,
+    #[serde(default)]
+    is_bot: bool,
+    #[serde(default)]
+    deleted: bool,
+    #[serde(default)]
+    profile: Option<RawProfile>,
+}
+
+impl From<RawUser> for SlackUser {
+    fn from(r: RawUser) -> Self {
+        let p = r.profile.unwrap_or_default();
+        SlackUser {
+            id: r.id,
+            name: r.name,
+            real_name: r.real_name.or(p.real_name),
+            display_name: p.display_name.filter(|s| !s.is_empty()),
+            email: p.email,
+            tz: r.tz,
+            locale: r.locale,
+            is_bot: r.is_bot,
+            deleted: r.deleted,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_classification() {
+        let api = |e: &str| SlackError::Api {
+            method: "m".into(),
+            error: e.into(),
+        };
+        let http = |s: u16| SlackError::Http {
+            method: "m".into(),
+            status: s,
+        };
+        assert!(!api("name_taken").is_retryable());
+        assert!(!api("invalid_auth").is_retryable());
+        assert!(!api("channel_not_found").is_retryable());
+        assert!(api("service_unavailable").is_retryable());
+        assert!(api("fatal_error").is_retryable());
+        assert!(http(500).is_retryable());
+        assert!(http(503).is_retryable());
+        assert!(http(408).is_retryable());
+        assert!(!http(404).is_retryable());
+        assert!(!http(400).is_retryable());
+        let rl = SlackError::RateLimited {
+            method: "m".into(),
+            retry_after: Duration::from_secs(7),
+        };
+        assert!(rl.is_retryable());
+        assert_eq!(rl.retry_after(), Some(Duration::from_secs(7)));
+        assert!(SlackError::Timeout { method: "m".into() }.is_retryable());
+        assert!(!SlackError::Config("x".into()).is_retryable());
+        assert!(api("name_taken").is_api_error("name_taken"));
+    }
+
+    #[test]
+    fn retry_after_parsing() {
+        use reqwest::header::HeaderValue;
+        assert_eq!(
+            parse_retry_after(Some(&HeaderValue::from_static("30"))),
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            parse_retry_after(Some(&HeaderValue::from_static(" 2 "))),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            parse_retry_after(Some(&HeaderValue::from_static("soon"))),
+            DEFAULT_RETRY_AFTER
+        );
+        assert_eq!(parse_retry_after(None), DEFAULT_RETRY_AFTER);
+    }
+
+    #[test]
+    fn config_is_checked_and_never_shows_the_token() {
+        let token = Secret::new("xoxb-1111-2222-abcdefabcdef");
+        let c = SlackClient::new(SlackClientConfig::new(token.clone())).unwrap();
+        assert_eq!(c.base_url(), DEFAULT_BASE_URL);
+        assert!(!format!("{c:?}").contains("xoxb"));
+        let c = SlackClient::new(
+            SlackClientConfig::new(token.clone()).with_base_url("http://127.0.0.1:9/api"),
+        )
+        .unwrap();
+        assert_eq!(c.base_url(), "http://127.0.0.1:9/api/");
+        assert!(matches!(
+            SlackClient::new(SlackClientConfig::new(token.clone()).with_base_url("ftp://x/")),
+            Err(SlackError::Config(_))
+        ));
+        assert!(matches!(
+            SlackClient::new(SlackClientConfig::new(token).with_base_url("not a url")),
+            Err(SlackError::Config(_))
+        ));
+        assert!(matches!(
+            SlackClient::new(SlackClientConfig::new(Secret::new(""))),
+            Err(SlackError::Config(_))
+        ));
+    }
+}

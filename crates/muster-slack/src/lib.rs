@@ -1,0 +1,27 @@
+//! # muster-slack
+//!
+//! Muster's Slack adapter, as plain libraries with no server of their own:
+//!
+//! - [`signature`]: verify (and, for tests, produce) `X-Slack-Signature` headers.
+//! - [`payload`]: parse slash commands, interaction payloads and Events API bodies into
+//!   typed values ("parse, don't validate"); unknown kinds parse to an `Other` variant.
+//! - [`client`]: [`SlackClient`], a small Web API client with typed results and typed,
+//!   classified errors (`name_taken`, rate limits with `Retry-After`, 5xx, timeouts).
+//! - [`blocks`]: Block Kit builders for the declare modal, the welcome and announcement
+//!   messages, confirmations and modal validation errors, all text from the Fluent
+//!   messages in `muster-core`, in English and French.
+//! - [`limits`]: checks of every built view and message against Block Kit limits.
+//! - [`manifest`]: the Slack app manifest for a deployment.
+//!
+//! The web endpoints (`/slack/commands`, `/slack/interactions`, `/slack/events`) and the
+//! provisioning workflow live in other crates and call these.
+
+pub mod blocks;
+pub mod client;
+pub mod limits;
+pub mod manifest;
+pub mod payload;
+pub mod signature;
+
+pub use client::{SlackClient, SlackClientConfig, SlackError};
+pub use signature::{SignatureError, Verifier};
