@@ -425,7 +425,10 @@ async fn declare(
                 EmptyText | TextTooLong { .. } => "description",
                 _ => "title",
             };
-            let errors = Value::from_iter([(field, e.message(lang))]);
+            let errors = Value::from(std::collections::BTreeMap::from([(
+                field.to_owned(),
+                e.message(lang),
+            )]));
             (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 declare_page(

@@ -1,0 +1,427 @@
+//! The REST API, through the real router.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::TestApp;
+use serde_json::json;
+
+#[tokio::test]
+async fn every_lifecycle_operation_over_json() {
+    let app = TestApp::new("").await;
+    let r = app
+        .api("POST", "/incidents", Some(json!({"title": "API outage", "severity": "SEV2", "team": "core", "description": "5xx everywhere"})), None)
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.headers["location"], "/api/v1/incidents/INC-1");
+    let d = r.json();
+    assert_eq!(d["incident"]["number"], 1);
+    assert_eq!(d["roles"][0]["person"], "api");
+    let id = d["incident"]["id"].as_str().unwrap().to_owned();
+
+    let steps: Vec<(&str, String, Option<serde_json::Value>, StatusCode)> = vec![
+        (
+            "POST",
+            "/incidents/INC-1/status".into(),
+            Some(json!({"status": "In Progress"})),
+            StatusCode::OK,
+        ),
+        (
+            "POST",
+            "/incidents/1/severity".into(),
+            Some(json!({"severity": "SEV1"})),
+            StatusCode::OK,
+        ),
+        (
+            "POST",
+            format!("/incidents/{id}/roles"),
+            Some(json!({"role": "comms", "person": "kim"})),
+            StatusCode::OK,
+        ),
+        (
+            "POST",
+            "/incidents/INC-1/timeline".into(),
+            Some(json!({"text": "Failed over", "at": "2026-11-26T10:00:00Z"})),
+            StatusCode::CREATED,
+        ),
+        (
+            "POST",
+            "/incidents/INC-1/updates".into(),
+            Some(json!({"text": "Failover complete"})),
+            StatusCode::CREATED,
+        ),
+        (
+            "POST",
+            "/incidents/INC-1/actions".into(),
+            Some(
+                json!({"text": "Chaos test failover", "type": "Prevent", "priority": "P2", "owner": "kim", "link": "https://example.org/i/1"}),
+            ),
+            StatusCode::CREATED,
+        ),
+        (
+            "POST",
+            "/incidents/INC-1/actions/1/done".into(),
+            None,
+            StatusCode::OK,
+        ),
+        (
+            "POST",
+            "/incidents/INC-1/impact".into(),
+            Some(json!({"started": "2026-11-26 09:50", "detected": "2026-11-26 09:55"})),
+            StatusCode::OK,
+        ),
+        (
+            "PATCH",
+            "/incidents/INC-1".into(),
+            Some(json!({"narrative": {"root-causes": "A full disk", "summary": "Short"}})),
+            StatusCode::OK,
+        ),
+        (
+            "POST",
+            "/incidents/INC-1/resolve".into(),
+            None,
+            StatusCode::OK,
+        ),
+        (
+            "POST",
+            "/incidents/INC-1/close".into(),
+            None,
+            StatusCode::OK,
+        ),
+    ];
+    for (method, path, body, status) in steps {
+        let r = app.api(method, &path, body, None).await;
+        assert_eq!(r.status, status, "{method} {path}: {}", r.body);
+    }
+    let d = app.api("GET", "/incidents/INC-1", None, None).await.json();
+    assert_eq!(d["incident"]["status"], "Closed");
+    assert_eq!(d["incident"]["severity"], "SEV1");
+    assert_eq!(d["incident"]["narrative"]["root_causes"], "A full disk");
+    assert_eq!(d["actions"][0]["done_at"].is_string(), true);
+    assert_eq!(d["updates"][0]["text"], "Failover complete");
+    assert!(
+        d["roles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["role"] == "comms" && r["person"] == "kim")
+    );
+
+    let md = app.api("GET", "/incidents/INC-1/report", None, None).await;
+    assert_eq!(md.headers["content-type"], "text/markdown; charset=utf-8");
+    assert!(md.body.contains("A full disk"));
+    let html = app
+        .api(
+            "GET",
+            "/incidents/INC-1/report?format=html&lang=fr",
+            None,
+            None,
+        )
+        .await;
+    assert!(html.body.starts_with("<!doctype html>") && html.body.contains("<html lang=\"fr\">"));
+}
+
+#[tokio::test]
+async fn errors_are_json_with_stable_codes() {
+    let app = TestApp::new("").await;
+    app.declare("Thing").await;
+    let cases: Vec<(&str, &str, Option<serde_json::Value>, StatusCode, &str)> = vec![
+        (
+            "GET",
+            "/incidents/INC-42",
+            None,
+            StatusCode::NOT_FOUND,
+            "incident_not_found",
+        ),
+        (
+            "GET",
+            "/incidents/zzz",
+            None,
+            StatusCode::NOT_FOUND,
+            "bad_incident_ref",
+        ),
+        (
+            "POST",
+            "/incidents",
+            Some(json!({"title": ""})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "title_empty",
+        ),
+        (
+            "POST",
+            "/incidents",
+            Some(json!({"title": "x", "severity": "SEV7"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_severity",
+        ),
+        (
+            "POST",
+            "/incidents",
+            Some(json!({"titel": "x"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_request_body",
+        ),
+        (
+            "POST",
+            "/incidents/INC-1/status",
+            Some(json!({"status": "Reviewed"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "transition_not_allowed",
+        ),
+        (
+            "POST",
+            "/incidents/INC-1/roles",
+            Some(json!({"role": "pilot", "person": "x"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_role",
+        ),
+        (
+            "POST",
+            "/incidents/INC-1/actions",
+            Some(json!({"text": "x", "type": "Fix", "priority": "P1"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_action_type",
+        ),
+        (
+            "POST",
+            "/incidents/INC-1/actions/7/done",
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "action_not_found",
+        ),
+        (
+            "POST",
+            "/incidents/INC-1/impact",
+            Some(json!({})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "nothing_to_change",
+        ),
+        (
+            "PATCH",
+            "/incidents/INC-1",
+            Some(json!({"narrative": {"mood": "x"}})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_field",
+        ),
+        (
+            "GET",
+            "/incidents/INC-1/report?format=pdf",
+            None,
+            StatusCode::BAD_REQUEST,
+            "bad_format",
+        ),
+        (
+            "GET",
+            "/incidents?per_page=x",
+            None,
+            StatusCode::BAD_REQUEST,
+            "bad_query",
+        ),
+        (
+            "GET",
+            "/incidents?status=Nope",
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_status",
+        ),
+        (
+            "GET",
+            "/nowhere",
+            None,
+            StatusCode::NOT_FOUND,
+            "no_such_route",
+        ),
+    ];
+    for (method, path, body, status, code) in cases {
+        let r = app.api(method, path, body, None).await;
+        assert_eq!(r.status, status, "{method} {path}: {}", r.body);
+        let v = r.json();
+        assert_eq!(v["error"]["code"], code, "{method} {path}");
+        assert!(v["error"]["message"].as_str().unwrap().len() > 5);
+    }
+    // Malformed JSON and a wrong content type.
+    let r = app
+        .send(
+            axum::http::Request::post("/api/v1/incidents")
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from("{not json"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.json()["error"]["code"], "bad_request_body");
+    // Messages follow the language asked for.
+    let r = app
+        .send(
+            axum::http::Request::get("/api/v1/incidents/INC-42")
+                .header("accept-language", "fr")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Aucun incident")
+    );
+    let d = app.api("GET", "/incidents/INC-1", None, None).await.json();
+    assert_eq!(
+        d["timeline"].as_array().unwrap().len(),
+        5,
+        "refused calls appended nothing"
+    );
+}
+
+#[tokio::test]
+async fn listing_filters_and_paginates() {
+    let app = TestApp::new("").await;
+    for k in 0..12 {
+        let sev = if k % 3 == 0 { "SEV1" } else { "SEV3" };
+        let r = app
+            .api(
+                "POST",
+                "/incidents",
+                Some(json!({"title": format!("case {k}"), "severity": sev, "team": "ops"})),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+    }
+    let p = app
+        .api("GET", "/incidents?per_page=5&page=3", None, None)
+        .await
+        .json();
+    assert_eq!(
+        (
+            p["total"].as_u64(),
+            p["incidents"].as_array().unwrap().len()
+        ),
+        (Some(12), 2)
+    );
+    assert_eq!(p["incidents"][0]["number"], 2);
+    let p = app
+        .api("GET", "/incidents?severity=sev1", None, None)
+        .await
+        .json();
+    assert_eq!(p["total"], 4);
+    let p = app
+        .api("GET", "/incidents?q=case%2011", None, None)
+        .await
+        .json();
+    assert_eq!(p["total"], 1);
+}
+
+#[tokio::test]
+async fn bearer_tokens() {
+    let app = TestApp::new("[server]\nrequire_api_token = true\n").await;
+    let r = app.api("GET", "/incidents", None, None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.json()["error"]["code"], "token_required");
+    let token = muster_server::new_token();
+    let store = app.state.engine().store();
+    let now = app.state.engine().now();
+    assert!(
+        store
+            .create_token(
+                "deploy-bot",
+                &muster_server::hash_token(token.expose()),
+                now
+            )
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .create_token("deploy-bot", "other", now)
+            .await
+            .unwrap(),
+        "names are unique"
+    );
+    let r = app
+        .api(
+            "POST",
+            "/incidents",
+            Some(json!({"title": "From a bot"})),
+            Some(token.expose()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(
+        r.json()["incident"]["declared_by"],
+        "deploy-bot",
+        "the token names the author"
+    );
+    let r = app.api("GET", "/incidents", None, Some("mst_wrong")).await;
+    assert_eq!(r.json()["error"]["code"], "invalid_token");
+    assert!(store.revoke_token("deploy-bot", now).await.unwrap());
+    let r = app
+        .api("GET", "/incidents", None, Some(token.expose()))
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // Off loopback, tokens are required whatever the setting.
+    let app = TestApp::with_loopback("[server]\nproxy_user_header = \"X-User\"\n", false).await;
+    assert_eq!(
+        app.api("GET", "/incidents", None, None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn openapi_describes_exactly_what_is_served() {
+    let app = TestApp::new("").await;
+    let doc = app.api("GET", "/openapi.json", None, None).await.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    let documented = muster_server::documented_routes();
+    let count: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
+    assert_eq!(count, documented.len());
+    app.declare("probe").await;
+    for (method, path) in documented {
+        assert!(
+            paths[path][method].is_object(),
+            "{method} {path} missing from the document"
+        );
+        let concrete = path.replace("{id}", "INC-1").replace("{number}", "1");
+        let r = app.api(&method.to_uppercase(), &concrete, None, None).await;
+        // Served: whatever the answer, it is not the router's "no such route" or 405.
+        assert_ne!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        if r.status == StatusCode::NOT_FOUND {
+            assert_ne!(
+                r.json()["error"]["code"],
+                "no_such_route",
+                "{method} {path}"
+            );
+        }
+        // Every $ref resolves.
+        for body in [
+            &paths[path][method]["requestBody"],
+            &paths[path][method]["responses"],
+        ] {
+            for r in find_refs(body) {
+                let name = r.trim_start_matches("#/components/schemas/");
+                assert!(
+                    doc["components"]["schemas"][name].is_object(),
+                    "dangling {r}"
+                );
+            }
+        }
+    }
+}
+
+fn find_refs(v: &serde_json::Value) -> Vec<String> {
+    match v {
+        serde_json::Value::Object(m) => m
+            .iter()
+            .flat_map(|(k, v)| {
+                if k == "$ref" {
+                    vec![v.as_str().unwrap().to_owned()]
+                } else {
+                    find_refs(v)
+                }
+            })
+            .collect(),
+        serde_json::Value::Array(a) => a.iter().flat_map(find_refs).collect(),
+        _ => vec![],
+    }
+}

@@ -1,0 +1,412 @@
+//! The web pages, through the real router.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::TestApp;
+
+#[tokio::test]
+async fn operations_endpoints() {
+    let app = TestApp::new("").await;
+    let r = app.get("/healthz").await;
+    assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, "ok\n"));
+    assert_eq!(app.get("/readyz").await.status, StatusCode::OK);
+    app.declare("Counted").await;
+    let m = app.get("/metrics").await;
+    assert!(
+        m.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    assert!(
+        m.body
+            .contains("muster_incidents{status=\"Open\",severity=\"SEV3\",security=\"false\"} 1"),
+        "{}",
+        m.body
+    );
+    assert!(m.body.contains("muster_http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\",status=\"2xx\",le=\"0.001\"}"), "{}", m.body);
+    app.state.engine().store().close().await;
+    assert_eq!(
+        app.get("/readyz").await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+}
+
+#[tokio::test]
+async fn every_page_sets_security_headers_and_a_csrf_cookie() {
+    let app = TestApp::new("").await;
+    for path in ["/incidents", "/incidents/new", "/stats", "/healthz"] {
+        let r = app.get(path).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        let csp = r.headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("default-src 'none'"), "{path}");
+        assert_eq!(r.headers["x-content-type-options"], "nosniff");
+        assert_eq!(r.headers["x-frame-options"], "DENY");
+    }
+    let r = app.get("/incidents/new").await;
+    let cookie = r.headers["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.starts_with("muster_csrf=")
+            && cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Strict")
+    );
+    let token = &cookie["muster_csrf=".len().."muster_csrf=".len() + 32];
+    assert!(r.body.contains(&format!("name=\"csrf\" value=\"{token}\"")));
+    let css = app.get("/assets/style.css").await;
+    assert_eq!(css.headers["content-type"], "text/css; charset=utf-8");
+    assert_eq!(app.get("/").await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn forms_without_a_matching_csrf_token_are_refused() {
+    let app = TestApp::new("").await;
+    let r = app.form_raw("/incidents", &[("title", "x")], None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = app
+        .form_raw(
+            "/incidents",
+            &[("title", "x"), ("csrf", "ffffffffffffffffffffffffffffffff")],
+            Some(&app.csrf),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = app
+        .form_raw("/incidents", &[("title", "x")], Some(&app.csrf))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.state.engine().store().count().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn declaring_through_the_form_validates_like_the_cli() {
+    let app = TestApp::new("").await;
+    let r = app
+        .form(
+            "/incidents",
+            &[
+                ("title", "   "),
+                ("severity", "SEV2"),
+                ("description", "kept"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("id=\"title-error\""), "{}", r.body);
+    assert!(r.body.contains("The title is empty"));
+    assert!(r.body.contains("aria-invalid=\"true\""));
+    assert!(r.body.contains(">kept</textarea>"), "typed values are kept");
+    let r = app
+        .form("/incidents", &[("title", "x"), ("severity", "SEV9")])
+        .await;
+    assert!(r.body.contains("id=\"severity-error\""));
+    assert_eq!(app.state.engine().store().count().await.unwrap(), 0);
+
+    let r = app
+        .form(
+            "/incidents",
+            &[
+                ("title", "Payments <b>down</b>"),
+                ("severity", "SEV1"),
+                ("team", "pay"),
+                ("by", "ana"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), "/incidents/INC-1");
+    let page = app.get("/incidents/INC-1").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("Payments &lt;b&gt;down&lt;&#x2f;b&gt;")
+            || page.body.contains("Payments &lt;b&gt;down&lt;/b&gt;"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("<b>down</b>"));
+    assert!(page.body.contains("ana is now Incident Commander"));
+}
+
+#[tokio::test]
+async fn running_an_incident_from_its_page() {
+    let app = TestApp::new("").await;
+    app.declare("Queue backlog").await;
+    let base = "/incidents/INC-1";
+    for (path, fields) in [
+        ("/status", vec![("status", "In Progress")]),
+        ("/severity", vec![("severity", "SEV1")]),
+        ("/roles", vec![("role", "scribe"), ("person", "lee")]),
+        (
+            "/notes",
+            vec![("text", "Scaled the workers"), ("at", "2026-11-26T13:55")],
+        ),
+        ("/updates", vec![("text", "Backlog draining")]),
+        (
+            "/actions",
+            vec![
+                ("text", "Alert on queue age"),
+                ("type", "Detect"),
+                ("priority", "P1"),
+                ("owner", ""),
+                ("link", ""),
+            ],
+        ),
+        ("/actions/1/done", vec![]),
+        (
+            "/impact",
+            vec![
+                ("started", "2026-11-26T13:40"),
+                ("detected", ""),
+                ("mitigated", ""),
+                ("ended", ""),
+            ],
+        ),
+        ("/resolve", vec![]),
+        ("/close", vec![]),
+    ] {
+        let r = app.form(&format!("{base}{path}"), &fields).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}: {}", r.body);
+        assert_eq!(r.location(), base);
+    }
+    let page = app.get(base).await.body;
+    for expected in [
+        "Closed",
+        "SEV1",
+        "lee",
+        "Scaled the workers",
+        "Backlog draining",
+        "Alert on queue age",
+        "2026-11-26 13:40 UTC",
+    ] {
+        assert!(page.contains(expected), "missing {expected}");
+    }
+    // Refused requests show why, on the same page, and change nothing.
+    let r = app
+        .form(&format!("{base}/status"), &[("status", "Open")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("cannot go from"), "{}", r.body);
+    let r = app.form(&format!("{base}/notes"), &[("text", "")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("role=\"alert\""));
+    assert_eq!(
+        app.get("/incidents/INC-9").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/incidents/nonsense").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.form("/incidents/INC-9/notes", &[("text", "x")])
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn report_page_and_markdown_download() {
+    let app = TestApp::new("").await;
+    app.declare("Disk full on db-2").await;
+    let r = app.get("/incidents/INC-1/report").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("<h2>Detailed timeline</h2>"), "{}", r.body);
+    assert!(r.body.contains("href=\"/incidents/INC-1/report.md\""));
+    let md = app.get("/incidents/INC-1/report.md").await;
+    assert_eq!(md.headers["content-type"], "text/markdown; charset=utf-8");
+    assert_eq!(
+        md.headers["content-disposition"],
+        "attachment; filename=\"INC-1.md\""
+    );
+    assert!(md.body.starts_with("# INC-1: Disk full on db-2"));
+    let fr = app.get("/incidents/INC-1/report.md?lang=fr").await;
+    assert!(fr.body.contains("## Chronologie détaillée"));
+}
+
+#[tokio::test]
+async fn list_filters_searches_and_paginates() {
+    let app = TestApp::new("").await;
+    for k in 1..=30 {
+        app.declare(&format!("Incident number {k}")).await;
+    }
+    app.api(
+        "POST",
+        "/incidents/INC-3/status",
+        Some(serde_json::json!({"status": "In Progress"})),
+        None,
+    )
+    .await;
+    let p1 = app.get("/incidents").await.body;
+    assert!(
+        p1.contains("INC-30") && !p1.contains(">INC-5<"),
+        "newest first, 25 per page"
+    );
+    assert!(p1.contains("Page 1 of 2") && p1.contains("rel=\"next\""));
+    let p2 = app.get("/incidents?page=2").await.body;
+    assert!(p2.contains(">INC-5<") && p2.contains("rel=\"prev\""));
+    let f = app.get("/incidents?status=In+Progress").await.body;
+    assert!(f.contains(">INC-3<") && !f.contains(">INC-4<"));
+    let s = app.get("/incidents?q=number+12").await.body;
+    assert!(s.contains(">INC-12<") && !s.contains(">INC-13<"));
+    let bad = app.get("/incidents?status=Nope").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn language_switch_cookie_and_accept_language() {
+    let app = TestApp::new("").await;
+    let r = app.get("/incidents?lang=fr").await;
+    assert!(r.body.contains("<html lang=\"fr\">") && r.body.contains("Déclarer un incident"));
+    let cookies: Vec<_> = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        cookies.iter().any(|c| c.starts_with("muster_lang=fr")),
+        "{cookies:?}"
+    );
+    assert!(
+        r.body.contains("href=\"&#x2f;incidents?lang=en\""),
+        "switch back link"
+    );
+    let r = app
+        .get_with("/incidents", &[("cookie", "muster_lang=fr")])
+        .await;
+    assert!(r.body.contains("<html lang=\"fr\">"));
+    let r = app
+        .get_with(
+            "/incidents/new",
+            &[("accept-language", "fr-CA,fr;q=0.9,en;q=0.5")],
+        )
+        .await;
+    assert!(
+        r.body.contains("Qu'est-ce qui ne va pas?")
+            || r.body.contains("Qu&#x27;est-ce qui ne va pas?"),
+        "{}",
+        r.body
+    );
+    let r = app
+        .get_with("/incidents?status=x&lang=en", &[("accept-language", "fr")])
+        .await;
+    assert!(r.body.contains("<html lang=\"en\">"));
+}
+
+#[tokio::test]
+async fn metrics_page_draws_charts_without_drills() {
+    let app = TestApp::new("").await;
+    app.declare("Real one").await;
+    let r = app
+        .api(
+            "POST",
+            "/incidents",
+            Some(serde_json::json!({"title": "Practice", "drill": true})),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    app.api("POST", "/incidents/INC-1/resolve", None, None)
+        .await;
+    let page = app.get("/stats").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.body.matches("<svg").count(), 3);
+    assert!(page.body.contains("role=\"img\""));
+    // One incident counted this week: the drill is left out.
+    assert!(page.body.contains(": 1 incidents</title>"), "{}", page.body);
+    assert!(!page.body.contains(": 2 incidents</title>"));
+}
+
+#[tokio::test]
+async fn security_incidents_are_hidden_from_people_not_allowed() {
+    let app = TestApp::new("").await;
+    let r = app
+        .form(
+            "/incidents",
+            &[("title", "Leaked keys"), ("security", "on")],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "a notice instead of a redirect to a hidden page"
+    );
+    assert!(r.body.contains("INC-1 is declared"));
+    assert!(!app.get("/incidents").await.body.contains("Leaked keys"));
+    assert_eq!(
+        app.get("/incidents/INC-1").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/incidents/INC-1/report.md").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.api("GET", "/incidents/INC-1", None, None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.api("GET", "/incidents", None, None).await.json()["total"],
+        0
+    );
+
+    // Allowed by name through the trusted proxy header.
+    let app = TestApp::new(
+        "[server]\nproxy_user_header = \"X-Remote-User\"\nsecurity_viewers = [\"sec-lead\"]\n",
+    )
+    .await;
+    app.api(
+        "POST",
+        "/incidents",
+        Some(serde_json::json!({"title": "Leaked keys", "security": true})),
+        None,
+    )
+    .await;
+    let hidden = app
+        .get_with("/incidents/INC-1", &[("x-remote-user", "someone")])
+        .await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    let seen = app
+        .get_with("/incidents/INC-1", &[("x-remote-user", "sec-lead")])
+        .await;
+    assert_eq!(seen.status, StatusCode::OK);
+    assert!(seen.body.contains("sec-lead"), "the viewer's name is shown");
+}
+
+#[tokio::test]
+async fn off_loopback_pages_need_the_proxy_header() {
+    let app =
+        TestApp::with_loopback("[server]\nproxy_user_header = \"X-Remote-User\"\n", false).await;
+    assert_eq!(app.get("/incidents").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get_with("/incidents", &[("x-remote-user", "ana")])
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get("/healthz").await.status,
+        StatusCode::OK,
+        "probes stay open"
+    );
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused() {
+    let app = TestApp::new("").await;
+    let big = "x".repeat(200 * 1024);
+    let r = app
+        .form("/incidents", &[("title", "t"), ("description", &big)])
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let r = app
+        .api(
+            "POST",
+            "/incidents",
+            Some(serde_json::json!({"title": big})),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
