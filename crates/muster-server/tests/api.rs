@@ -97,7 +97,7 @@ async fn every_lifecycle_operation_over_json() {
     assert_eq!(d["incident"]["status"], "Closed");
     assert_eq!(d["incident"]["severity"], "SEV1");
     assert_eq!(d["incident"]["narrative"]["root_causes"], "A full disk");
-    assert_eq!(d["actions"][0]["done_at"].is_string(), true);
+    assert!(d["actions"][0]["done_at"].is_string());
     assert_eq!(d["updates"][0]["text"], "Failover complete");
     assert!(
         d["roles"]
