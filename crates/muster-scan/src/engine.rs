@@ -2,10 +2,11 @@
 
 use crate::ScanError;
 use crate::finding::{Finding, redact_display, secret_hash};
+use crate::prefilter::Prefilter;
 use crate::rules::{BLOCK_WINDOW_AFTER, RuleSet, Window};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use memchr::{memchr, memrchr};
 use rayon::prelude::*;
+use std::cell::RefCell;
 use std::ops::Range;
 
 /// How far a `line` window may reach back and forward from a keyword hit. Lines longer
@@ -21,13 +22,16 @@ pub(crate) const CHUNK_OVERLAP_BACK: usize = LINE_REACH;
 /// Inline markers that make the scanner ignore a line.
 pub const ALLOW_MARKERS: [&str; 2] = ["muster:allow", "gitleaks:allow"];
 
+thread_local! {
+    /// Per-thread buffer for the case-folded copy of a chunk.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
 /// A compiled scanner: rules plus the keyword automaton.
 #[derive(Debug)]
 pub struct Scanner {
     pub(crate) rules: RuleSet,
-    ac: Option<AhoCorasick>,
-    /// Keyword pattern id → indices of the rules that keyword triggers.
-    kw_rules: Vec<Vec<usize>>,
+    prefilter: Prefilter,
     /// Rules without keywords: they always run over the whole chunk.
     always: Vec<usize>,
     pub(crate) chunk_size: usize,
@@ -49,8 +53,7 @@ pub(crate) struct Hit {
 impl Scanner {
     /// Compile a rule set.
     pub fn new(rules: RuleSet) -> Result<Scanner, ScanError> {
-        let mut patterns: Vec<String> = Vec::new();
-        let mut kw_rules: Vec<Vec<usize>> = Vec::new();
+        let mut keywords: Vec<(String, bool, usize)> = Vec::new();
         let mut always = Vec::new();
         for (i, rule) in rules.rules.iter().enumerate() {
             if rule.regex.is_none() {
@@ -60,31 +63,14 @@ impl Scanner {
                 always.push(i);
             }
             for kw in &rule.keywords {
-                match patterns.iter().position(|p| p == kw) {
-                    Some(p) => kw_rules[p].push(i),
-                    None => {
-                        patterns.push(kw.clone());
-                        kw_rules.push(vec![i]);
-                    }
-                }
+                keywords.push((kw.clone(), rule.case_sensitive_keywords, i));
             }
         }
-        let ac = if patterns.is_empty() {
-            None
-        } else {
-            Some(
-                AhoCorasickBuilder::new()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
-                    .kind(Some(AhoCorasickKind::DFA))
-                    .build(&patterns)
-                    .map_err(|e| ScanError::Other(format!("keyword automaton: {e}")))?,
-            )
-        };
+        let prefilter = Prefilter::new(&keywords)
+            .map_err(|e| ScanError::Other(format!("keyword automaton: {e}")))?;
         Ok(Scanner {
             rules,
-            ac,
-            kw_rules,
+            prefilter,
             always,
             chunk_size: DEFAULT_CHUNK_SIZE,
             dedupe: true,
@@ -172,42 +158,53 @@ impl Scanner {
         for &r in &self.always {
             fragment[r] = active[r];
         }
-        if let Some(ac) = &self.ac {
+        if !self.prefilter.is_empty() {
             let hay = &data[region.clone()];
-            for m in ac.find_overlapping_iter(hay) {
-                let (ks, ke) = (region.start + m.start(), region.start + m.end());
-                for &r in &self.kw_rules[m.pattern().as_usize()] {
-                    if !active[r] {
-                        continue;
-                    }
-                    let window = self.rules.rules[r].window;
-                    if window == Window::Fragment {
-                        fragment[r] = true;
-                        continue;
-                    }
-                    let wins = &mut windows[r];
-                    if let Some(last) = wins.last()
-                        && ks >= last.0
-                        && ke <= last.1
-                    {
-                        continue;
-                    }
-                    let (mut ws, mut we) = line_bounds(data, region.clone(), ks, ke);
-                    if window == Window::Block {
-                        we = (we + BLOCK_WINDOW_AFTER).min(region.end);
-                    }
-                    if let Some(last) = wins.last_mut()
-                        && ws <= last.1
-                        && we >= last.0
-                    {
-                        ws = ws.min(last.0);
-                        we = we.max(last.1);
-                        *last = (ws, we);
-                    } else {
-                        wins.push((ws, we));
-                    }
-                }
-            }
+            SCRATCH.with(|scratch| {
+                let mut scratch = scratch.borrow_mut();
+                self.prefilter
+                    .for_each_hit(hay, &mut scratch, |rules, s, e| {
+                        let (ks, ke) = (region.start + s, region.start + e);
+                        for &r in rules {
+                            if !active[r] {
+                                continue;
+                            }
+                            let rule = &self.rules.rules[r];
+                            if rule.window == Window::Fragment {
+                                fragment[r] = true;
+                                continue;
+                            }
+                            let wins = &mut windows[r];
+                            if let Some(last) = wins.last()
+                                && ks >= last.0
+                                && ke <= last.1
+                            {
+                                continue;
+                            }
+                            if let Some(c) = &rule.confirm
+                                && !confirmed(c, data, ke, region.end)
+                            {
+                                continue;
+                            }
+                            let lo = ks.saturating_sub(rule.window_before).max(region.start);
+                            let hi = (ke + rule.window_after).min(region.end);
+                            let (mut ws, mut we) = line_bounds(data, lo..hi, ks, ke);
+                            if rule.window == Window::Block {
+                                we = (we + BLOCK_WINDOW_AFTER).min(region.end);
+                            }
+                            if let Some(last) = wins.last_mut()
+                                && ws <= last.1
+                                && we >= last.0
+                            {
+                                ws = ws.min(last.0);
+                                we = we.max(last.1);
+                                *last = (ws, we);
+                            } else {
+                                wins.push((ws, we));
+                            }
+                        }
+                    });
+            });
         }
         let mut hits = Vec::new();
         for r in 0..n_rules {
@@ -487,13 +484,17 @@ pub(crate) fn plan_chunks(data: &[u8], own: Range<usize>, size: usize) -> Vec<Ra
 
 /// Number of `\n` bytes in `data`.
 pub(crate) fn count_newlines(data: &[u8]) -> u64 {
-    // Counting in fixed blocks lets the compiler vectorise the comparison.
-    let mut n = 0u64;
-    let mut blocks = data.chunks_exact(256);
-    for b in &mut blocks {
-        n += b.iter().map(|&c| (c == b'\n') as u64).sum::<u64>();
-    }
-    n + blocks.remainder().iter().filter(|&&c| c == b'\n').count() as u64
+    memchr::memchr_iter(b'\n', data).count() as u64
+}
+
+/// Does the rule's confirm DFA match at `at` (anchored)?
+fn confirmed(dfa: &crate::rules::ConfirmDfa, data: &[u8], at: usize, end: usize) -> bool {
+    use regex_automata::{Anchored, Input, dfa::Automaton};
+    let input = Input::new(data)
+        .span(at..end.min(at + 512))
+        .anchored(Anchored::Yes)
+        .earliest(true);
+    matches!(dfa.try_search_fwd(&input), Ok(Some(_)))
 }
 
 /// Shannon entropy in bits, computed as gitleaks does (per character, divided by the

@@ -60,6 +60,7 @@
 
 mod engine;
 mod finding;
+mod prefilter;
 mod redact;
 mod report;
 pub mod rules;

@@ -11,13 +11,41 @@
 //!   keywords is seen. `fragment` (the default, gitleaks' behaviour) runs it over the
 //!   whole chunk that contains the keyword; `line` only over the lines that contain the
 //!   keyword hit (much faster on logs, and enough for single-line secrets); `block` over
-//!   those lines plus up to 16 KiB after them (multi-line secrets such as PEM blocks).
+//!   those lines plus up to 16 KiB after them (multi-line secrets such as PEM blocks);
+//! - `caseSensitiveKeywords = true`: match the keywords exactly (token prefixes such as
+//!   `ghp_` or `AKIA` have one spelling), which lets the prefilter use a faster searcher;
+//! - `windowBefore` / `windowAfter` (bytes, at most 8192): how far a `line` window may
+//!   reach before and after the keyword hit, when the regex needs less than the line;
+//! - `confirm`: a small regex that must match right after a keyword hit (anchored there)
+//!   for the hit to count, e.g. "an assignment follows"; it saves running the rule's
+//!   regex near keywords that are only words in a message.
 
 use crate::ScanError;
 use regex::bytes::{Regex, RegexBuilder};
 use serde::Deserialize;
 use std::collections::HashMap;
+use std::sync::Arc;
 use toml::Spanned;
+
+/// The compiled form of a rule's `confirm` pattern.
+pub type ConfirmDfa = regex_automata::dfa::dense::DFA<Vec<u32>>;
+
+fn compile_confirm(pattern: &str) -> Result<ConfirmDfa, String> {
+    use regex_automata::dfa::{StartKind, dense};
+    dense::Builder::new()
+        .configure(
+            dense::Config::new()
+                .start_kind(StartKind::Anchored)
+                .dfa_size_limit(Some(8 << 20)),
+        )
+        .syntax(
+            regex_automata::util::syntax::Config::new()
+                .unicode(false)
+                .utf8(false),
+        )
+        .build(pattern)
+        .map_err(|e| e.to_string())
+}
 
 /// The embedded default ruleset (our own rules, gitleaks format).
 pub const DEFAULT_RULES_TOML: &str = include_str!("default_rules.toml");
@@ -187,6 +215,15 @@ pub struct Rule {
     pub severity: Severity,
     /// Where the regex runs near keyword hits.
     pub window: Window,
+    /// Keywords are matched exactly (case-sensitive) rather than ASCII case-insensitively.
+    pub case_sensitive_keywords: bool,
+    /// For `line` windows: how many bytes before the keyword hit the window may start.
+    pub window_before: usize,
+    /// For `line` windows: how many bytes after the keyword hit the window may end.
+    pub window_after: usize,
+    /// Cheap check run right after each keyword hit (anchored there); when it fails the
+    /// hit opens no window. A fully compiled DFA, so a check costs a few nanoseconds.
+    pub confirm: Option<Arc<ConfirmDfa>>,
     /// Free-form tags.
     pub tags: Vec<String>,
 }
@@ -323,6 +360,18 @@ fn merge_rule(base: Rule, new: Rule, raw: &RawRule) -> Rule {
     if raw.window.is_some() {
         out.window = new.window;
     }
+    if raw.case_sensitive_keywords.is_some() {
+        out.case_sensitive_keywords = new.case_sensitive_keywords;
+    }
+    if raw.window_before.is_some() {
+        out.window_before = new.window_before;
+    }
+    if raw.window_after.is_some() {
+        out.window_after = new.window_after;
+    }
+    if raw.confirm.is_some() {
+        out.confirm = new.confirm;
+    }
     out.tags.extend(new.tags);
     out
 }
@@ -415,6 +464,12 @@ impl Ctx<'_> {
                 return Err(self.err(rid, off, format!("unknown window {other:?}")));
             }
         };
+        let confirm = match &r.confirm {
+            Some(c) => Some(Arc::new(compile_confirm(c.get_ref()).map_err(|e| {
+                self.err(rid, c.span().start, format!("invalid confirm regex: {e}"))
+            })?)),
+            None => None,
+        };
         let mut allowlists = Vec::new();
         if let Some(a) = &r.allowlist {
             allowlists.push(self.allowlist(a, rid)?);
@@ -422,7 +477,12 @@ impl Ctx<'_> {
         for a in &r.allowlists {
             allowlists.push(self.allowlist(a, rid)?);
         }
-        let mut keywords: Vec<String> = r.keywords.iter().map(|k| k.to_ascii_lowercase()).collect();
+        let case_sensitive_keywords = r.case_sensitive_keywords.unwrap_or(false);
+        let mut keywords: Vec<String> = if case_sensitive_keywords {
+            r.keywords.clone()
+        } else {
+            r.keywords.iter().map(|k| k.to_ascii_lowercase()).collect()
+        };
         keywords.sort();
         keywords.dedup();
         keywords.retain(|k| !k.is_empty());
@@ -438,6 +498,16 @@ impl Ctx<'_> {
             severity,
             window,
             tags: r.tags.clone(),
+            case_sensitive_keywords,
+            window_before: r
+                .window_before
+                .unwrap_or(crate::engine::LINE_REACH)
+                .min(crate::engine::LINE_REACH),
+            window_after: r
+                .window_after
+                .unwrap_or(crate::engine::LINE_REACH)
+                .min(crate::engine::LINE_REACH),
+            confirm,
         })
     }
 
@@ -618,6 +688,10 @@ struct RawRule {
     allowlists: Vec<RawAllowlist>,
     severity: Option<Spanned<String>>,
     window: Option<Spanned<String>>,
+    case_sensitive_keywords: Option<bool>,
+    window_before: Option<usize>,
+    window_after: Option<usize>,
+    confirm: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
