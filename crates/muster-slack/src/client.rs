@@ -221,6 +221,13 @@ pub struct AuthInfo {
     pub bot_id: Option<String>,
 }
 
+/// Install rustls' ring provider as the process-wide default, unless one is installed
+/// already. [`SlackClient::new`] calls it; call it yourself before building any other
+/// reqwest client in a binary or test that uses this crate's reqwest features.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Arguments of one call: names and already-encoded values.
 type Args = Vec<(&'static str, String)>;
 
@@ -228,7 +235,7 @@ impl SlackClient {
     /// Build a client. Installs rustls' ring provider as the process default if none is
     /// installed yet (so the binary carries one TLS provider only).
     pub fn new(config: SlackClientConfig) -> Result<Self, SlackError> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        install_crypto_provider();
         let mut base = config.base_url.trim().to_owned();
         if !base.ends_with('/') {
             base.push('/');

@@ -1,0 +1,17 @@
+//! # muster-testkit
+//!
+//! Test doubles of the services Muster talks to, for tests only (a dev-dependency):
+//!
+//! - [`sim::SlackSim`]: a stateful Slack Web API simulator on 127.0.0.1, which accepts
+//!   only requests that match Slack's published method descriptions ([`spec`]) and
+//!   answers in the shape of their response examples, with real errors, latency, and
+//!   injected failures and rate limits.
+//! - [`signed`]: correctly signed slash commands, interactions and events, as Slack
+//!   sends them, for end-to-end tests of the Slack endpoints.
+
+pub mod signed;
+pub mod sim;
+pub mod spec;
+
+pub use signed::{Input, SignedRequest, Signer, SlashCommandRequest, payloads};
+pub use sim::{Call, Fault, SimBookmark, SimChannel, SimMessage, SimView, SlackSim};
