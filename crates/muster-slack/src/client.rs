@@ -335,7 +335,11 @@ impl SlackClient {
             .and_then(Value::as_str)
             .unwrap_or("unknown_error")
             .to_owned();
-        tracing::debug!(method, error = %error, "slack call refused");
+        let messages = body
+            .pointer("/response_metadata/messages")
+            .map(Value::to_string)
+            .unwrap_or_default();
+        tracing::debug!(method, error = %error, %messages, "slack call refused");
         if error == "ratelimited" {
             return Err(SlackError::RateLimited {
                 method: method.to_owned(),
@@ -593,36 +597,24 @@ fn posted(body: &Value, method: &str, ts_field: &str) -> Result<PostedMessage, S
 
 fn transport_error(method: &str, e: &reqwest::Error) -> SlackError {
     if e.is_timeout() {
-        SlackError::Timeout {
+        return SlackError::Timeout {
             method: method.to_owned(),
-        }
-    } else {
-        // Without the URL: it holds nothing secret, but keeps messages short and stable.
-        let e = e.without_url_ref();
-        SlackError::Transport {
-            method: method.to_owned(),
-            detail: e,
-        }
+        };
     }
-}
-
-trait WithoutUrl {
-    fn without_url_ref(&self) -> String;
-}
-
-impl WithoutUrl for reqwest::Error {
-    fn without_url_ref(&self) -> String {
-        let mut s = self.to_string();
-        if let Some(url) = self.url() {
-            s = s.replace(url.as_str(), "<url>");
-        }
-        let mut src = std::error::Error::source(self);
-        while let Some(cause) = src {
-            s.push_str(": ");
-            s.push_str(&cause.to_string());
-            src = cause.source();
-        }
-        s
+    // The error and its causes, without the URL (short, stable messages).
+    let mut detail = e.to_string();
+    if let Some(url) = e.url() {
+        detail = detail.replace(url.as_str(), "<url>");
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        detail.push_str(": ");
+        detail.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    SlackError::Transport {
+        method: method.to_owned(),
+        detail,
     }
 }
 

@@ -798,6 +798,15 @@ impl World {
             .find(|m| m.channel == channel && m.ts == ts)
     }
 
+    /// The id of the channel called `#name` (unchanged if not of that form or unknown).
+    fn resolve_name(&self, channel: &str) -> String {
+        channel
+            .strip_prefix('#')
+            .and_then(|name| self.channels.values().find(|c| c.name == name))
+            .map(|c| c.id.clone())
+            .unwrap_or_else(|| channel.to_owned())
+    }
+
     /// A channel the bot can see: public ones, and private ones it is a member of.
     fn visible_channel(&self, id: &str) -> Result<&SimChannel, ApiError> {
         match self.channels.get(id) {
@@ -1027,7 +1036,8 @@ impl World {
                 }))
             }
             "chat.postMessage" | "chat.postEphemeral" => {
-                let channel = a("channel").unwrap_or_default();
+                // Slack resolves `#name` for chat methods; answers carry the id.
+                let channel = self.resolve_name(&a("channel").unwrap_or_default());
                 self.writable_channel(&channel)?;
                 let blocks = self.checked_blocks(args)?;
                 let ephemeral_to = if spec.name == "chat.postEphemeral" {

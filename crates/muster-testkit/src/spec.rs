@@ -253,7 +253,15 @@ fn accepts_type(t: &str, v: &Value) -> bool {
         ("boolean", Value::String(s)) => matches!(s.as_str(), "true" | "false" | "1" | "0"),
         ("number" | "integer", Value::Number(_)) => true,
         ("number" | "integer", Value::String(s)) => s.parse::<f64>().is_ok(),
-        ("channel", Value::String(s)) => id_like(s, &['C', 'G', 'D']),
+        // An id, or `#name` (which chat methods accept).
+        ("channel", Value::String(s)) => {
+            id_like(s, &['C', 'G', 'D'])
+                || s.strip_prefix('#').is_some_and(|n| {
+                    !n.is_empty()
+                        && n.chars()
+                            .all(|c| c.is_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+                })
+        }
         ("user", Value::String(s)) => id_like(s, &['U', 'W', 'B']),
         ("timestamp", Value::String(s)) => {
             let (a, b) = s.split_once('.').unwrap_or((s, "0"));
@@ -317,7 +325,7 @@ mod tests {
         );
         let info = method("conversations.info").unwrap();
         assert!(matches!(
-            info.check(&args(&[("channel", json!("#general"))]))[..],
+            info.check(&args(&[("channel", json!("general"))]))[..],
             [ArgProblem::WrongType { .. }]
         ));
         let post = method("chat.postMessage").unwrap();

@@ -180,7 +180,7 @@ async fn arguments_outside_the_description_are_rejected() {
         .await;
     assert_eq!(r["error"], "invalid_arguments");
     let r = raw
-        .form("conversations.info", &[("channel", "#general")])
+        .form("conversations.info", &[("channel", "general")])
         .await;
     assert_eq!(r["error"], "invalid_arguments");
     // Missing required arguments: the code the description lists.
@@ -373,6 +373,20 @@ async fn membership_rules_for_posting_and_joining() {
         )
         .await;
     assert_shaped_like_examples("chat.postMessage", &r);
+    // Chat methods accept `#name` and answer with the id.
+    let r = raw
+        .form(
+            "chat.postMessage",
+            &[("channel", "#announcements"), ("text", "by name")],
+        )
+        .await;
+    assert_eq!(r["channel"], public.as_str());
+    assert_eq!(sim.messages(&public).len(), 2);
+    assert_eq!(
+        raw.form("chat.postMessage", &[("channel", "#secret"), ("text", "x")])
+            .await["error"],
+        "channel_not_found"
+    );
     assert_eq!(
         raw.form("chat.postMessage", &[("channel", &public)]).await["error"],
         "no_text"
