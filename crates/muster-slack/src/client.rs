@@ -80,6 +80,21 @@ impl SlackError {
         }
     }
 
+    /// How long to wait before attempt number `attempt + 1` (attempt counts from 1), or
+    /// None when retrying cannot help. Rate limits wait what Slack asked (`Retry-After`);
+    /// other temporary failures back off exponentially: 1 s, 2 s, 4 s… capped at 60 s.
+    /// Deterministic: add jitter in the caller if many workers retry together.
+    pub fn retry_delay(&self, attempt: u32) -> Option<Duration> {
+        if !self.is_retryable() {
+            return None;
+        }
+        if let Some(after) = self.retry_after() {
+            return Some(after);
+        }
+        let exp = attempt.saturating_sub(1).min(6);
+        Some(Duration::from_secs(1u64 << exp).min(Duration::from_secs(60)))
+    }
+
     /// How long Slack asked us to wait, for rate limits.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
@@ -743,6 +758,26 @@ mod tests {
         assert!(SlackError::Timeout { method: "m".into() }.is_retryable());
         assert!(!SlackError::Config("x".into()).is_retryable());
         assert!(api("name_taken").is_api_error("name_taken"));
+    }
+
+    #[test]
+    fn retry_delays() {
+        let rl = SlackError::RateLimited {
+            method: "m".into(),
+            retry_after: Duration::from_secs(13),
+        };
+        assert_eq!(rl.retry_delay(1), Some(Duration::from_secs(13)));
+        assert_eq!(rl.retry_delay(9), Some(Duration::from_secs(13)));
+        let t = SlackError::Timeout { method: "m".into() };
+        let delays: Vec<u64> = (1..=9)
+            .map(|a| t.retry_delay(a).unwrap().as_secs())
+            .collect();
+        assert_eq!(delays, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+        let taken = SlackError::Api {
+            method: "m".into(),
+            error: "name_taken".into(),
+        };
+        assert_eq!(taken.retry_delay(1), None);
     }
 
     #[test]

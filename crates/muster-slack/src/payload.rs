@@ -542,6 +542,16 @@ struct RawCallback {
 }
 
 impl EventBody {
+    /// The JSON body to answer a `url_verification` with (`{"challenge": ...}`).
+    pub fn challenge_response(&self) -> Option<Value> {
+        match self {
+            EventBody::UrlVerification { challenge } => {
+                Some(serde_json::json!({ "challenge": challenge }))
+            }
+            _ => None,
+        }
+    }
+
     pub fn from_json(body: &[u8]) -> Result<Self, PayloadError> {
         let raw: Value = serde_json::from_slice(body).map_err(json_err)?;
         let kind = raw

@@ -15,6 +15,10 @@ use subtle::ConstantTimeEq;
 pub const SIGNATURE_HEADER: &str = "x-slack-signature";
 /// The header carrying the request timestamp, in seconds since the Unix epoch.
 pub const TIMESTAMP_HEADER: &str = "x-slack-request-timestamp";
+/// Set on Slack's redeliveries: the attempt number (1, 2, 3).
+pub const RETRY_NUM_HEADER: &str = "x-slack-retry-num";
+/// Set on Slack's redeliveries: why (`http_timeout`, `http_error`…).
+pub const RETRY_REASON_HEADER: &str = "x-slack-retry-reason";
 /// Slack's recommended tolerance between its timestamp and our clock: five minutes.
 pub const DEFAULT_TOLERANCE_SECS: i64 = 5 * 60;
 

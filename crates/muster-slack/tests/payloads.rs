@@ -38,8 +38,13 @@ fn form(payload: &Value) -> Vec<u8> {
 #[test]
 fn url_verification_gives_the_challenge() {
     let body = serde_json::to_vec(&fixture("events/authored/url_verification.json")).unwrap();
+    let parsed = EventBody::from_json(&body).unwrap();
     assert_eq!(
-        EventBody::from_json(&body).unwrap(),
+        parsed.challenge_response().unwrap(),
+        json!({"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"})
+    );
+    assert_eq!(
+        parsed,
         EventBody::UrlVerification {
             challenge: "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P".into()
         }

@@ -9,7 +9,9 @@
 
 use crate::sim::SimView;
 use muster_core::Secret;
-use muster_slack::signature::{SIGNATURE_HEADER, TIMESTAMP_HEADER, sign};
+use muster_slack::signature::{
+    RETRY_NUM_HEADER, RETRY_REASON_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign,
+};
 use serde_json::{Map, Value, json};
 
 pub const COMMANDS_PATH: &str = "/slack/commands";
@@ -38,9 +40,9 @@ impl SignedRequest {
     /// The signature stays valid: retries are signed like the first delivery.
     pub fn as_retry(mut self, num: u32, reason: &str) -> Self {
         self.headers
-            .push(("x-slack-retry-num".into(), num.to_string()));
+            .push((RETRY_NUM_HEADER.into(), num.to_string()));
         self.headers
-            .push(("x-slack-retry-reason".into(), reason.to_owned()));
+            .push((RETRY_REASON_HEADER.into(), reason.to_owned()));
         self
     }
 
