@@ -37,7 +37,10 @@ fn setup(rt: &tokio::runtime::Runtime, dir: &tempfile::TempDir) -> Engine {
 }
 
 fn benches(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let engine = setup(&rt, &dir);
 
@@ -67,20 +70,35 @@ fn benches(c: &mut Criterion) {
     rt.block_on(async {
         for n in 0..100 {
             engine
-                .add_note(r, &format!("Timeline note {n}: checked the dashboards and the queue depth"), None, "bench")
+                .add_note(
+                    r,
+                    &format!("Timeline note {n}: checked the dashboards and the queue depth"),
+                    None,
+                    "bench",
+                )
                 .await
                 .unwrap();
         }
     });
     g.bench_function("report_render_md_100_entries", |b| {
-        b.iter(|| rt.block_on(engine.report(r, Lang::En, ReportFormat::Markdown)).unwrap())
+        b.iter(|| {
+            rt.block_on(engine.report(r, Lang::En, ReportFormat::Markdown))
+                .unwrap()
+        })
     });
     g.bench_function("report_render_html_100_entries", |b| {
-        b.iter(|| rt.block_on(engine.report(r, Lang::Fr, ReportFormat::Html)).unwrap())
+        b.iter(|| {
+            rt.block_on(engine.report(r, Lang::Fr, ReportFormat::Html))
+                .unwrap()
+        })
     });
     let detail = rt.block_on(engine.get(r)).unwrap();
     g.bench_function("report_template_only_100_entries", |b| {
-        b.iter(|| engine.render_report(&detail, Lang::En, ReportFormat::Markdown).unwrap())
+        b.iter(|| {
+            engine
+                .render_report(&detail, Lang::En, ReportFormat::Markdown)
+                .unwrap()
+        })
     });
     g.bench_function("list_first_page", |b| {
         b.iter(|| {
