@@ -47,6 +47,18 @@ pub mod ids {
     pub const ACTION_RESOLVE: &str = "incident_resolve";
     /// Retry button of a failed optional step; `value` is the step's id.
     pub const ACTION_RETRY_STEP: &str = "incident_retry_step";
+
+    /// `callback_id` of the roles modal (opened by the assign-roles button).
+    pub const CALLBACK_ROLES: &str = "incident_roles";
+    /// Block ids of the roles modal are this prefix followed by the role key.
+    pub const BLOCK_ROLE_PREFIX: &str = "role:";
+    pub const ACTION_ROLE_USER: &str = "role_user";
+    /// `callback_id` of the status-update modal (opened by the post-update button).
+    pub const CALLBACK_UPDATE: &str = "incident_update";
+    pub const BLOCK_UPDATE_TEXT: &str = "update_text";
+    pub const ACTION_UPDATE_TEXT: &str = "update_text_input";
+    pub const BLOCK_UPDATE_STATUS: &str = "update_status";
+    pub const ACTION_UPDATE_STATUS: &str = "update_status_select";
 }
 
 /// A message: fallback `text` (notifications, screen readers) plus `blocks`.
@@ -528,13 +540,30 @@ pub fn declare_modal(form: &DeclareForm, config: &Config) -> Value {
         None,
     ));
 
+    modal(
+        lang,
+        CALLBACK_DECLARE,
+        ("slack-modal-title", "slack-modal-submit"),
+        form.meta.encode(),
+        blocks,
+    )
+}
+
+/// A modal view: `(title, submit)` are message ids; the close button says "Cancel".
+fn modal(
+    lang: Lang,
+    callback_id: &str,
+    (title_id, submit_id): (&str, &str),
+    private_metadata: String,
+    blocks: Vec<Value>,
+) -> Value {
     json!({
         "type": "modal",
-        "callback_id": CALLBACK_DECLARE,
-        "title": plain(&t(lang, "slack-modal-title"), limits::MAX_MODAL_TITLE),
-        "submit": plain(&t(lang, "slack-modal-submit"), limits::MAX_MODAL_BUTTON),
+        "callback_id": callback_id,
+        "title": plain(&t(lang, title_id), limits::MAX_MODAL_TITLE),
+        "submit": plain(&t(lang, submit_id), limits::MAX_MODAL_BUTTON),
         "close": plain(&t(lang, "slack-modal-close"), limits::MAX_MODAL_BUTTON),
-        "private_metadata": form.meta.encode(),
+        "private_metadata": private_metadata,
         "blocks": blocks,
     })
 }
@@ -687,7 +716,7 @@ pub fn welcome_message(info: &WelcomeInfo, langs: &[Lang]) -> SlackMessage {
     }
     let lang = langs[0];
     let value = info.incident_id.as_str();
-    let buttons: Vec<Value> = [
+    let mut buttons: Vec<Value> = [
         (ACTION_ASSIGN_ROLES, "slack-button-assign-roles"),
         (ACTION_POST_UPDATE, "slack-button-post-update"),
         (ACTION_RESOLVE, "slack-button-resolve"),
@@ -702,6 +731,14 @@ pub fn welcome_message(info: &WelcomeInfo, langs: &[Lang]) -> SlackMessage {
         button(&label, action, value)
     })
     .collect();
+    // Resolving asks for confirmation first.
+    buttons[2]["style"] = json!("primary");
+    buttons[2]["confirm"] = json!({
+        "title": plain(&tf(lang, "slack-confirm-resolve-title", &[("number", &info.number)]), limits::MAX_CONFIRM_TITLE),
+        "text": plain(&t(lang, "slack-confirm-resolve-text"), limits::MAX_CONFIRM_TEXT),
+        "confirm": plain(&t(lang, "slack-button-resolve"), limits::MAX_CONFIRM_BUTTON),
+        "deny": plain(&t(lang, "slack-modal-close"), limits::MAX_CONFIRM_BUTTON),
+    });
     blocks.push(
         json!({ "type": "actions", "block_id": BLOCK_INCIDENT_ACTIONS, "elements": buttons }),
     );
@@ -801,6 +838,193 @@ pub fn announcement_message(info: &AnnouncementInfo, langs: &[Lang]) -> SlackMes
             limits::MAX_MESSAGE_TEXT,
         ),
         blocks,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Modals opened from the welcome message's buttons, and help
+// ---------------------------------------------------------------------------------------
+
+/// What the roles and update modals carry in `private_metadata`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct IncidentModalMetadata {
+    /// The incident's opaque id (the button's value).
+    pub incident_id: String,
+    pub lang: Lang,
+}
+
+impl IncidentModalMetadata {
+    pub fn encode(&self) -> String {
+        serde_json::to_string(self).expect("metadata serialises")
+    }
+
+    pub fn decode(s: &str) -> Self {
+        serde_json::from_str(s).unwrap_or_default()
+    }
+}
+
+/// The roles modal: one person picker per configured role, prefilled with `current`
+/// (role key, Slack user id) pairs.
+pub fn roles_modal(
+    config: &Config,
+    meta: &IncidentModalMetadata,
+    number: &str,
+    current: &[(String, String)],
+) -> Value {
+    let lang = meta.lang;
+    let mut blocks = vec![section(&tf(
+        lang,
+        "slack-roles-intro",
+        &[("number", number)],
+    ))];
+    for role in config.roles.iter().take(limits::MAX_MODAL_BLOCKS - 1) {
+        let mut el = json!({ "type": "users_select", "action_id": ids::ACTION_ROLE_USER });
+        if let Some((_, user)) = current.iter().find(|(k, _)| *k == role.key) {
+            el["initial_user"] = json!(user);
+        }
+        blocks.push(input(
+            &format!("{}{}", ids::BLOCK_ROLE_PREFIX, role.key),
+            role.label(lang),
+            el,
+            true,
+            None,
+        ));
+    }
+    modal(
+        lang,
+        ids::CALLBACK_ROLES,
+        ("slack-roles-title", "slack-roles-submit"),
+        meta.encode(),
+        blocks,
+    )
+}
+
+/// The roles chosen in a submitted roles modal: (role key, user id), in block order.
+pub fn roles_from_view(view: &View) -> (IncidentModalMetadata, Vec<(String, String)>) {
+    let meta = IncidentModalMetadata::decode(&view.private_metadata);
+    let roles = view
+        .state
+        .values
+        .iter()
+        .filter_map(|(block, actions)| {
+            let key = block.strip_prefix(ids::BLOCK_ROLE_PREFIX)?;
+            let user = actions.get(ids::ACTION_ROLE_USER)?.selected_user.clone()?;
+            Some((key.to_owned(), user))
+        })
+        .collect();
+    (meta, roles)
+}
+
+/// The status-update modal: the update's text and the status (preselected: `status`).
+pub fn update_modal(config: &Config, meta: &IncidentModalMetadata, status: &str) -> Value {
+    let lang = meta.lang;
+    let options: Vec<Value> = config
+        .statuses
+        .iter()
+        .take(limits::MAX_OPTIONS)
+        .map(|s| option(s.label(lang), &s.name, None))
+        .collect();
+    let mut status_el = json!({
+        "type": "static_select",
+        "action_id": ids::ACTION_UPDATE_STATUS,
+        "options": options,
+    });
+    if let Some(s) = config.statuses.iter().find(|s| s.name == status) {
+        status_el["initial_option"] = option(s.label(lang), &s.name, None);
+    }
+    let blocks = vec![
+        input(
+            ids::BLOCK_UPDATE_TEXT,
+            &t(lang, "slack-update-text-label"),
+            json!({
+                "type": "plain_text_input",
+                "action_id": ids::ACTION_UPDATE_TEXT,
+                "multiline": true,
+                "max_length": muster_core::incident::MAX_TEXT_CHARS,
+                "placeholder": plain(&t(lang, "slack-update-text-placeholder"), limits::MAX_PLACEHOLDER),
+            }),
+            false,
+            None,
+        ),
+        input(
+            ids::BLOCK_UPDATE_STATUS,
+            &t(lang, "slack-label-status"),
+            status_el,
+            true,
+            None,
+        ),
+    ];
+    modal(
+        lang,
+        ids::CALLBACK_UPDATE,
+        ("slack-update-title", "slack-update-submit"),
+        meta.encode(),
+        blocks,
+    )
+}
+
+/// A submitted update modal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdateForm {
+    pub meta: IncidentModalMetadata,
+    /// Checked: not empty, at most 3,000 characters.
+    pub text: String,
+    /// Canonical status name, when one is selected.
+    pub status: Option<String>,
+}
+
+/// Read and check a submitted update modal; errors are keyed by block id.
+pub fn update_from_view(view: &View) -> Result<UpdateForm, Vec<FieldError>> {
+    let meta = IncidentModalMetadata::decode(&view.private_metadata);
+    let raw = view
+        .state
+        .text(ids::BLOCK_UPDATE_TEXT, ids::ACTION_UPDATE_TEXT)
+        .unwrap_or("");
+    match muster_core::incident::parse_text(raw) {
+        Ok(text) => Ok(UpdateForm {
+            status: view
+                .state
+                .text(ids::BLOCK_UPDATE_STATUS, ids::ACTION_UPDATE_STATUS)
+                .map(str::to_owned),
+            meta,
+            text,
+        }),
+        Err(e) => Err(vec![FieldError {
+            block_id: ids::BLOCK_UPDATE_TEXT,
+            message: e.message(meta.lang),
+        }]),
+    }
+}
+
+/// `/incident help`: every command, and how the timeline works.
+pub fn help_message(lang: Lang, command: &str, timeline_emoji: &str) -> SlackMessage {
+    let lines: Vec<String> = [
+        "slack-help-declare",
+        "slack-help-status",
+        "slack-help-severity",
+        "slack-help-role",
+        "slack-help-update",
+        "slack-help-note",
+        "slack-help-action",
+        "slack-help-resolve",
+        "slack-help-close",
+        "slack-help-show",
+    ]
+    .iter()
+    .map(|id| format!("• {}", tf(lang, id, &[("command", command)])))
+    .collect();
+    let heading = t(lang, "slack-help-heading");
+    SlackMessage {
+        text: heading.clone(),
+        blocks: vec![
+            header(&heading),
+            section(&lines.join("\n")),
+            context(&tf(
+                lang,
+                "slack-help-timeline",
+                &[("emoji", timeline_emoji)],
+            )),
+        ],
     }
 }
 

@@ -33,6 +33,10 @@ pub const MAX_MODAL_TITLE: usize = 24;
 /// Submit and close buttons of a modal.
 pub const MAX_MODAL_BUTTON: usize = 24;
 pub const MAX_PRIVATE_METADATA: usize = 3_000;
+/// A confirmation dialog's title, text and buttons.
+pub const MAX_CONFIRM_TITLE: usize = 100;
+pub const MAX_CONFIRM_TEXT: usize = 300;
+pub const MAX_CONFIRM_BUTTON: usize = 30;
 pub const MAX_ID: usize = 255;
 /// Not documented as a hard limit; long error texts are cut in the modal anyway.
 pub const MAX_INPUT_ERROR: usize = 2_000;
@@ -289,6 +293,19 @@ impl Checker {
                 );
             }
             _ => {}
+        }
+        if let Some(c) = e.get("confirm") {
+            let cp = format!("{p}/confirm");
+            for (key, what, limit) in [
+                ("title", "confirm title length", MAX_CONFIRM_TITLE),
+                ("text", "confirm text length", MAX_CONFIRM_TEXT),
+                ("confirm", "confirm button length", MAX_CONFIRM_BUTTON),
+                ("deny", "deny button length", MAX_CONFIRM_BUTTON),
+            ] {
+                if let Some(x) = c.get(key) {
+                    self.text(x, &format!("{cp}/{key}"), what, limit);
+                }
+            }
         }
         if let Some(opts) = e.get("options").and_then(Value::as_array) {
             self.max(

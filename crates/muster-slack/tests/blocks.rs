@@ -450,3 +450,111 @@ fn confirmations_and_step_failures() {
     assert!(!m.text.contains("xoxb"));
     let _ = blocks::escape("");
 }
+
+fn view_with_values(built: &Value, values: Value) -> View {
+    let mut v = built.clone();
+    v["id"] = "V1".into();
+    v["state"] = serde_json::json!({ "values": values });
+    serde_json::from_value(v).unwrap()
+}
+
+#[test]
+fn roles_modal_prefills_and_reads_back() {
+    let c = Config::default();
+    let meta = IncidentModalMetadata {
+        incident_id: "inc-id".into(),
+        lang: Lang::Fr,
+    };
+    let v = roles_modal(&c, &meta, "INC-3", &[("commander".into(), "U1".into())]);
+    assert!(check_modal(&v).is_empty(), "{:?}", check_modal(&v));
+    assert_translated(&v);
+    assert_eq!(v["title"]["text"], "Attribuer les rôles");
+    let blocks = v["blocks"].as_array().unwrap();
+    assert_eq!(blocks.len(), 1 + c.roles.len());
+    assert_eq!(blocks[1]["block_id"], "role:commander");
+    assert_eq!(blocks[1]["label"]["text"], "Commandant de l'incident");
+    assert_eq!(blocks[1]["element"]["initial_user"], "U1");
+    assert!(blocks[2]["element"].get("initial_user").is_none());
+
+    let submitted = view_with_values(
+        &v,
+        serde_json::json!({
+            "role:commander": { "role_user": { "type": "users_select", "selected_user": "U1" } },
+            "role:ops-lead": { "role_user": { "type": "users_select", "selected_user": "U2" } },
+            "role:scribe": { "role_user": { "type": "users_select", "selected_user": null } },
+        }),
+    );
+    let (m, roles) = roles_from_view(&submitted);
+    assert_eq!(m, meta);
+    assert_eq!(
+        roles,
+        [
+            ("commander".to_owned(), "U1".to_owned()),
+            ("ops-lead".to_owned(), "U2".to_owned())
+        ]
+    );
+}
+
+#[test]
+fn update_modal_and_its_validation() {
+    let c = Config::default();
+    let meta = IncidentModalMetadata {
+        incident_id: "inc-id".into(),
+        lang: Lang::En,
+    };
+    let v = update_modal(&c, &meta, "In Progress");
+    assert!(check_modal(&v).is_empty(), "{:?}", check_modal(&v));
+    assert_translated(&v);
+    assert_eq!(v["callback_id"], ids::CALLBACK_UPDATE);
+    assert_eq!(
+        v["blocks"][1]["element"]["initial_option"]["value"],
+        "In Progress"
+    );
+    let ok = view_with_values(
+        &v,
+        serde_json::json!({
+            "update_text": { "update_text_input": { "type": "plain_text_input", "value": "  Rollback done. " } },
+            "update_status": { "update_status_select": { "type": "static_select", "selected_option": { "value": "In Progress" } } },
+        }),
+    );
+    let form = update_from_view(&ok).unwrap();
+    assert_eq!(form.text, "Rollback done.");
+    assert_eq!(form.status.as_deref(), Some("In Progress"));
+    assert_eq!(form.meta.incident_id, "inc-id");
+    let empty = view_with_values(
+        &v,
+        serde_json::json!({ "update_text": { "update_text_input": { "type": "plain_text_input", "value": null } } }),
+    );
+    let errors = update_from_view(&empty).unwrap_err();
+    assert_eq!(errors[0].block_id, ids::BLOCK_UPDATE_TEXT);
+    assert!(validation_errors(&errors)["errors"]["update_text"].is_string());
+}
+
+#[test]
+fn help_lists_every_command_in_both_languages() {
+    for (lang, word) in [
+        (Lang::En, "archive this channel"),
+        (Lang::Fr, "archiver ce canal"),
+    ] {
+        let m = help_message(lang, "/incident", "floppy_disk");
+        assert!(check_message(&m).is_empty());
+        assert_translated(&m.to_json());
+        let text = m.to_json().to_string();
+        for sub in [
+            "status", "severity", "role", "update", "note", "action", "resolve", "close", "show",
+        ] {
+            assert!(text.contains(&format!("/incident {sub}")), "{lang}: {sub}");
+        }
+        assert!(text.contains(word));
+        assert!(text.contains(":floppy_disk:"));
+    }
+}
+
+#[test]
+fn resolving_from_the_welcome_message_asks_for_confirmation() {
+    let m = welcome_message(&welcome("t", false), &[Lang::Fr]);
+    let resolve = &m.blocks.last().unwrap()["elements"][2];
+    assert_eq!(resolve["action_id"], ids::ACTION_RESOLVE);
+    assert_eq!(resolve["confirm"]["title"]["text"], "Résoudre INC-42 ?");
+    assert!(check_message(&m).is_empty());
+}
