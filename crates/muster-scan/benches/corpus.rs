@@ -726,6 +726,40 @@ fn run(dir: &Path, others_mb: u64, ds_mb: u64) {
         );
     }
 
+    // Bad input: one 200 MB line with secrets along it, scanned memory-mapped.
+    {
+        let long = dir.join("one-long-line.log");
+        if !long.exists() {
+            let mut r = Rng(7);
+            let mut w = BufWriter::new(std::fs::File::create(&long).unwrap());
+            let filler = "lorem ipsum dolor sit amet, consectetur adipiscing elit ".repeat(64);
+            let (mut n, mut planted) = (0usize, 0usize);
+            while n < 200 << 20 {
+                if n % (20 << 20) < filler.len() {
+                    let s = format!(" ghp_{} ", r.chars(36, ALNUM));
+                    w.write_all(s.as_bytes()).unwrap();
+                    n += s.len();
+                    planted += 1;
+                }
+                w.write_all(filler.as_bytes()).unwrap();
+                n += filler.len();
+            }
+            w.write_all(b"\n").unwrap();
+            w.flush().unwrap();
+            std::fs::write(dir.join("one-long-line.planted"), planted.to_string()).unwrap();
+        }
+        let m = best("scan", &long, cores, 1);
+        let found = parse_found(&long.with_extension("found.tsv")).len();
+        let planted =
+            std::fs::read_to_string(dir.join("one-long-line.planted")).unwrap_or_default();
+        println!(
+            "  one 200 MB line: {found} of {} secrets found, {:.2} s, peak RSS {} MB",
+            planted.trim(),
+            m.secs,
+            m.hwm_kb / 1024
+        );
+    }
+
     // Other scanners, each on a prefix of the corpus small enough for it, compared with
     // muster-scan on the same prefix.
     let home = std::env::var("HOME").unwrap_or_default();

@@ -311,7 +311,25 @@ impl Scanner {
         ctx: &BufferCtx<'_>,
     ) -> (Vec<Finding>, u64) {
         let chunks = plan_chunks(data, own.clone(), self.chunk_size);
-        let results: Vec<(Vec<(Hit, u64)>, u64)> = chunks
+        // Per chunk: its hits with chunk-relative line numbers and the start of their line
+        // when it lies in the chunk, its newline count and last newline. Everything that
+        // reads the data happens here, while the chunk is hot (and before its pages are
+        // released); nothing reads outside the chunk's region.
+        struct ChunkOut {
+            hits: Vec<LocatedHit>,
+            lines: u64,
+            last_line_start: Option<usize>,
+        }
+        struct LocatedHit {
+            rule: usize,
+            rel_line: u64,
+            line_start: Option<usize>,
+            match_start: usize,
+            entropy: f32,
+            redacted: String,
+            secret_hash: String,
+        }
+        let results: Vec<ChunkOut> = chunks
             .par_iter()
             .map(|c| {
                 let region_start = if c.start == 0 || data[c.start - 1] == b'\n' {
@@ -330,44 +348,66 @@ impl Scanner {
                 hits.sort_by_key(|h| h.match_start);
                 let mut pos = c.start;
                 let mut lines = 0u64;
-                let with_lines = hits
+                let mut line_start: Option<usize> = None;
+                let located = hits
                     .into_iter()
                     .map(|h| {
-                        lines += count_newlines(&data[pos..h.match_start]);
+                        let span = &data[pos..h.match_start];
+                        lines += count_newlines(span);
+                        if let Some(p) = memrchr(b'\n', span) {
+                            line_start = Some(pos + p + 1);
+                        }
                         pos = h.match_start;
-                        (h, lines)
+                        let secret = &data[h.secret.clone()];
+                        LocatedHit {
+                            rule: h.rule,
+                            rel_line: lines,
+                            line_start,
+                            match_start: h.match_start,
+                            entropy: h.entropy,
+                            redacted: redact_display(secret),
+                            secret_hash: secret_hash(secret),
+                        }
                     })
                     .collect();
-                lines += count_newlines(&data[pos..c.end]);
+                let tail = &data[pos..c.end];
+                lines += count_newlines(tail);
+                if let Some(p) = memrchr(b'\n', tail) {
+                    line_start = Some(pos + p + 1);
+                }
                 if let Some(done) = ctx.on_chunk_done {
                     done(c.clone());
                 }
-                (with_lines, lines)
+                ChunkOut {
+                    hits: located,
+                    lines,
+                    last_line_start: line_start,
+                }
             })
             .collect();
         let mut base = ctx.first_line;
+        let mut line_start_abs = ctx.line_start_abs;
         let mut out = Vec::new();
-        for (hits, lines) in results {
-            for (h, rel) in hits {
-                let line = base + rel;
-                let line_start_abs = match memrchr(b'\n', &data[..h.match_start]) {
-                    Some(p) => ctx.data_abs + p as u64 + 1,
-                    None => ctx.line_start_abs,
-                };
-                let column = ctx.data_abs + h.match_start as u64 - line_start_abs + 1;
-                let rule = &self.rules.rules[h.rule];
-                let secret = &data[h.secret.clone()];
+        for chunk in results {
+            for h in chunk.hits {
+                let start_abs = h
+                    .line_start
+                    .map_or(line_start_abs, |p| ctx.data_abs + p as u64);
+                let column = ctx.data_abs + h.match_start as u64 - start_abs + 1;
                 out.push(Finding::new(
-                    rule,
+                    &self.rules.rules[h.rule],
                     ctx.display_path,
-                    line,
+                    base + h.rel_line,
                     column,
                     h.entropy,
-                    &redact_display(secret),
-                    &secret_hash(secret),
+                    &h.redacted,
+                    &h.secret_hash,
                 ));
             }
-            base += lines;
+            if let Some(p) = chunk.last_line_start {
+                line_start_abs = ctx.data_abs + p as u64;
+            }
+            base += chunk.lines;
         }
         (out, base - ctx.first_line)
     }
