@@ -224,6 +224,33 @@ pub struct SlackUser {
     pub deleted: bool,
 }
 
+/// What [`SlackClient::conversations_invite_idempotent`] did for each user.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct InviteOutcome {
+    pub invited: Vec<String>,
+    pub already_in: Vec<String>,
+    /// Users Slack would not add, with its error code (`user_not_found`…).
+    pub refused: Vec<(String, String)>,
+}
+
+/// `conversations.invite` errors about one of the users rather than the channel.
+const PER_USER_INVITE_ERRORS: &[&str] = &[
+    "already_in_channel",
+    "user_not_found",
+    "cant_invite_self",
+    "cant_invite",
+    "user_is_restricted",
+    "ura_max_channels",
+    "invitee_cant_see_channel",
+    "org_user_not_in_team",
+    "no_user",
+];
+
+fn is_per_user_invite_error(e: &SlackError) -> bool {
+    e.api_error()
+        .is_some_and(|code| PER_USER_INVITE_ERRORS.contains(&code))
+}
+
 /// The identity behind the token (`auth.test`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct AuthInfo {
@@ -430,6 +457,50 @@ impl SlackClient {
     ) -> Result<Channel, SlackError> {
         let args = vec![("channel", channel.to_owned()), ("users", users.join(","))];
         self.channel_call("conversations.invite", &args).await
+    }
+
+    /// Invite `users` so that each ends up a member, whatever happened before (a
+    /// retried step, a user who joined on their own). One bulk call; if Slack refuses it
+    /// for a reason about some user (`already_in_channel`, `user_not_found`…), each user
+    /// is invited on their own. Errors about the channel or the call itself (not found,
+    /// archived, rate limited, timeout…) are returned as errors.
+    pub async fn conversations_invite_idempotent(
+        &self,
+        channel: &str,
+        users: &[&str],
+    ) -> Result<InviteOutcome, SlackError> {
+        let mut outcome = InviteOutcome::default();
+        let mut unique: Vec<&str> = vec![];
+        for u in users {
+            if !unique.contains(u) {
+                unique.push(u);
+            }
+        }
+        if unique.is_empty() {
+            return Ok(outcome);
+        }
+        match self.conversations_invite(channel, &unique).await {
+            Ok(_) => {
+                outcome.invited = unique.iter().map(|u| (*u).to_owned()).collect();
+                return Ok(outcome);
+            }
+            Err(e) if is_per_user_invite_error(&e) => {}
+            Err(e) => return Err(e),
+        }
+        for user in unique {
+            match self.conversations_invite(channel, &[user]).await {
+                Ok(_) => outcome.invited.push(user.to_owned()),
+                Err(e) if e.is_api_error("already_in_channel") => {
+                    outcome.already_in.push(user.to_owned())
+                }
+                Err(e) if is_per_user_invite_error(&e) => outcome.refused.push((
+                    user.to_owned(),
+                    e.api_error().unwrap_or_default().to_owned(),
+                )),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(outcome)
     }
 
     pub async fn conversations_set_topic(

@@ -98,6 +98,31 @@ impl Verifier {
     }
 }
 
+impl Verifier {
+    /// [`Verifier::verify`] with the headers of an HTTP request (`http::HeaderMap`, the
+    /// type axum and reqwest share).
+    pub fn verify_headers(
+        &self,
+        headers: &reqwest::header::HeaderMap,
+        body: &[u8],
+        now_unix: i64,
+    ) -> Result<(), SignatureError> {
+        let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        self.verify(get(TIMESTAMP_HEADER), get(SIGNATURE_HEADER), body, now_unix)
+    }
+}
+
+/// `X-Slack-Retry-Num` of a redelivery (None on a first delivery or an unreadable value).
+pub fn retry_num(headers: &reqwest::header::HeaderMap) -> Option<u32> {
+    headers
+        .get(RETRY_NUM_HEADER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
 /// The `X-Slack-Signature` value for `body` sent at `timestamp` (Unix seconds).
 pub fn sign(secret: &Secret, timestamp: i64, body: &[u8]) -> String {
     let mac = mac(secret, &timestamp.to_string(), body);
@@ -297,6 +322,30 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn verify_from_an_http_header_map() {
+        use reqwest::header::{HeaderMap, HeaderValue};
+        let e = example();
+        let v = Verifier::new(Secret::new(e.secret.clone()));
+        let mut h = HeaderMap::new();
+        h.insert(
+            TIMESTAMP_HEADER,
+            HeaderValue::from_str(&e.timestamp).unwrap(),
+        );
+        assert_eq!(
+            v.verify_headers(&h, e.body.as_bytes(), ts(&e)),
+            Err(SignatureError::MissingSignature)
+        );
+        h.insert(
+            "X-Slack-Signature",
+            HeaderValue::from_str(&e.signature).unwrap(),
+        );
+        assert_eq!(v.verify_headers(&h, e.body.as_bytes(), ts(&e)), Ok(()));
+        assert_eq!(retry_num(&h), None);
+        h.insert("X-Slack-Retry-Num", HeaderValue::from_static("2"));
+        assert_eq!(retry_num(&h), Some(2));
     }
 
     #[test]

@@ -57,6 +57,30 @@ impl SignedRequest {
     pub fn body_str(&self) -> &str {
         std::str::from_utf8(&self.body).unwrap_or("")
     }
+
+    /// As an `http::Request`, to drive an axum `Router` without a socket
+    /// (`tower::ServiceExt::oneshot`).
+    pub fn to_http_request(&self) -> axum::http::Request<axum::body::Body> {
+        let mut b = axum::http::Request::builder().method("POST").uri(self.path);
+        for (k, v) in &self.headers {
+            b = b.header(k.as_str(), v.as_str());
+        }
+        b.body(axum::body::Body::from(self.body.clone()))
+            .expect("a valid request")
+    }
+
+    /// POST it to a running server at `base_url` (e.g. `http://127.0.0.1:8080`).
+    pub async fn send(
+        &self,
+        client: &reqwest::Client,
+        base_url: &str,
+    ) -> reqwest::Result<reqwest::Response> {
+        let mut r = client.post(format!("{}{}", base_url.trim_end_matches('/'), self.path));
+        for (k, v) in &self.headers {
+            r = r.header(k.as_str(), v.as_str());
+        }
+        r.body(self.body.clone()).send().await
+    }
 }
 
 /// Signs request bodies with an app's signing secret.

@@ -360,3 +360,39 @@ async fn unreachable_slack_is_a_transport_error() {
     assert!(matches!(e, SlackError::Transport { .. }), "{e:?}");
     assert!(e.is_retryable());
 }
+
+#[tokio::test]
+async fn idempotent_invites_survive_retries_and_strangers() {
+    let sim = SlackSim::start().await;
+    sim.add_user("U0ALICE01", "alice");
+    sim.add_user("U0BOB0001", "bob");
+    let c = client(&sim);
+    let ch = c.conversations_create("inc-invite", false).await.unwrap();
+    let first = c
+        .conversations_invite_idempotent(&ch.id, &["U0ALICE01"])
+        .await
+        .unwrap();
+    assert_eq!(first.invited, ["U0ALICE01"]);
+    // The step runs again after a crash, with one more person and a stranger.
+    let again = c
+        .conversations_invite_idempotent(
+            &ch.id,
+            &["U0ALICE01", "U0BOB0001", "U0NOBODY1", "U0ALICE01"],
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.invited, ["U0BOB0001"]);
+    assert_eq!(again.already_in, ["U0ALICE01"]);
+    assert_eq!(
+        again.refused,
+        [("U0NOBODY1".to_owned(), "user_not_found".to_owned())]
+    );
+    assert_eq!(sim.members(&ch.id).len(), 3);
+    c.conversations_archive(&ch.id).await.unwrap();
+    let e = c
+        .conversations_invite_idempotent(&ch.id, &["U0BOB0001"])
+        .await
+        .unwrap_err();
+    assert!(e.is_api_error("is_archived"));
+    assert_no_rejections(&sim);
+}

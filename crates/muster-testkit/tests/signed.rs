@@ -249,3 +249,34 @@ fn message_shortcut_and_message_buttons_parse() {
     assert_eq!(b.actions[0].value.as_deref(), Some("incident-id"));
     assert_eq!(b.channel.unwrap().id, "C0INC");
 }
+
+#[tokio::test]
+async fn signed_requests_convert_to_http_and_send() {
+    let req = Signer::new(secret()).slash_command(
+        &SlashCommandRequest::new("/incident", "help", "U1", "C1", "1.2.3"),
+        NOW,
+    );
+    let http = req.to_http_request();
+    assert_eq!(http.uri(), "/slack/commands");
+    assert_eq!(http.method(), "POST");
+    assert_eq!(
+        Verifier::new(secret()).verify_headers(http.headers(), &req.body, NOW),
+        Ok(())
+    );
+    assert_eq!(muster_slack::signature::retry_num(http.headers()), None);
+    let retried = req.clone().as_retry(2, "http_timeout").to_http_request();
+    assert_eq!(
+        muster_slack::signature::retry_num(retried.headers()),
+        Some(2)
+    );
+
+    // `send` posts to base URL + path: the simulator serves only /api/{method}, so it
+    // answers 404 for /slack/commands, which shows the request went out with that path.
+    let sim = SlackSim::start().await;
+    muster_slack::client::install_crypto_provider();
+    let r = req
+        .send(&reqwest::Client::new(), &format!("http://{}", sim.addr()))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
