@@ -1,6 +1,7 @@
 //! `muster incident …`: every lifecycle operation, against the local database.
 
 use crate::Global;
+use crate::backend::{Backend, Remote};
 use crate::failure::Failure;
 use crate::output;
 use crate::settings::Settings;
@@ -8,7 +9,7 @@ use clap::Subcommand;
 use muster_core::i18n::Args;
 use muster_core::report::ReportFormat;
 use muster_core::{IncidentRef, Lang};
-use muster_engine::{ActionInput, Declaration, EditInput, Engine, ImpactInput, ListQuery};
+use muster_engine::{ActionInput, Declaration, EditInput, ImpactInput, ListQuery};
 use std::path::PathBuf;
 
 // Parsed once per process: the size of the largest variant does not matter.
@@ -222,9 +223,12 @@ fn parse_ref(id: &str, lang: Lang) -> Result<IncidentRef, Failure> {
 
 pub async fn run(cmd: IncidentCommand, g: &Global) -> Result<(), Failure> {
     let s = Settings::load(g)?;
-    let engine = s.engine().await?;
-    let result = dispatch(cmd, g, &s, &engine).await;
-    engine.store().close().await;
+    let backend = match &g.server {
+        Some(url) => Backend::Remote(Remote::new(url, g.token.clone(), s.lang, s.config.clone())?),
+        None => Backend::Local(s.engine().await?, s.lang),
+    };
+    let result = dispatch(cmd, g, &s, &backend).await;
+    backend.shutdown().await;
     result
 }
 
@@ -232,10 +236,10 @@ async fn dispatch(
     cmd: IncidentCommand,
     g: &Global,
     s: &Settings,
-    engine: &Engine,
+    engine: &Backend,
 ) -> Result<(), Failure> {
     let lang = s.lang;
-    let fail = |e: muster_engine::EngineError| Failure::engine(&e, lang);
+    let fail = |e: Failure| e;
     use IncidentCommand::*;
     let (detail, message_id) = match cmd {
         Declare {

@@ -4,6 +4,7 @@
 //! validation, unknown incident, invalid config), 1 anything else (database, I/O). Scan has
 //! its own documented codes (1 means findings).
 
+mod backend;
 mod config_cmd;
 mod failure;
 mod incident_cmd;
@@ -46,6 +47,12 @@ pub struct Global {
     /// Machine-readable JSON output (errors too, on stderr)
     #[arg(long, global = true)]
     pub json: bool,
+    /// Act through a running Muster server's API instead of the local database
+    #[arg(long, global = true, env = "MUSTER_SERVER", value_name = "URL")]
+    pub server: Option<String>,
+    /// API token for --server (from `muster token create`)
+    #[arg(long, global = true, env = "MUSTER_TOKEN", hide_env_values = true, value_name = "TOKEN", value_parser = parse_secret)]
+    pub token: Option<muster_core::Secret>,
 }
 
 // Parsed once per process: the size of the largest variant does not matter.
@@ -89,6 +96,10 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => f.report(global.json),
     }
+}
+
+fn parse_secret(s: &str) -> Result<muster_core::Secret, String> {
+    Ok(muster_core::Secret::new(s.trim()))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {

@@ -1,0 +1,217 @@
+//! `muster serve`, `muster token` and the CLI acting through a server (`--server`), all
+//! through the real binary.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn muster(dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_muster"));
+    c.args(args)
+        .current_dir(dir)
+        .env_remove("MUSTER_DATABASE_URL")
+        .env_remove("MUSTER_CONFIG")
+        .env_remove("MUSTER_LANG")
+        .env_remove("MUSTER_SERVER")
+        .env_remove("MUSTER_TOKEN");
+    c
+}
+
+fn serve(dir: &Path) -> Server {
+    let mut child = muster(dir, &["serve", "--bind", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_owned();
+    Server { child, url }
+}
+
+fn ok(o: Output) -> String {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout).unwrap()
+}
+
+#[test]
+fn refuses_to_listen_beyond_loopback_without_authentication() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = muster(dir.path(), &["serve", "--bind", "0.0.0.0:0"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("Refusing to listen on 0.0.0.0:0") && err.contains("proxy_user_header"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("muster.db").exists(),
+        "refused before opening the database"
+    );
+    // With the proxy header configured it starts.
+    std::fs::write(
+        dir.path().join("muster.toml"),
+        "[server]\nproxy_user_header = \"X-User\"\n",
+    )
+    .unwrap();
+    let mut child = muster(dir.path(), &["serve", "--bind", "0.0.0.0:0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.contains("listening on http://0.0.0.0:"), "{line}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn the_cli_can_act_through_a_running_server() {
+    let server_dir = tempfile::tempdir().unwrap();
+    let client_dir = tempfile::tempdir().unwrap();
+    let s = serve(server_dir.path());
+    let c = |args: &[&str]| {
+        let mut all = vec!["--server", s.url.as_str()];
+        all.extend_from_slice(args);
+        muster(client_dir.path(), &all).output().unwrap()
+    };
+    let out = ok(c(&[
+        "incident",
+        "declare",
+        "Remote outage",
+        "--severity",
+        "SEV2",
+    ]));
+    assert!(out.contains("Declared INC-1: Remote outage"), "{out}");
+    ok(c(&["incident", "status", "INC-1", "In Progress"]));
+    ok(c(&[
+        "incident",
+        "note",
+        "INC-1",
+        "Checked the load balancer",
+    ]));
+    ok(c(&[
+        "incident",
+        "action",
+        "INC-1",
+        "Add a health check",
+        "--type",
+        "Detect",
+        "--priority",
+        "P1",
+    ]));
+    let list = ok(c(&["--json", "incident", "list"]));
+    let v: serde_json::Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(v["total"], 1);
+    let report = ok(c(&["--lang", "fr", "incident", "report", "INC-1"]));
+    assert!(
+        report.contains("## Chronologie détaillée") && report.contains("Checked the load balancer")
+    );
+    // Errors from the server keep their meaning and exit code.
+    let o = c(&["incident", "status", "INC-1", "Reviewed"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot go from"));
+    let o = c(&["incident", "show", "INC-7"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        !client_dir.path().join("muster.db").exists(),
+        "nothing was written locally"
+    );
+    // The server's own database has it all.
+    let local = ok(
+        muster(server_dir.path(), &["--json", "incident", "show", "INC-1"])
+            .output()
+            .unwrap(),
+    );
+    let v: serde_json::Value = serde_json::from_str(&local).unwrap();
+    assert_eq!(v["incident"]["status"], "In Progress");
+    assert_eq!(v["actions"][0]["text"], "Add a health check");
+    // An unreachable server is a system failure with a clear message.
+    let o = muster(
+        client_dir.path(),
+        &["--server", "http://127.0.0.1:9", "incident", "list"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn tokens_are_created_once_listed_and_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("muster.toml"),
+        "[server]\nrequire_api_token = true\n",
+    )
+    .unwrap();
+    let created = muster(dir.path(), &["token", "create", "ci-bot"])
+        .output()
+        .unwrap();
+    let token = ok(created).trim().to_owned();
+    assert!(token.starts_with("mst_") && token.len() > 60);
+    let o = muster(dir.path(), &["token", "create", "ci-bot"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let listed = ok(muster(dir.path(), &["token", "list"]).output().unwrap());
+    assert!(listed.contains("ci-bot") && listed.contains("active") && !listed.contains(&token));
+    let db = std::fs::read(dir.path().join("muster.db")).unwrap();
+    assert!(
+        !String::from_utf8_lossy(&db).contains(&token),
+        "only the hash is stored"
+    );
+
+    let s = serve(dir.path());
+    let o = muster(dir.path(), &["--server", &s.url, "incident", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("bearer token"));
+    let out = ok(muster(
+        dir.path(),
+        &[
+            "--server", &s.url, "--json", "incident", "declare", "From CI",
+        ],
+    )
+    .env("MUSTER_TOKEN", &token)
+    .output()
+    .unwrap());
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["incident"]["declared_by"], "ci-bot");
+    ok(muster(dir.path(), &["token", "revoke", "ci-bot"])
+        .output()
+        .unwrap());
+    let o = muster(
+        dir.path(),
+        &["--server", &s.url, "--token", &token, "incident", "list"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown or revoked"));
+    let o = muster(dir.path(), &["token", "revoke", "ci-bot"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
