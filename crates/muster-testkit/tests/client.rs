@@ -396,3 +396,28 @@ async fn idempotent_invites_survive_retries_and_strangers() {
     assert!(e.is_api_error("is_archived"));
     assert_no_rejections(&sim);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_creates_of_one_name_make_one_channel() {
+    let sim = SlackSim::start().await;
+    sim.set_latency(Duration::from_millis(20));
+    let c = client(&sim);
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let c = c.clone();
+        set.spawn(async move { c.conversations_create("inc-race", false).await });
+    }
+    let mut ok = 0;
+    let mut taken = 0;
+    while let Some(r) = set.join_next().await {
+        match r.unwrap() {
+            Ok(_) => ok += 1,
+            Err(e) if e.is_api_error("name_taken") => taken += 1,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!((ok, taken), (1, 19));
+    assert_eq!(sim.channels().len(), 1);
+    assert_eq!(sim.calls("conversations.create").len(), 20);
+    assert_no_rejections(&sim);
+}
