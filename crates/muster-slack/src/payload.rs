@@ -68,8 +68,23 @@ pub struct SlashCommand {
     pub response_url: String,
     #[serde(default)]
     pub api_app_id: Option<String>,
-    #[serde(default)]
-    pub is_enterprise_install: Option<String>,
+    /// `"true"`/`"false"` in form bodies, a JSON boolean in Socket Mode payloads.
+    #[serde(default, deserialize_with = "bool_or_text")]
+    pub is_enterprise_install: Option<bool>,
+}
+
+fn bool_or_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum B {
+        Bool(bool),
+        Text(String),
+    }
+    Ok(match Option::<B>::deserialize(d)? {
+        Some(B::Bool(b)) => Some(b),
+        Some(B::Text(t)) => Some(t == "true" || t == "1"),
+        None => None,
+    })
 }
 
 impl SlashCommand {
@@ -621,9 +636,180 @@ impl Event {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Socket Mode
+// ---------------------------------------------------------------------------------------
+
+/// A message received on a Socket Mode WebSocket.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SocketMessage {
+    /// Sent once a connection is ready.
+    Hello { num_connections: Option<u32> },
+    /// Slack will close this connection; open another first. `reason` is `warning`,
+    /// `refresh_requested`, `link_disabled`…
+    Disconnect { reason: String },
+    /// An envelope to acknowledge with [`socket_ack`] within 3 seconds.
+    Envelope(Box<SocketEnvelope>),
+    /// Anything else, kept raw.
+    Other { kind: String, raw: Value },
+}
+
+/// An envelope: its id (for the ack), redelivery information and the payload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SocketEnvelope {
+    pub envelope_id: String,
+    /// Set on redeliveries (0 or absent on the first).
+    pub retry_attempt: Option<u32>,
+    pub retry_reason: Option<String>,
+    /// Whether the ack may carry a response payload (slash commands, view submissions).
+    pub accepts_response_payload: bool,
+    pub payload: SocketPayload,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SocketPayload {
+    /// `events_api`: the same body as the Events API request URL gets.
+    Events(EventBody),
+    /// `slash_commands`: the same fields as the form body, as JSON.
+    SlashCommand(Box<SlashCommand>),
+    /// `interactive`: the same payload as the interactivity URL gets.
+    Interactive(Box<Interaction>),
+}
+
+impl SocketMessage {
+    pub fn from_json(text: &str) -> Result<Self, PayloadError> {
+        let raw: Value = serde_json::from_str(text).map_err(json_err)?;
+        let kind = raw
+            .get("type")
+            .and_then(Value::as_str)
+            .ok_or_else(|| PayloadError::Json("no `type` field".into()))?
+            .to_owned();
+        let str_field = |k: &str| raw.get(k).and_then(Value::as_str).map(str::to_owned);
+        let payload = || raw.get("payload").cloned().unwrap_or(Value::Null);
+        let payload = match kind.as_str() {
+            "hello" => {
+                return Ok(SocketMessage::Hello {
+                    num_connections: raw
+                        .get("num_connections")
+                        .and_then(Value::as_u64)
+                        .map(|n| n as u32),
+                });
+            }
+            "disconnect" => {
+                return Ok(SocketMessage::Disconnect {
+                    reason: str_field("reason").unwrap_or_default(),
+                });
+            }
+            "events_api" => {
+                let bytes = serde_json::to_vec(&payload()).map_err(json_err)?;
+                SocketPayload::Events(EventBody::from_json(&bytes)?)
+            }
+            "slash_commands" => SocketPayload::SlashCommand(Box::new(
+                serde_json::from_value(payload()).map_err(shape_err(&kind))?,
+            )),
+            "interactive" => {
+                SocketPayload::Interactive(Box::new(Interaction::from_value(payload())?))
+            }
+            _ => return Ok(SocketMessage::Other { kind, raw }),
+        };
+        let envelope_id = str_field("envelope_id").ok_or_else(|| PayloadError::Shape {
+            kind: kind.clone(),
+            detail: "missing field `envelope_id`".into(),
+        })?;
+        Ok(SocketMessage::Envelope(Box::new(SocketEnvelope {
+            envelope_id,
+            retry_attempt: raw
+                .get("retry_attempt")
+                .and_then(Value::as_u64)
+                .map(|n| n as u32),
+            retry_reason: str_field("retry_reason").filter(|r| !r.is_empty()),
+            accepts_response_payload: raw
+                .get("accepts_response_payload")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            payload,
+        })))
+    }
+}
+
+/// The acknowledgement of a Socket Mode envelope, with an optional response payload
+/// (e.g. a `response_action: errors` body for a view submission).
+pub fn socket_ack(envelope_id: &str, payload: Option<Value>) -> Value {
+    let mut ack = serde_json::json!({ "envelope_id": envelope_id });
+    if let Some(p) = payload {
+        ack["payload"] = p;
+    }
+    ack
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn socket_mode_messages() {
+        let hello = r#"{"type":"hello","num_connections":2,"debug_info":{"host":"x"},"connection_info":{"app_id":"A1"}}"#;
+        assert_eq!(
+            SocketMessage::from_json(hello).unwrap(),
+            SocketMessage::Hello {
+                num_connections: Some(2)
+            }
+        );
+        let bye = r#"{"type":"disconnect","reason":"refresh_requested","debug_info":{"host":"x"}}"#;
+        assert_eq!(
+            SocketMessage::from_json(bye).unwrap(),
+            SocketMessage::Disconnect {
+                reason: "refresh_requested".into()
+            }
+        );
+        let ev = r#"{"envelope_id":"e1","type":"events_api","accepts_response_payload":false,"retry_attempt":1,"retry_reason":"timeout","payload":{"type":"event_callback","team_id":"T1","event_id":"Ev1","event_time":1,"event":{"type":"reaction_added","user":"U1","reaction":"pushpin","item":{"type":"message","channel":"C1","ts":"1.2"},"event_ts":"1.3"}}}"#;
+        let SocketMessage::Envelope(e) = SocketMessage::from_json(ev).unwrap() else {
+            panic!()
+        };
+        assert_eq!(e.envelope_id, "e1");
+        assert_eq!(e.retry_attempt, Some(1));
+        assert_eq!(e.retry_reason.as_deref(), Some("timeout"));
+        assert!(matches!(
+            e.payload,
+            SocketPayload::Events(EventBody::EventCallback(ref cb)) if matches!(cb.event, Event::ReactionAdded(_))
+        ));
+        let cmd = r#"{"envelope_id":"e2","type":"slash_commands","accepts_response_payload":true,"payload":{"token":"x","team_id":"T1","team_domain":"d","channel_id":"C1","channel_name":"general","user_id":"U1","user_name":"u","command":"/incident","text":"db down","api_app_id":"A1","is_enterprise_install":false,"response_url":"https://x","trigger_id":"1.2.3"}}"#;
+        let SocketMessage::Envelope(e) = SocketMessage::from_json(cmd).unwrap() else {
+            panic!()
+        };
+        assert!(e.accepts_response_payload);
+        let SocketPayload::SlashCommand(c) = e.payload else {
+            panic!()
+        };
+        assert_eq!(c.text, "db down");
+        assert_eq!(c.is_enterprise_install, Some(false));
+        let inter = r#"{"envelope_id":"e3","type":"interactive","accepts_response_payload":true,"payload":{"type":"shortcut","callback_id":"c","trigger_id":"t","user":{"id":"U1"}}}"#;
+        let SocketMessage::Envelope(e) = SocketMessage::from_json(inter).unwrap() else {
+            panic!()
+        };
+        assert!(matches!(
+            e.payload,
+            SocketPayload::Interactive(ref i) if matches!(**i, Interaction::Shortcut(_))
+        ));
+        assert!(matches!(
+            SocketMessage::from_json(
+                r#"{"type":"events_api","payload":{"type":"url_verification","challenge":"c"}}"#
+            ),
+            Err(PayloadError::Shape { .. })
+        ));
+        assert!(matches!(
+            SocketMessage::from_json(r#"{"type":"something_new"}"#).unwrap(),
+            SocketMessage::Other { .. }
+        ));
+        assert_eq!(
+            socket_ack("e2", Some(serde_json::json!({"text": "ok"}))),
+            serde_json::json!({"envelope_id": "e2", "payload": {"text": "ok"}})
+        );
+        assert_eq!(
+            socket_ack("e1", None),
+            serde_json::json!({"envelope_id": "e1"})
+        );
+    }
 
     #[test]
     fn slash_command_parses_the_signing_example_body() {

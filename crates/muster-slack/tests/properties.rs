@@ -39,6 +39,7 @@ proptest! {
         let _ = EventBody::from_json(&bytes);
         if let Ok(s) = std::str::from_utf8(&bytes) {
             let _ = Interaction::from_json(s);
+            let _ = muster_slack::payload::SocketMessage::from_json(s);
         }
     }
 
