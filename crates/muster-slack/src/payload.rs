@@ -32,6 +32,14 @@ fn json_err(e: serde_json::Error) -> PayloadError {
     PayloadError::Json(e.to_string())
 }
 
+/// The `type` field every Slack payload carries.
+fn type_of(raw: &Value) -> Result<String, PayloadError> {
+    raw.get("type")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| PayloadError::Json("no `type` field".into()))
+}
+
 fn shape_err(kind: &str) -> impl Fn(serde_json::Error) -> PayloadError + '_ {
     move |e| PayloadError::Shape {
         kind: kind.to_owned(),
@@ -376,11 +384,7 @@ impl Interaction {
     }
 
     pub fn from_value(raw: Value) -> Result<Self, PayloadError> {
-        let kind = raw
-            .get("type")
-            .and_then(Value::as_str)
-            .ok_or_else(|| PayloadError::Json("no `type` field".into()))?
-            .to_owned();
+        let kind = type_of(&raw)?;
         Ok(match kind.as_str() {
             "view_submission" => {
                 Interaction::ViewSubmission(serde_json::from_value(raw).map_err(shape_err(&kind))?)
@@ -569,11 +573,7 @@ impl EventBody {
 
     pub fn from_json(body: &[u8]) -> Result<Self, PayloadError> {
         let raw: Value = serde_json::from_slice(body).map_err(json_err)?;
-        let kind = raw
-            .get("type")
-            .and_then(Value::as_str)
-            .ok_or_else(|| PayloadError::Json("no `type` field".into()))?
-            .to_owned();
+        let kind = type_of(&raw)?;
         match kind.as_str() {
             "url_verification" => {
                 let challenge = raw
@@ -604,11 +604,7 @@ impl EventBody {
 impl Event {
     /// Parse an inner event (the `event` object of an `event_callback`).
     pub fn from_value(raw: Value) -> Result<Self, PayloadError> {
-        let kind = raw
-            .get("type")
-            .and_then(Value::as_str)
-            .ok_or_else(|| PayloadError::Json("the event has no `type` field".into()))?
-            .to_owned();
+        let kind = type_of(&raw)?;
         let subtype = raw
             .get("subtype")
             .and_then(Value::as_str)
@@ -679,11 +675,7 @@ pub enum SocketPayload {
 impl SocketMessage {
     pub fn from_json(text: &str) -> Result<Self, PayloadError> {
         let raw: Value = serde_json::from_str(text).map_err(json_err)?;
-        let kind = raw
-            .get("type")
-            .and_then(Value::as_str)
-            .ok_or_else(|| PayloadError::Json("no `type` field".into()))?
-            .to_owned();
+        let kind = type_of(&raw)?;
         let str_field = |k: &str| raw.get(k).and_then(Value::as_str).map(str::to_owned);
         let payload = || raw.get("payload").cloned().unwrap_or(Value::Null);
         let payload = match kind.as_str() {
