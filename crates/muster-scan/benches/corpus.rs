@@ -407,24 +407,63 @@ fn cpu_secs() -> f64 {
         .unwrap_or(0.0)
 }
 
-fn vm_hwm_kb() -> u64 {
+fn status_kb(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
         })
         .unwrap_or(0)
 }
 
+fn vm_hwm_kb() -> u64 {
+    status_kb("VmHWM:")
+}
+
+/// Samples RssAnon (heap and stacks, without file pages the kernel maps for the memory
+/// map) every 5 ms; returns the peak when stopped.
+struct AnonPeak {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<u64>,
+}
+
+impl AnonPeak {
+    fn start() -> AnonPeak {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut peak = 0;
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                peak = peak.max(status_kb("RssAnon:"));
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            peak.max(status_kb("RssAnon:"))
+        });
+        AnonPeak { stop, thread }
+    }
+
+    fn stop(self) -> u64 {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.join().unwrap_or(0)
+    }
+}
+
 /// Child mode: one measurement in a fresh process, so peak memory is its own.
 fn measure(kind: &str, file: &Path, threads: usize) {
+    let anon = AnonPeak::start();
     let start = Instant::now();
     let cpu0 = cpu_secs();
     let out = match kind {
         "scan" => {
-            let scanner = Scanner::with_default_rules();
+            let mut scanner = Scanner::with_default_rules();
+            if let Some(size) = std::env::var("MUSTER_CHUNK_KB")
+                .ok()
+                .and_then(|v| v.parse::<usize>().ok())
+            {
+                scanner.set_chunk_size(size << 10);
+            }
             let report = scanner
                 .scan_paths(
                     &[file.to_path_buf()],
@@ -463,9 +502,10 @@ fn measure(kind: &str, file: &Path, threads: usize) {
                 .redact_stream(stdin, stdout)
                 .unwrap();
             let secs = start.elapsed().as_secs_f64();
+            let cpu = cpu_secs() - cpu0;
+            let anon_kb = anon.stop();
             eprintln!(
-                "{{\"bytes\":{n},\"secs\":{secs},\"cpu\":{},\"hwm_kb\":{}}}",
-                cpu_secs() - cpu0,
+                "{{\"bytes\":{n},\"secs\":{secs},\"cpu\":{cpu},\"hwm_kb\":{},\"anon_kb\":{anon_kb}}}",
                 vm_hwm_kb()
             );
             return;
@@ -474,8 +514,9 @@ fn measure(kind: &str, file: &Path, threads: usize) {
     };
     let secs = start.elapsed().as_secs_f64();
     let cpu = cpu_secs() - cpu0;
+    let anon_kb = anon.stop();
     println!(
-        "{{\"bytes\":{out},\"secs\":{secs},\"cpu\":{cpu},\"hwm_kb\":{}}}",
+        "{{\"bytes\":{out},\"secs\":{secs},\"cpu\":{cpu},\"hwm_kb\":{},\"anon_kb\":{anon_kb}}}",
         vm_hwm_kb()
     );
 }
@@ -485,6 +526,7 @@ struct Measured {
     secs: f64,
     cpu: f64,
     hwm_kb: u64,
+    anon_kb: u64,
 }
 
 /// Best of `n` runs (least wall time), to damp noise from other work on the machine.
@@ -514,6 +556,7 @@ fn child(kind: &str, file: &Path, threads: usize) -> Measured {
         secs: v["secs"].as_f64().unwrap(),
         cpu: v["cpu"].as_f64().unwrap(),
         hwm_kb: v["hwm_kb"].as_u64().unwrap(),
+        anon_kb: v["anon_kb"].as_u64().unwrap_or(0),
     }
 }
 
@@ -641,12 +684,13 @@ fn run(dir: &Path, others_mb: u64, ds_mb: u64) {
     );
     let line = |label: &str, m: &Measured| {
         println!(
-            "  {label:<11} {:>6.0} MB/s wall ({:.2} s), {:>6.0} MB per CPU-second ({:.2} CPU-s), peak RSS {} MB",
+            "  {label:<11} {:>6.0} MB/s wall ({:.2} s), {:>6.0} MB per CPU-second ({:.2} CPU-s), peak RSS {} MB (anonymous {} MB)",
             mbps(m.bytes, m.secs),
             m.secs,
             mbps(m.bytes, m.cpu),
             m.cpu,
-            m.hwm_kb / 1024
+            m.hwm_kb / 1024,
+            m.anon_kb / 1024
         )
     };
     line("1 thread:", &one);
@@ -678,6 +722,7 @@ fn run(dir: &Path, others_mb: u64, ds_mb: u64) {
                     secs,
                     cpu: v["cpu"].as_f64().unwrap_or(0.0),
                     hwm_kb: v["hwm_kb"].as_u64().unwrap_or(0),
+                    anon_kb: v["anon_kb"].as_u64().unwrap_or(0),
                 };
                 if best_m.as_ref().is_none_or(|b| m.secs < b.secs) {
                     best_m = Some(m);
@@ -753,10 +798,11 @@ fn run(dir: &Path, others_mb: u64, ds_mb: u64) {
         let planted =
             std::fs::read_to_string(dir.join("one-long-line.planted")).unwrap_or_default();
         println!(
-            "  one 200 MB line: {found} of {} secrets found, {:.2} s, peak RSS {} MB",
+            "  one 200 MB line: {found} of {} secrets found, {:.2} s, peak RSS {} MB (anonymous {} MB)",
             planted.trim(),
             m.secs,
-            m.hwm_kb / 1024
+            m.hwm_kb / 1024,
+            m.anon_kb / 1024
         );
     }
 

@@ -218,6 +218,10 @@ impl Scanner {
                 Err(e) => return Outcome::Error(e.to_string()),
             };
             let _ = map.advise(memmap2::Advice::Sequential);
+            // Keep the mapping in small pages, so releasing a finished chunk (below)
+            // really drops it from our resident set.
+            #[cfg(target_os = "linux")]
+            let _ = map.advise(memmap2::Advice::NoHugePage);
             if is_binary(&map[..BINARY_SNIFF.min(map.len())]) {
                 return Outcome::Binary;
             }
