@@ -12,6 +12,7 @@ mod output;
 mod scan_cmd;
 mod serve_cmd;
 mod settings;
+mod slack_cmd;
 
 use clap::{Parser, Subcommand};
 use failure::Failure;
@@ -69,6 +70,9 @@ enum Command {
     Migrate,
     /// Serve the web pages, the REST API and the operations endpoints.
     Serve(serve_cmd::ServeArgs),
+    /// Slack app helpers.
+    #[command(subcommand)]
+    Slack(slack_cmd::SlackCommand),
     /// Manage API tokens.
     #[command(subcommand)]
     Token(serve_cmd::TokenCommand),
@@ -90,6 +94,7 @@ fn main() -> ExitCode {
         }
         Command::Migrate => runtime().and_then(|rt| rt.block_on(migrate(&global))),
         Command::Serve(args) => serve_cmd::serve(args, &global),
+        Command::Slack(cmd) => slack_cmd::run(cmd, &global),
         Command::Token(cmd) => runtime().and_then(|rt| rt.block_on(serve_cmd::token(cmd, &global))),
     };
     match result {

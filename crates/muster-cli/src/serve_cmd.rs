@@ -67,7 +67,23 @@ async fn run(args: ServeArgs, g: &Global) -> Result<(), Failure> {
     let local = listener
         .local_addr()
         .map_err(|e| Failure::system("bind_failed", e.to_string()))?;
-    let state = muster_server::AppState::new(engine, local.ip().is_loopback());
+    let mut state = muster_server::AppState::new(engine, local.ip().is_loopback());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut worker_task = None;
+    if let Some(slack) = s.config.slack.clone() {
+        let app = crate::slack_cmd::slack_app(&slack, s.config_path.as_deref(), lang)?;
+        let worker =
+            muster_engine::workflow::Worker::new(state.engine_arc(), app.provisioner.clone());
+        let app = muster_server::slack::SlackApp {
+            wake: worker.waker(),
+            ..app
+        };
+        state = state.with_slack(app);
+        let mut rx = stop_rx.clone();
+        worker_task = Some(tokio::spawn(worker.run(async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        })));
+    }
     eprintln!(
         "{}",
         lang.format(
@@ -77,9 +93,17 @@ async fn run(args: ServeArgs, g: &Global) -> Result<(), Failure> {
                 .with("db", s.database_display())
         )
     );
-    muster_server::serve(listener, state, shutdown_signal())
-        .await
-        .map_err(|e| Failure::system("serve_failed", e.to_string()))
+    let result = muster_server::serve(listener, state, async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    })
+    .await
+    .map_err(|e| Failure::system("serve_failed", e.to_string()));
+    if let Some(t) = worker_task {
+        let _ = t.await;
+    }
+    drop(stop_rx);
+    result
 }
 
 async fn shutdown_signal() {

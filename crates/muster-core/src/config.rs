@@ -90,6 +90,43 @@ pub struct Config {
     pub roles: Vec<RoleDef>,
     pub teams: Vec<TeamDef>,
     pub server: ServerConfig,
+    pub slack: Option<SlackConfig>,
+}
+
+/// `[slack]`: present when Muster runs a Slack app. Secrets are not here: only where to
+/// read them (environment variables or files), so a config file can be shared safely.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlackConfig {
+    pub api_base_url: String,
+    pub command: String,
+    pub bot_token_env: String,
+    pub bot_token_file: Option<PathBuf>,
+    pub signing_secret_env: String,
+    pub signing_secret_file: Option<PathBuf>,
+    pub announcement_channels: Vec<String>,
+    pub languages: Vec<Lang>,
+    pub timeline_emojis: Vec<String>,
+    /// Where people reach Muster's pages, for report links in Slack.
+    pub public_url: Option<String>,
+    pub invites: Vec<InviteRule>,
+}
+
+/// Who to invite to an incident channel, when an incident matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InviteRule {
+    pub severities: Vec<String>,
+    pub teams: Vec<String>,
+    pub security: Option<bool>,
+    pub users: Vec<String>,
+    pub usergroups: Vec<String>,
+}
+
+impl InviteRule {
+    pub fn matches(&self, severity: &str, team: Option<&str>, security: bool) -> bool {
+        (self.severities.is_empty() || self.severities.iter().any(|s| s == severity))
+            && (self.teams.is_empty() || team.is_some_and(|t| self.teams.iter().any(|x| x == t)))
+            && self.security.is_none_or(|s| s == security)
+    }
 }
 
 /// `[server]`: where `muster serve` listens and who may see what.
@@ -147,6 +184,7 @@ pub enum ConfigProblem {
     BadUrl(String),
     BadLanguage(String),
     BadBind(String),
+    BadCommand(String),
 }
 
 impl ConfigError {
@@ -193,6 +231,10 @@ impl ConfigError {
                 a.str("value", v);
                 "config-error-bad-bind"
             }
+            ConfigProblem::BadCommand(v) => {
+                a.str("value", v);
+                "config-error-bad-command"
+            }
         };
         let body = lang.format(id, &a);
         match (self.line, self.column) {
@@ -231,6 +273,39 @@ struct RawConfig {
     roles: Option<Vec<RawRole>>,
     teams: Option<Vec<RawTeam>>,
     server: Option<RawServer>,
+    slack: Option<RawSlack>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSlack {
+    api_base_url: Option<Spanned<String>>,
+    command: Option<Spanned<String>>,
+    bot_token_env: Option<String>,
+    bot_token_file: Option<PathBuf>,
+    signing_secret_env: Option<String>,
+    signing_secret_file: Option<PathBuf>,
+    #[serde(default)]
+    announcement_channels: Vec<String>,
+    languages: Option<Vec<Spanned<String>>>,
+    timeline_emojis: Option<Vec<String>>,
+    public_url: Option<Spanned<String>>,
+    #[serde(default)]
+    invite: Vec<RawInvite>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInvite {
+    #[serde(default)]
+    severities: Vec<Spanned<String>>,
+    #[serde(default)]
+    teams: Vec<String>,
+    security: Option<bool>,
+    #[serde(default)]
+    users: Vec<String>,
+    #[serde(default)]
+    usergroups: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -610,7 +685,96 @@ impl Config {
             team_defs.push(TeamDef { key, name });
         }
 
+        let slack = match raw.slack {
+            None => None,
+            Some(rs) => {
+                let url_ok = |v: &str| {
+                    (v.starts_with("https://") || v.starts_with("http://"))
+                        && !v.contains(char::is_whitespace)
+                };
+                let api_base_url = match rs.api_base_url {
+                    Some(u) if !url_ok(u.get_ref()) => {
+                        return Err(loc.err(&u, ConfigProblem::BadUrl(u.get_ref().clone())));
+                    }
+                    Some(u) => {
+                        let v = u.get_ref().trim().to_owned();
+                        if v.ends_with('/') { v } else { format!("{v}/") }
+                    }
+                    None => "https://slack.com/api/".to_owned(),
+                };
+                let command = match rs.command {
+                    Some(c) if !c.get_ref().starts_with('/') || c.get_ref().len() < 2 => {
+                        return Err(loc.err(&c, ConfigProblem::BadCommand(c.get_ref().clone())));
+                    }
+                    Some(c) => c.get_ref().clone(),
+                    None => "/incident".to_owned(),
+                };
+                let languages = match rs.languages {
+                    Some(ls) => ls
+                        .iter()
+                        .map(|l| {
+                            l.get_ref().parse::<Lang>().map_err(|_| {
+                                loc.err(l, ConfigProblem::BadLanguage(l.get_ref().clone()))
+                            })
+                        })
+                        .collect::<Result<Vec<_>, _>>()?,
+                    None => vec![Lang::En, Lang::Fr],
+                };
+                let public_url = match rs.public_url {
+                    Some(u) if !url_ok(u.get_ref()) => {
+                        return Err(loc.err(&u, ConfigProblem::BadUrl(u.get_ref().clone())));
+                    }
+                    Some(u) => Some(u.get_ref().trim_end_matches('/').to_owned()),
+                    None => None,
+                };
+                let mut invites = Vec::new();
+                for r in rs.invite {
+                    let mut severities = Vec::new();
+                    for s in &r.severities {
+                        match sev_defs.iter().find(|d| norm(&d.name) == norm(s.get_ref())) {
+                            Some(d) => severities.push(d.name.clone()),
+                            None => {
+                                return Err(
+                                    loc.err(s, ConfigProblem::UnknownSeverity(s.get_ref().clone()))
+                                );
+                            }
+                        }
+                    }
+                    invites.push(InviteRule {
+                        severities,
+                        teams: r.teams,
+                        security: r.security,
+                        users: r.users,
+                        usergroups: r.usergroups,
+                    });
+                }
+                Some(SlackConfig {
+                    api_base_url,
+                    command,
+                    bot_token_env: rs
+                        .bot_token_env
+                        .unwrap_or_else(|| "MUSTER_SLACK_BOT_TOKEN".into()),
+                    bot_token_file: rs.bot_token_file,
+                    signing_secret_env: rs
+                        .signing_secret_env
+                        .unwrap_or_else(|| "MUSTER_SLACK_SIGNING_SECRET".into()),
+                    signing_secret_file: rs.signing_secret_file,
+                    announcement_channels: rs.announcement_channels,
+                    languages,
+                    timeline_emojis: rs
+                        .timeline_emojis
+                        .unwrap_or_else(|| vec!["floppy_disk".into(), "pushpin".into()])
+                        .into_iter()
+                        .map(|e| e.trim_matches(':').to_owned())
+                        .collect(),
+                    public_url,
+                    invites,
+                })
+            }
+        };
+
         Ok(Config {
+            slack,
             language,
             database_url,
             channel_template,
@@ -810,6 +974,25 @@ mod tests {
         let e = Config::from_toml("[[severities]]\nname=\"A\"\n[[severities]]\nname=\"a\"\n")
             .unwrap_err();
         assert_eq!(e.line, Some(4));
+    }
+
+    #[test]
+    fn slack_section() {
+        assert!(Config::default().slack.is_none());
+        let c = Config::from_toml(
+            "[slack]\nannouncement_channels = [\"C1\"]\n[[slack.invite]]\nseverities = [\"sev1\"]\nusergroups = [\"S1\"]\n",
+        )
+        .unwrap();
+        let s = c.slack.unwrap();
+        assert_eq!(s.command, "/incident");
+        assert_eq!(s.timeline_emojis, ["floppy_disk", "pushpin"]);
+        assert!(s.invites[0].matches("SEV1", None, false));
+        assert!(!s.invites[0].matches("SEV2", None, false));
+        let e =
+            Config::from_toml("[slack]\n[[slack.invite]]\nseverities = [\"SEV9\"]\n").unwrap_err();
+        assert_eq!(e.line, Some(3));
+        let e = Config::from_toml("[slack]\ncommand = \"incident\"\n").unwrap_err();
+        assert_eq!(e.line, Some(2));
     }
 
     #[test]

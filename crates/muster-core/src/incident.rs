@@ -370,6 +370,15 @@ pub enum TimelineEvent {
     Edited {
         fields: Vec<String>,
     },
+    /// A chat message someone saved to the timeline (by reacting to it). The entry's
+    /// `at` is the message's original time and its author the message's author.
+    ChatMessage {
+        text: String,
+        permalink: Option<String>,
+        #[serde(default)]
+        files: Vec<String>,
+        author: String,
+    },
 }
 
 impl TimelineEvent {
@@ -377,7 +386,9 @@ impl TimelineEvent {
     pub fn is_human(&self) -> bool {
         matches!(
             self,
-            TimelineEvent::Note { .. } | TimelineEvent::StatusUpdate { .. }
+            TimelineEvent::Note { .. }
+                | TimelineEvent::StatusUpdate { .. }
+                | TimelineEvent::ChatMessage { .. }
         )
     }
 
@@ -456,6 +467,29 @@ impl TimelineEvent {
                     "timeline-edited",
                     &Args::new().with("fields", names.join(", ")),
                 )
+            }
+            ChatMessage {
+                text,
+                permalink,
+                files,
+                ..
+            } => {
+                let mut s = text.clone();
+                if !files.is_empty() {
+                    s.push(' ');
+                    s.push_str(&lang.format(
+                        "timeline-chat-files",
+                        &Args::new().with("links", files.join(", ")),
+                    ));
+                }
+                if let Some(url) = permalink {
+                    s.push(' ');
+                    s.push_str(&lang.format(
+                        "timeline-chat-permalink",
+                        &Args::new().with("url", url),
+                    ));
+                }
+                s
             }
         }
     }
@@ -548,5 +582,31 @@ mod tests {
             person: "ana".into(),
         };
         assert!(e.describe(Lang::Fr, &c).contains("Commandant"));
+    }
+
+    #[test]
+    fn chat_messages_render_with_their_links_and_count_as_human() {
+        let c = Config::default();
+        let e = TimelineEvent::ChatMessage {
+            text: "db1 is back".into(),
+            permalink: Some("https://x.slack.com/archives/C1/p1".into()),
+            files: vec!["https://files.example/a.png".into()],
+            author: "U0ALICE01".into(),
+        };
+        assert!(e.is_human());
+        let en = e.describe(Lang::En, &c);
+        assert!(en.starts_with("db1 is back"), "{en}");
+        assert!(en.contains("https://files.example/a.png"), "{en}");
+        assert!(en.contains("https://x.slack.com/archives/C1/p1"), "{en}");
+        let fr = e.describe(Lang::Fr, &c);
+        assert!(fr.contains("https://files.example/a.png"), "{fr}");
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["kind"], "chat_message");
+        // Entries written without files still read back.
+        let back: TimelineEvent = serde_json::from_value(serde_json::json!({
+            "kind": "chat_message", "text": "t", "permalink": null, "author": "a"
+        }))
+        .unwrap();
+        assert!(matches!(back, TimelineEvent::ChatMessage { files, .. } if files.is_empty()));
     }
 }

@@ -13,6 +13,7 @@
 mod engine;
 mod error;
 mod ports;
+pub mod workflow;
 
 pub use engine::{ActionInput, Declaration, EditInput, Engine, ImpactInput, ListQuery, Template};
 pub use error::EngineError;

@@ -16,6 +16,7 @@ mod lang;
 mod ops;
 mod pages;
 mod prometheus;
+pub mod slack;
 mod state;
 mod svg;
 
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages)
         .nest("/api/v1", api)
         .merge(ops::routes())
+        .merge(slack::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             lang::layer,

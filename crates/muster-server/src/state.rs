@@ -11,6 +11,7 @@ pub struct AppState {
     pub(crate) http: Arc<HttpMetrics>,
     /// The listener is on loopback: anonymous local use is allowed.
     pub(crate) loopback: bool,
+    pub(crate) slack: Option<Arc<crate::slack::SlackApp>>,
 }
 
 impl AppState {
@@ -20,10 +21,22 @@ impl AppState {
             pages: Arc::new(Pages::new()),
             http: Arc::new(HttpMetrics::default()),
             loopback,
+            slack: None,
         }
+    }
+
+    /// Serve the Slack endpoints with this app (see [`crate::slack::SlackApp`]).
+    pub fn with_slack(mut self, app: crate::slack::SlackApp) -> Self {
+        self.slack = Some(Arc::new(app));
+        self
     }
 
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// A shared handle on the engine, for background workers.
+    pub fn engine_arc(&self) -> Arc<Engine> {
+        self.engine.clone()
     }
 }

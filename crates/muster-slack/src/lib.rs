@@ -21,6 +21,7 @@ pub mod client;
 pub mod limits;
 pub mod manifest;
 pub mod payload;
+pub mod provision;
 pub mod signature;
 
 pub use client::{SlackClient, SlackClientConfig, SlackError};

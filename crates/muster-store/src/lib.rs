@@ -9,11 +9,14 @@
 //! use only runtime-checked SQL that PostgreSQL also speaks, so a second backend is a new
 //! pool type and migration folder behind the same [`Store`] API, not a domain change.
 
+mod capture;
 mod error;
+mod jobs;
 mod rows;
 mod store;
 mod tokens;
 
 pub use error::StoreError;
+pub use jobs::{Job, JobStatus, NewJob};
 pub use store::{Change, ListFilter, NewAction, NewIncident, Page, Store};
 pub use tokens::TokenInfo;

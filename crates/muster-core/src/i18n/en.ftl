@@ -50,6 +50,7 @@ config-error-bad-template = the channel template "{ $value }" needs exactly one 
 config-error-bad-url = "{ $value }" is not an http:// or https:// address.
 config-error-bad-language = "{ $value }" is not a language Muster speaks: use "en" or "fr".
 config-error-bad-bind = "{ $value }" is not an address to listen on: use IP:PORT, for example 127.0.0.1:8080.
+config-error-bad-command = "{ $value }" is not a slash command: it must start with /, for example /incident.
 
 ## Timeline entries Muster records.
 timeline-declared = Incident declared: { $title } ({ $severity })
@@ -67,6 +68,8 @@ timeline-impact-recorded = { $field } recorded as { $at }
 timeline-resolved = Incident resolved
 timeline-closed = Incident closed
 timeline-edited = Edited: { $fields }
+timeline-chat-files = (files: { $links })
+timeline-chat-permalink = (message: { $url })
 
 impact-detected = Detection
 impact-started = Start of impact
@@ -303,3 +306,7 @@ slack-help-resolve = `{ $command } resolve`: mark the incident as resolved.
 slack-help-close = `{ $command } close`: close the incident and archive this channel.
 slack-help-show = `{ $command } show`: show the incident's current state.
 slack-help-timeline = React with :{ $emoji }: to a message to add it to the timeline; remove the reaction to take it out.
+slack-bookmark-meeting = Meeting
+slack-bookmark-report = Incident report
+cli-slack-secret-missing = Slack is configured but the environment variable { $name } is empty or not set. Set it, or name a file in [slack].
+cli-slack-secret-unreadable = Could not read the Slack secret file { $path }: { $detail }

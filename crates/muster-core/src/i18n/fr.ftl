@@ -50,6 +50,7 @@ config-error-bad-template = le modèle de canal « { $value } » doit contenir e
 config-error-bad-url = « { $value } » n'est pas une adresse http:// ou https://.
 config-error-bad-language = « { $value } » n'est pas une langue que Muster parle : utilisez « en » ou « fr ».
 config-error-bad-bind = « { $value } » n'est pas une adresse d'écoute : utilisez IP:PORT, par exemple 127.0.0.1:8080.
+config-error-bad-command = « { $value } » n'est pas une commande oblique : elle doit commencer par /, par exemple /incident.
 
 ## Entrées de chronologie que Muster consigne.
 timeline-declared = Incident déclaré : { $title } ({ $severity })
@@ -67,6 +68,8 @@ timeline-impact-recorded = { $field } consigné(e) à { $at }
 timeline-resolved = Incident résolu
 timeline-closed = Incident fermé
 timeline-edited = Modifié : { $fields }
+timeline-chat-files = (fichiers : { $links })
+timeline-chat-permalink = (message : { $url })
 
 impact-detected = Détection
 impact-started = Début de l'impact
@@ -303,3 +306,7 @@ slack-help-resolve = `{ $command } resolve` : marquer l'incident comme résolu.
 slack-help-close = `{ $command } close` : clore l'incident et archiver ce canal.
 slack-help-show = `{ $command } show` : afficher l'état actuel de l'incident.
 slack-help-timeline = Réagissez avec :{ $emoji }: à un message pour l'ajouter à la chronologie ; retirez la réaction pour l'en enlever.
+slack-bookmark-meeting = Réunion
+slack-bookmark-report = Rapport d'incident
+cli-slack-secret-missing = Slack est configuré, mais la variable d'environnement { $name } est vide ou absente. Définissez-la, ou indiquez un fichier dans [slack].
+cli-slack-secret-unreadable = Impossible de lire le fichier de secret Slack { $path } : { $detail }

@@ -1,0 +1,198 @@
+//! The durable provisioning workflow.
+//!
+//! A declaration made from chat stores the incident first, then enqueues the steps that
+//! create things outside (channel, invites, topic, bookmarks, welcome, announcement) as rows
+//! of the job queue. A [`Worker`] claims due steps with a lease, runs them through a
+//! [`Provisioner`] (the chat adapter), and records the outcome. A crash leaves the step
+//! leased; when the lease runs out another worker (or the restarted process) runs it again,
+//! so every step must be idempotent, and the adapter keeps them so (invites that tolerate
+//! `already_in_channel`, a channel step that recognises its own channel).
+
+use crate::{Engine, EngineError};
+use muster_core::IncidentId;
+use muster_core::IncidentRef;
+use muster_core::config::Config;
+use muster_core::incident::{ExternalRef, IncidentDetail};
+use muster_store::{Job, NewJob};
+use serde_json::Value;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What a step gets to work with.
+pub struct StepInput<'a> {
+    pub step: &'a str,
+    /// 1 on the first run.
+    pub attempt: i64,
+    pub detail: &'a IncidentDetail,
+    /// What the workflow was started with (e.g. the declarer's chat user id).
+    pub input: Option<&'a Value>,
+    pub config: &'a Config,
+}
+
+pub enum StepOutcome {
+    /// Done: keep `output` for later steps, and record `resources` on the incident.
+    Done {
+        output: Option<Value>,
+        resources: Vec<ExternalRef>,
+    },
+    /// Try again after `after` (rate limit, outage).
+    Retry { after: Duration, error: String },
+    /// Retrying cannot help; a person must act (and may press "retry").
+    Failed(String),
+}
+
+/// The chat adapter's side of the workflow.
+pub trait Provisioner: Send + Sync {
+    /// The steps for a newly declared incident; `depends_on` orders them.
+    fn plan(&self, detail: &IncidentDetail) -> Vec<NewJob>;
+    fn run<'a>(&'a self, step: StepInput<'a>) -> BoxFuture<'a, StepOutcome>;
+    /// Tell people a step gave up (e.g. a message with a retry button).
+    fn report_failure<'a>(&'a self, step: StepInput<'a>, error: &'a str) -> BoxFuture<'a, ()>;
+}
+
+/// How many times a step is retried before it is reported as failed.
+pub const MAX_ATTEMPTS: i64 = 8;
+
+impl Engine {
+    /// Enqueue the provisioning steps of `incident`, with `input` for every step.
+    pub async fn start_workflow(
+        &self,
+        incident: IncidentId,
+        provisioner: &dyn Provisioner,
+        input: Value,
+    ) -> Result<(), EngineError> {
+        let detail = self.get(IncidentRef::Id(incident)).await?;
+        let mut jobs = provisioner.plan(&detail);
+        for j in &mut jobs {
+            j.input = Some(input.clone());
+        }
+        self.store().enqueue(incident, &jobs, self.now()).await?;
+        Ok(())
+    }
+}
+
+/// Runs due steps until told to stop.
+pub struct Worker {
+    engine: Arc<Engine>,
+    provisioner: Arc<dyn Provisioner>,
+    lease: Duration,
+    wake: Arc<Notify>,
+}
+
+impl Worker {
+    pub fn new(engine: Arc<Engine>, provisioner: Arc<dyn Provisioner>) -> Self {
+        Worker {
+            engine,
+            provisioner,
+            lease: Duration::from_secs(60),
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// How long a claimed step stays reserved: after a crash, it runs again after this.
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// Notify this to make an idle worker look for work now (after an enqueue).
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// Claim and run every due step once, independent steps concurrently. Returns how many ran.
+    pub async fn run_once(&self) -> Result<usize, EngineError> {
+        let jobs = self
+            .engine
+            .store()
+            .claim(self.engine.now(), self.lease, 16)
+            .await?;
+        let n = jobs.len();
+        let mut set = tokio::task::JoinSet::new();
+        for job in jobs {
+            let engine = self.engine.clone();
+            let provisioner = self.provisioner.clone();
+            set.spawn(async move { run_job(&engine, provisioner.as_ref(), job).await });
+        }
+        while let Some(r) = set.join_next().await {
+            if let Ok(Err(e)) = r {
+                tracing::warn!(error = %e, "workflow step could not be recorded");
+            }
+        }
+        Ok(n)
+    }
+
+    /// Run until `shutdown` resolves: work while there is work, otherwise sleep until the
+    /// next step is due or someone wakes us.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            let ran = match self.run_once().await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::warn!(error = %e, "workflow worker could not claim steps");
+                    0
+                }
+            };
+            if ran > 0 {
+                continue;
+            }
+            let now = self.engine.now();
+            let wait = match self.engine.store().next_due().await {
+                Ok(Some(t)) if t > now => (t - now).to_std().unwrap_or(Duration::from_secs(1)),
+                Ok(Some(_)) => Duration::from_millis(50),
+                _ => Duration::from_secs(5),
+            }
+            .min(Duration::from_secs(5));
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = self.wake.notified() => {},
+                _ = tokio::time::sleep(wait) => {},
+            }
+        }
+    }
+}
+
+async fn run_job(engine: &Engine, p: &dyn Provisioner, job: Job) -> Result<(), EngineError> {
+    let detail = engine.get(IncidentRef::Id(job.incident_id)).await?;
+    let input = StepInput {
+        step: &job.step,
+        attempt: job.attempts,
+        detail: &detail,
+        input: job.input.as_ref(),
+        config: engine.config(),
+    };
+    let outcome = p.run(input).await;
+    let store = engine.store();
+    let now = engine.now();
+    match outcome {
+        StepOutcome::Done { output, resources } => {
+            for r in &resources {
+                store.set_resource(job.incident_id, r).await?;
+            }
+            store.complete_job(job.id, output, now).await?;
+        }
+        StepOutcome::Retry { after, error } if job.attempts < MAX_ATTEMPTS => {
+            let at =
+                now + chrono::Duration::from_std(after).unwrap_or(chrono::Duration::seconds(5));
+            store.retry_job(job.id, at, &error, now).await?;
+        }
+        StepOutcome::Retry { error, .. } | StepOutcome::Failed(error) => {
+            store.fail_job(job.id, &error, now).await?;
+            let input = StepInput {
+                step: &job.step,
+                attempt: job.attempts,
+                detail: &detail,
+                input: job.input.as_ref(),
+                config: engine.config(),
+            };
+            p.report_failure(input, &error).await;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,476 @@
+//! The Slack endpoints: `/slack/commands`, `/slack/interactions`, `/slack/events`.
+//!
+//! Every request is verified (v0 signature over the raw body, 5-minute window) before it is
+//! parsed. Handlers answer well inside Slack's 3-second window: declaring stores the
+//! incident and enqueues the provisioning workflow, which the background worker runs;
+//! duplicate deliveries (Slack retries, a view submitted twice) are recognised by their
+//! event id or view id and do nothing.
+
+use crate::AppState;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::post;
+use muster_core::config::SlackConfig;
+use muster_core::i18n::Args;
+use muster_core::incident::{IncidentDetail, ResourceKind};
+use muster_core::{IncidentId, IncidentRef, Lang};
+use muster_engine::workflow::Provisioner;
+use muster_engine::{ActionInput, Declaration, EngineError};
+use muster_slack::blocks::{self, DeclareForm, SlackMessage, ids};
+use muster_slack::payload::{EventBody, Interaction, SlashCommand};
+use muster_slack::provision::SlackProvisioner;
+use muster_slack::{SlackClient, Verifier};
+use muster_store::NewJob;
+use serde_json::json;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// Everything the Slack endpoints need.
+pub struct SlackApp {
+    pub verifier: Verifier,
+    pub client: SlackClient,
+    pub provisioner: Arc<SlackProvisioner>,
+    pub config: SlackConfig,
+    /// Wakes the workflow worker after an enqueue.
+    pub wake: Arc<Notify>,
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/slack/commands", post(commands))
+        .route("/slack/interactions", post(interactions))
+        .route("/slack/events", post(events))
+}
+
+fn lang_of(app: &SlackApp) -> Lang {
+    app.config.languages.first().copied().unwrap_or_default()
+}
+
+/// Verify, or answer why not. Slack never shows this to people; operators see the status.
+fn verified<'a>(
+    state: &'a AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<&'a Arc<SlackApp>, (StatusCode, &'static str)> {
+    let Some(app) = state.slack.as_ref() else {
+        return Err((StatusCode::NOT_FOUND, "Slack is not configured\n"));
+    };
+    let now = state.engine.now().timestamp();
+    match app.verifier.verify_headers(headers, body, now) {
+        Ok(()) => Ok(app),
+        Err(e) => {
+            tracing::warn!(error = %e, "refused a Slack request with a bad signature");
+            Err((StatusCode::UNAUTHORIZED, "invalid signature\n"))
+        }
+    }
+}
+
+fn ephemeral(msg: SlackMessage) -> Response {
+    Json(msg.ephemeral_response()).into_response()
+}
+
+fn in_channel(msg: SlackMessage) -> Response {
+    Json(msg.in_channel_response()).into_response()
+}
+
+async fn commands(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let app = match verified(&state, &headers, &body) {
+        Ok(a) => a.clone(),
+        Err(r) => return r.into_response(),
+    };
+    let lang = lang_of(&app);
+    let cmd = match SlashCommand::from_form(&body) {
+        Ok(c) => c,
+        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    };
+    let (sub, rest) = cmd.subcommand();
+    let incident = state
+        .engine
+        .store()
+        .incident_by_resource(ResourceKind::Channel, "slack", &cmd.channel_id)
+        .await
+        .ok()
+        .flatten();
+    let known = matches!(
+        sub.as_str(),
+        "status"
+            | "severity"
+            | "role"
+            | "update"
+            | "note"
+            | "action"
+            | "resolve"
+            | "close"
+            | "show"
+            | "help"
+            | "aide"
+    );
+    if sub == "help" || sub == "aide" {
+        let l = if sub == "aide" { Lang::Fr } else { lang };
+        let emoji = app
+            .config
+            .timeline_emojis
+            .first()
+            .cloned()
+            .unwrap_or_default();
+        return ephemeral(blocks::help_message(l, &app.config.command, &emoji));
+    }
+    match (incident, known) {
+        (Some(id), true) => in_channel_command(&state, &app, id, &cmd, &sub, rest, lang).await,
+        (None, true) if !rest.is_empty() || sub != "status" => {
+            ephemeral(blocks::not_incident_channel(lang, &app.config.command))
+        }
+        _ => {
+            // Anything else declares: open the modal with the text as the title.
+            let form = DeclareForm::from_command(&cmd.text, lang, Some(&cmd.channel_id));
+            let view = blocks::declare_modal(&form, state.engine.config());
+            match app.client.views_open(&cmd.trigger_id, &view).await {
+                Ok(_) => StatusCode::OK.into_response(),
+                Err(e) => ephemeral(blocks::request_failed(lang, &e.to_string())),
+            }
+        }
+    }
+}
+
+async fn in_channel_command(
+    state: &AppState,
+    app: &SlackApp,
+    id: IncidentId,
+    cmd: &SlashCommand,
+    sub: &str,
+    rest: &str,
+    lang: Lang,
+) -> Response {
+    let e = &state.engine;
+    let r = IncidentRef::Id(id);
+    let by = cmd.user_name.clone();
+    let (result, message_id) = match sub {
+        "status" if rest.is_empty() => return show(state, r, lang).await,
+        "show" => return show(state, r, lang).await,
+        "status" => (e.set_status(r, rest, &by).await, "cli-status-changed"),
+        "severity" => (e.set_severity(r, rest, &by).await, "cli-severity-changed"),
+        "role" => {
+            let (role, who) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+            let person = person_name(app, who.trim()).await;
+            (
+                e.assign_role(r, role, &person, &by).await,
+                "cli-role-assigned",
+            )
+        }
+        "update" => (e.post_update(r, rest, &by).await, "cli-update-posted"),
+        "note" => (e.add_note(r, rest, None, &by).await, "cli-note-added"),
+        "action" => {
+            let input = ActionInput {
+                text: rest.to_owned(),
+                action_type: "Investigate".into(),
+                priority: "P2".into(),
+                owner: None,
+                link: None,
+            };
+            (e.add_action(r, input, &by).await, "cli-action-added")
+        }
+        "resolve" => (e.resolve(r, &by).await, "cli-resolved"),
+        "close" => {
+            let res = e.close(r, &by).await;
+            if res.is_ok() {
+                enqueue(state, app, id, muster_slack::provision::STEP_ARCHIVE).await;
+            }
+            (res, "cli-closed")
+        }
+        _ => {
+            return ephemeral(blocks::help_message(
+                lang,
+                &app.config.command,
+                "floppy_disk",
+            ));
+        }
+    };
+    match result {
+        Ok(d) => in_channel(SlackMessage::text(changed(message_id, &d, state, lang))),
+        Err(err) => ephemeral(SlackMessage::text(err.message(lang))),
+    }
+}
+
+fn changed(message_id: &str, d: &IncidentDetail, state: &AppState, lang: Lang) -> String {
+    let c = state.engine.config();
+    let mut a = Args::new()
+        .with("number", d.incident.number.to_string())
+        .with("title", d.incident.title.to_string())
+        .with("status", c.status_label(&d.incident.status, lang))
+        .with("severity", d.incident.severity.clone())
+        .with(
+            "roles",
+            d.roles
+                .iter()
+                .map(|r| format!("{}: {}", c.role_label(&r.role, lang), r.person))
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+    a.num(
+        "action",
+        d.actions.iter().map(|x| x.number).max().unwrap_or(0),
+    );
+    lang.format(message_id, &a)
+}
+
+async fn show(state: &AppState, r: IncidentRef, lang: Lang) -> Response {
+    match state.engine.get(r).await {
+        Ok(d) => {
+            let c = state.engine.config();
+            let i = &d.incident;
+            let roles = d
+                .roles
+                .iter()
+                .map(|r| format!("{}: {}", c.role_label(&r.role, lang), r.person))
+                .collect::<Vec<_>>()
+                .join(" · ");
+            let last = d
+                .updates
+                .last()
+                .map(|u| format!("\n> {}", blocks::escape(&u.text)))
+                .unwrap_or_default();
+            let text = format!(
+                "*{}: {}*\n{} · {} · {}{}",
+                i.number,
+                blocks::escape(i.title.as_str()),
+                c.status_label(&i.status, lang),
+                i.severity,
+                blocks::escape(&roles),
+                last
+            );
+            ephemeral(SlackMessage::text(text))
+        }
+        Err(e) => ephemeral(SlackMessage::text(e.message(lang))),
+    }
+}
+
+/// `<@U123|ana>` → `ana`; `<@U123>` → the user's name from Slack, or the id.
+async fn person_name(app: &SlackApp, raw: &str) -> String {
+    if let Some(inner) = raw.strip_prefix("<@").and_then(|s| s.strip_suffix('>')) {
+        let (id, label) = inner.split_once('|').unwrap_or((inner, ""));
+        if !label.is_empty() {
+            return label.to_owned();
+        }
+        return match app.client.users_info(id).await {
+            Ok(u) => u
+                .display_name
+                .filter(|d| !d.is_empty())
+                .or(u.real_name)
+                .unwrap_or(u.name),
+            Err(_) => id.to_owned(),
+        };
+    }
+    raw.trim_start_matches('@').to_owned()
+}
+
+async fn enqueue(state: &AppState, app: &SlackApp, id: IncidentId, step: &str) {
+    let job = NewJob {
+        step: step.to_owned(),
+        depends_on: None,
+        input: None,
+    };
+    if let Err(e) = state
+        .engine
+        .store()
+        .enqueue(id, &[job], state.engine.now())
+        .await
+    {
+        tracing::warn!(error = %e, step, "could not enqueue a workflow step");
+    }
+    app.wake.notify_one();
+}
+
+async fn interactions(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let app = match verified(&state, &headers, &body) {
+        Ok(a) => a.clone(),
+        Err(r) => return r.into_response(),
+    };
+    let lang = lang_of(&app);
+    let interaction = match Interaction::from_form(&body) {
+        Ok(i) => i,
+        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    };
+    match interaction {
+        Interaction::ViewSubmission(sub)
+            if sub.view.callback_id == ids::CALLBACK_DECLARE
+                || sub.view.callback_id == ids::CALLBACK_DECLARE_FROM_MESSAGE =>
+        {
+            let form = DeclareForm::from_view(&sub.view);
+            let valid = match form.validate(state.engine.config()) {
+                Ok(v) => v,
+                Err(errors) => return Json(blocks::validation_errors(&errors)).into_response(),
+            };
+            // The same submission delivered twice declares once.
+            match state
+                .engine
+                .store()
+                .remember(&format!("slack:view:{}", sub.view.id), state.engine.now())
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => return Json(json!({})).into_response(),
+                Err(e) => {
+                    return Json(blocks::validation_errors(&[store_error(&e, valid.lang)]))
+                        .into_response();
+                }
+            }
+            let by = sub
+                .user
+                .username
+                .clone()
+                .or(sub.user.name.clone())
+                .unwrap_or_else(|| sub.user.id.clone());
+            let declared = state
+                .engine
+                .declare(Declaration {
+                    title: valid.title.to_string(),
+                    severity: Some(valid.severity.clone()),
+                    team: valid.team.clone(),
+                    security: valid.security,
+                    drill: false,
+                    description: Some(valid.description.clone()),
+                    by: by.clone(),
+                })
+                .await;
+            let d = match declared {
+                Ok(d) => d,
+                Err(e) => {
+                    return Json(blocks::validation_errors(&[blocks::FieldError {
+                        block_id: ids::BLOCK_TITLE,
+                        message: e.message(valid.lang),
+                    }]))
+                    .into_response();
+                }
+            };
+            if let Some(src) = &valid.source {
+                let link = app
+                    .client
+                    .chat_get_permalink(&src.channel, &src.ts)
+                    .await
+                    .ok();
+                let r = muster_core::incident::ExternalRef {
+                    kind: ResourceKind::SourceMessage,
+                    system: "slack".into(),
+                    external_id: format!("{}:{}", src.channel, src.ts),
+                    url: link,
+                };
+                let _ = state.engine.store().set_resource(d.incident.id, &r).await;
+            }
+            let input = json!({"user_id": sub.user.id, "user_name": by, "lang": valid.lang.code()});
+            if let Err(e) = state
+                .engine
+                .start_workflow(
+                    d.incident.id,
+                    app.provisioner.as_ref() as &dyn Provisioner,
+                    input,
+                )
+                .await
+            {
+                tracing::warn!(error = %e, "could not start the provisioning workflow");
+            }
+            app.wake.notify_one();
+            Json(json!({})).into_response()
+        }
+        Interaction::BlockActions(ba) => {
+            for action in &ba.actions {
+                if action.action_id.starts_with(ids::ACTION_LANG) {
+                    if let Some(view) = &ba.view
+                        && let Some(update) =
+                            blocks::relang_update(view, &action.action_id, state.engine.config())
+                        && let Err(e) = app
+                            .client
+                            .views_update(&update.view_id, update.hash.as_deref(), &update.view)
+                            .await
+                    {
+                        tracing::warn!(error = %e, "could not switch the modal's language");
+                    }
+                } else if action.action_id == ids::ACTION_RESOLVE {
+                    if let Some(id) = action
+                        .value
+                        .as_deref()
+                        .and_then(|v| v.parse::<IncidentRef>().ok())
+                    {
+                        let by = ba
+                            .user
+                            .username
+                            .clone()
+                            .unwrap_or_else(|| ba.user.id.clone());
+                        if let (Err(e), Some(ch)) =
+                            (state.engine.resolve(id, &by).await, ba.channel.as_ref())
+                        {
+                            let _ = app
+                                .client
+                                .chat_post_ephemeral(
+                                    &ch.id,
+                                    &ba.user.id,
+                                    &SlackMessage::text(e.message(lang)),
+                                )
+                                .await;
+                        }
+                    }
+                } else if action.action_id == ids::ACTION_RETRY_STEP
+                    && let (Some(step), Some(ch)) = (action.value.as_deref(), ba.channel.as_ref())
+                    && let Ok(Some(id)) = state
+                        .engine
+                        .store()
+                        .incident_by_resource(ResourceKind::Channel, "slack", &ch.id)
+                        .await
+                {
+                    let _ = state
+                        .engine
+                        .store()
+                        .requeue(id, step, state.engine.now())
+                        .await;
+                    app.wake.notify_one();
+                }
+            }
+            StatusCode::OK.into_response()
+        }
+        Interaction::MessageAction(ma) if ma.callback_id == ids::CALLBACK_DECLARE_FROM_MESSAGE => {
+            let form = DeclareForm::from_message(&ma, lang);
+            let view = blocks::declare_modal(&form, state.engine.config());
+            if let Err(e) = app.client.views_open(&ma.trigger_id, &view).await {
+                tracing::warn!(error = %e, "could not open the declare modal");
+            }
+            StatusCode::OK.into_response()
+        }
+        _ => StatusCode::OK.into_response(),
+    }
+}
+
+fn store_error(e: &muster_store::StoreError, lang: Lang) -> blocks::FieldError {
+    blocks::FieldError {
+        block_id: ids::BLOCK_TITLE,
+        message: EngineError::Store(muster_store::StoreError::Other(e.to_string())).message(lang),
+    }
+}
+
+async fn events(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let app = match verified(&state, &headers, &body) {
+        Ok(a) => a.clone(),
+        Err(r) => return r.into_response(),
+    };
+    match EventBody::from_json(&body) {
+        Ok(v @ EventBody::UrlVerification { .. }) => Json(v.challenge_response()).into_response(),
+        Ok(EventBody::EventCallback(cb)) => {
+            // Slack retries deliveries it thinks failed; each event id is handled once.
+            match state
+                .engine
+                .store()
+                .remember(&format!("slack:event:{}", cb.event_id), state.engine.now())
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => return StatusCode::OK.into_response(),
+                Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+            }
+            let _ = (&app, &cb.event);
+            StatusCode::OK.into_response()
+        }
+        Ok(_) => StatusCode::OK.into_response(),
+        Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    }
+}

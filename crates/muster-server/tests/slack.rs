@@ -1,0 +1,363 @@
+//! `/incident` end to end: signed requests exactly as Slack sends them, the real router,
+//! the durable workflow, and the stateful Slack simulator checking every call against
+//! Slack's method descriptions.
+
+mod common;
+
+use axum::http::StatusCode;
+use muster_core::Secret;
+use muster_core::config::Config;
+use muster_engine::workflow::Worker;
+use muster_engine::{Engine, SystemClock};
+use muster_server::AppState;
+use muster_server::slack::SlackApp;
+use muster_slack::provision::SlackProvisioner;
+use muster_slack::{SlackClient, SlackClientConfig, Verifier};
+use muster_testkit::signed::payloads::{self, message_action};
+use muster_testkit::signed::{Input, SignedRequest, Signer, SlashCommandRequest};
+use muster_testkit::sim::SlackSim;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+const SIGNING: &str = "8f742231b10e8888abcd99yyyzzz85a5";
+
+struct Harness {
+    sim: SlackSim,
+    router: axum::Router,
+    state: AppState,
+    worker: Worker,
+    signer: Signer,
+    announce: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Harness {
+    async fn new() -> Harness {
+        let sim = SlackSim::start().await;
+        sim.add_user("U1ANA", "ana");
+        sim.add_user("U2BOB", "bob");
+        sim.add_user("U3CHO", "cho");
+        sim.add_usergroup("S1ONCALL", &["U2BOB", "U3CHO"]);
+        let announce = sim.add_channel("incidents", false, &[]);
+        let toml = format!(
+            "[slack]\napi_base_url = \"{}\"\nannouncement_channels = [\"{announce}\"]\npublic_url = \"https://muster.example.org\"\n[[slack.invite]]\nseverities = [\"SEV1\"]\nusergroups = [\"S1ONCALL\"]\n",
+            sim.base_url()
+        );
+        let config = Config::from_toml(&toml).unwrap();
+        let slack = config.slack.clone().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let store = muster_store::Store::open(&format!("sqlite://{}/s.db", dir.path().display()))
+            .await
+            .unwrap();
+        let engine = Engine::new(store, Arc::new(config), Arc::new(SystemClock));
+        let client =
+            SlackClient::new(SlackClientConfig::new(sim.token()).with_base_url(sim.base_url()))
+                .unwrap();
+        let provisioner = Arc::new(SlackProvisioner::new(client.clone(), slack.clone()));
+        let state = AppState::new(engine, true);
+        let worker = Worker::new(state.engine_arc(), provisioner.clone());
+        let state = state.with_slack(SlackApp {
+            verifier: Verifier::new(Secret::new(SIGNING)),
+            client,
+            provisioner,
+            config: slack,
+            wake: worker.waker(),
+        });
+        let router = muster_server::router(state.clone());
+        Harness {
+            sim,
+            router,
+            state,
+            worker,
+            signer: Signer::new(Secret::new(SIGNING)),
+            announce,
+            _dir: dir,
+        }
+    }
+
+    fn now(&self) -> i64 {
+        chrono::Utc::now().timestamp()
+    }
+
+    async fn send(&self, req: &SignedRequest) -> common::Reply {
+        let res = self
+            .router
+            .clone()
+            .oneshot(req.to_http_request())
+            .await
+            .unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = http_body_util::BodyExt::collect(res.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        common::Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+
+    async fn command(&self, text: &str, user: &str, channel: &str) -> common::Reply {
+        let trigger = self.sim.new_trigger_id();
+        let cmd = SlashCommandRequest::new("/incident", text, user, channel, &trigger);
+        self.send(&self.signer.slash_command(&cmd, self.now()))
+            .await
+    }
+
+    /// Run the workflow until nothing is due.
+    async fn drain(&self) {
+        for _ in 0..20 {
+            if self.worker.run_once().await.unwrap() == 0 {
+                return;
+            }
+        }
+        panic!("the workflow did not settle");
+    }
+
+    fn assert_clean(&self) {
+        assert!(
+            self.sim.rejections().is_empty(),
+            "requests Slack would refuse: {:?}",
+            self.sim.rejections()
+        );
+        assert!(
+            self.sim.unlisted_errors().is_empty(),
+            "{:?}",
+            self.sim.unlisted_errors()
+        );
+    }
+}
+
+fn today_channel(slug: &str) -> String {
+    format!("incident-{}-{slug}", chrono::Utc::now().format("%Y-%m-%d"))
+}
+
+#[tokio::test]
+async fn slash_command_modal_submission_and_provisioning() {
+    let h = Harness::new().await;
+    let r = h.command("Checkout is down", "U1ANA", "C0GENERAL").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let views = h.sim.views();
+    assert_eq!(views.len(), 1, "the declare modal opened");
+    let view = views[0].clone();
+    assert!(
+        view.view.to_string().contains("Checkout is down"),
+        "title prefilled"
+    );
+
+    let submission = payloads::view_submission(
+        &view,
+        "U1ANA",
+        &[("severity", Input::Choose("SEV1".into()))],
+    );
+    let req = h.signer.interaction(&submission, h.now());
+    let r = h.send(&req).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body, "{}", "the modal closes");
+    // Slack redelivers the same submission: nothing new.
+    let r = h
+        .send(
+            &h.signer
+                .interaction(&submission, h.now())
+                .as_retry(1, "http_timeout"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(h.state.engine().store().count().await.unwrap(), 1);
+
+    h.drain().await;
+    let name = today_channel("checkout-is-down");
+    let ch = h
+        .sim
+        .channel_by_name(&name)
+        .unwrap_or_else(|| panic!("no channel {name}"));
+    assert!(!ch.is_private);
+    assert!(
+        ch.topic.starts_with("INC-1 · SEV1 · Checkout is down"),
+        "{}",
+        ch.topic
+    );
+    let members = h.sim.members(&ch.id);
+    for u in ["U1ANA", "U2BOB", "U3CHO"] {
+        assert!(
+            members.contains(&u.to_owned()),
+            "{u} not invited: {members:?}"
+        );
+    }
+    let bookmarks = h.sim.bookmarks(&ch.id);
+    assert_eq!(bookmarks.len(), 2, "meeting and report");
+    assert!(
+        bookmarks
+            .iter()
+            .any(|b| b.link.starts_with("https://meet.jit.si/muster-"))
+    );
+    let welcome = h.sim.messages(&ch.id);
+    assert_eq!(welcome.len(), 1, "one welcome message: {welcome:#?}");
+    let announcements = h.sim.messages(&h.announce);
+    assert_eq!(announcements.len(), 1, "one announcement");
+    assert_eq!(h.sim.calls("conversations.create").len(), 1);
+    h.assert_clean();
+
+    // The record knows the channel: the incident is found through it, not its name.
+    let d = h
+        .state
+        .engine()
+        .get("INC-1".parse().unwrap())
+        .await
+        .unwrap();
+    let res = d
+        .resource(muster_core::incident::ResourceKind::Channel)
+        .unwrap();
+    assert_eq!(res.external_id, ch.id);
+    assert_eq!(d.roles[0].person, "u1ana");
+
+    // Commands inside the incident channel.
+    let r = h.command("status In Progress", "U2BOB", &ch.id).await;
+    let v = r.json();
+    assert_eq!(v["response_type"], "in_channel");
+    assert!(
+        v["text"]
+            .as_str()
+            .unwrap()
+            .contains("INC-1 is now In Progress"),
+        "{v}"
+    );
+    let r = h.command("status Reviewed", "U2BOB", &ch.id).await;
+    assert_eq!(r.json()["response_type"], "ephemeral");
+    assert!(r.body.contains("cannot go from"), "{}", r.body);
+    let r = h
+        .command("role ops-lead <@U2BOB|bob>", "U1ANA", &ch.id)
+        .await;
+    assert!(r.body.contains("Operations Lead: bob"), "{}", r.body);
+    h.command("note Rolled back the release", "U2BOB", &ch.id)
+        .await;
+    h.command("update Error rate back to normal", "U1ANA", &ch.id)
+        .await;
+    let r = h.command("show", "U1ANA", &ch.id).await;
+    assert!(r.body.contains("Error rate back to normal"), "{}", r.body);
+    let r = h.command("aide", "U1ANA", &ch.id).await;
+    assert!(r.body.contains("Commandes"), "{}", r.body);
+    h.command("resolve", "U1ANA", &ch.id).await;
+    let r = h.command("close", "U1ANA", &ch.id).await;
+    assert!(r.body.contains("INC-1 closed"), "{}", r.body);
+    h.drain().await;
+    assert!(
+        h.sim.channel_by_name(&name).unwrap().is_archived,
+        "close archives the channel"
+    );
+    // The record stays editable after the channel is gone.
+    h.state
+        .engine()
+        .add_note("INC-1".parse().unwrap(), "Review booked", None, "ana")
+        .await
+        .unwrap();
+    h.assert_clean();
+}
+
+#[tokio::test]
+async fn invalid_submissions_come_back_as_field_errors() {
+    let h = Harness::new().await;
+    h.command("", "U1ANA", "C0GENERAL").await;
+    let view = h.sim.views()[0].clone();
+    let submission =
+        payloads::view_submission(&view, "U1ANA", &[("title", Input::Text("!!! ???".into()))]);
+    let r = h.send(&h.signer.interaction(&submission, h.now())).await;
+    let v = r.json();
+    assert_eq!(v["response_action"], "errors");
+    assert!(
+        v["errors"]["title"]
+            .as_str()
+            .unwrap()
+            .contains("letter or digit"),
+        "{v}"
+    );
+    assert_eq!(
+        h.state.engine().store().count().await.unwrap(),
+        0,
+        "nothing was created"
+    );
+}
+
+#[tokio::test]
+async fn taken_names_get_a_suffix_and_security_incidents_a_private_channel() {
+    let h = Harness::new().await;
+    let name = today_channel("db-outage");
+    let old = h.sim.add_channel(&name, false, &[]);
+    h.sim.archive(&old);
+    h.command("DB outage", "U1ANA", "C0GENERAL").await;
+    let view = h.sim.views()[0].clone();
+    let submission =
+        payloads::view_submission(&view, "U1ANA", &[("security", Input::Choose("yes".into()))]);
+    h.send(&h.signer.interaction(&submission, h.now())).await;
+    h.drain().await;
+    let ch = h
+        .sim
+        .channel_by_name(&format!("{name}-2"))
+        .expect("suffixed channel");
+    assert!(ch.is_private);
+    h.assert_clean();
+}
+
+#[tokio::test]
+async fn declaring_from_a_message_keeps_a_link_to_it() {
+    let h = Harness::new().await;
+    let alerts = h.sim.add_channel("alerts", false, &["U1ANA"]);
+    let text = "ALERT: p99 latency above 2s on api-gateway";
+    let msg = h.sim.post_as(&alerts, "U3CHO", text);
+    let trigger = h.sim.new_trigger_id();
+    let action = message_action(
+        "U1ANA",
+        &alerts,
+        &msg,
+        "U3CHO",
+        text,
+        "declare_from_message",
+        &trigger,
+    );
+    let r = h.send(&h.signer.interaction(&action, h.now())).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let view = h.sim.views()[0].clone();
+    assert!(
+        view.view.to_string().contains("p99 latency"),
+        "title from the message"
+    );
+    let submission = payloads::view_submission(&view, "U1ANA", &[]);
+    h.send(&h.signer.interaction(&submission, h.now())).await;
+    let d = h
+        .state
+        .engine()
+        .get("INC-1".parse().unwrap())
+        .await
+        .unwrap();
+    let src = d
+        .resource(muster_core::incident::ResourceKind::SourceMessage)
+        .expect("source message recorded");
+    assert_eq!(src.external_id, format!("{alerts}:{msg}"));
+    assert!(src.url.as_deref().is_some_and(|u| u.contains(&alerts)));
+}
+
+#[tokio::test]
+async fn signatures_are_checked_and_events_answered() {
+    let h = Harness::new().await;
+    let cmd = SlashCommandRequest::new("/incident", "x", "U1ANA", "C0GENERAL", "t");
+    let good = h.signer.slash_command(&cmd, h.now());
+    let forged = Signer::new(Secret::new("not-the-secret")).slash_command(&cmd, h.now());
+    assert_eq!(h.send(&forged).await.status, StatusCode::UNAUTHORIZED);
+    let stale = h.signer.slash_command(&cmd, h.now() - 600);
+    assert_eq!(h.send(&stale).await.status, StatusCode::UNAUTHORIZED);
+    let mut tampered = good.to_http_request();
+    *tampered.body_mut() = axum::body::Body::from(good.body_str().replace("text=x", "text=y"));
+    let res = h.router.clone().oneshot(tampered).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(h.sim.views().is_empty(), "nothing acted on a bad signature");
+
+    let r = h
+        .send(
+            &h.signer
+                .event(&payloads::url_verification("chal-123"), h.now()),
+        )
+        .await;
+    assert_eq!(r.json()["challenge"], "chal-123");
+}

@@ -1,0 +1,351 @@
+//! The provisioning workflow's steps on Slack: the [`Provisioner`] the engine's worker runs.
+//!
+//! Steps: `channel` first; then, independently and concurrently, `invite`, `topic`,
+//! `bookmarks`, `welcome` and `announce`. Each is safe to run again: invites tolerate
+//! members already present, and a step that already produced its result is never re-run
+//! by the queue (it is marked done in the same place its result is kept).
+
+use crate::blocks::{self, AnnouncementInfo, WelcomeInfo};
+use crate::client::{SlackClient, SlackError};
+use muster_core::Lang;
+use muster_core::config::SlackConfig;
+use muster_core::incident::{ExternalRef, IncidentDetail, ResourceKind};
+use muster_engine::workflow::{BoxFuture, Provisioner, StepInput, StepOutcome};
+use muster_store::NewJob;
+use serde_json::json;
+use std::time::Duration;
+
+/// How many names to try after `name_taken` (`-2` … `-20`).
+const NAME_ATTEMPTS: u32 = 20;
+
+pub const STEP_CHANNEL: &str = "channel";
+pub const STEP_INVITE: &str = "invite";
+pub const STEP_TOPIC: &str = "topic";
+pub const STEP_BOOKMARKS: &str = "bookmarks";
+pub const STEP_WELCOME: &str = "welcome";
+pub const STEP_ANNOUNCE: &str = "announce";
+/// Enqueued by `close`, not by the plan.
+pub const STEP_ARCHIVE: &str = "archive";
+
+pub struct SlackProvisioner {
+    client: SlackClient,
+    config: SlackConfig,
+}
+
+impl SlackProvisioner {
+    pub fn new(client: SlackClient, config: SlackConfig) -> Self {
+        SlackProvisioner { client, config }
+    }
+
+    pub fn client(&self) -> &SlackClient {
+        &self.client
+    }
+
+    fn langs(&self) -> Vec<Lang> {
+        if self.config.languages.is_empty() {
+            vec![Lang::En, Lang::Fr]
+        } else {
+            self.config.languages.clone()
+        }
+    }
+
+    fn report_url(&self, d: &IncidentDetail) -> Option<String> {
+        self.config
+            .public_url
+            .as_ref()
+            .map(|u| format!("{u}/incidents/{}/report", d.incident.number))
+    }
+}
+
+/// The Slack channel recorded on the incident, once the `channel` step is done.
+pub fn channel_id(d: &IncidentDetail) -> Option<&str> {
+    d.resource(ResourceKind::Channel)
+        .filter(|r| r.system == "slack")
+        .map(|r| r.external_id.as_str())
+}
+
+fn user_id(step: &StepInput<'_>) -> Option<String> {
+    step.input
+        .and_then(|v| v.get("user_id"))
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
+}
+
+fn retry_or_fail(e: SlackError, attempt: i64) -> StepOutcome {
+    match e.retry_delay(attempt.max(1) as u32) {
+        Some(after) => StepOutcome::Retry {
+            after,
+            error: e.to_string(),
+        },
+        None => StepOutcome::Failed(e.to_string()),
+    }
+}
+
+fn done() -> StepOutcome {
+    StepOutcome::Done {
+        output: None,
+        resources: vec![],
+    }
+}
+
+fn no_channel() -> StepOutcome {
+    // The queue only runs these after `channel`; this would be a bug, so wait and see.
+    StepOutcome::Retry {
+        after: Duration::from_secs(1),
+        error: "the incident channel is not recorded yet".into(),
+    }
+}
+
+impl Provisioner for SlackProvisioner {
+    fn plan(&self, _detail: &IncidentDetail) -> Vec<NewJob> {
+        let after_channel = |s: &str| NewJob {
+            step: s.into(),
+            depends_on: Some(STEP_CHANNEL.into()),
+            input: None,
+        };
+        vec![
+            NewJob {
+                step: STEP_CHANNEL.into(),
+                depends_on: None,
+                input: None,
+            },
+            after_channel(STEP_INVITE),
+            after_channel(STEP_TOPIC),
+            after_channel(STEP_BOOKMARKS),
+            after_channel(STEP_WELCOME),
+            after_channel(STEP_ANNOUNCE),
+        ]
+    }
+
+    fn run<'a>(&'a self, step: StepInput<'a>) -> BoxFuture<'a, StepOutcome> {
+        Box::pin(async move {
+            let d = step.detail;
+            let i = &d.incident;
+            match step.step {
+                STEP_CHANNEL => {
+                    if let Some(id) = channel_id(d) {
+                        // Already created and recorded: nothing to do.
+                        return StepOutcome::Done {
+                            output: Some(json!({"channel_id": id})),
+                            resources: vec![],
+                        };
+                    }
+                    for attempt in 1..=NAME_ATTEMPTS {
+                        let name = i.channel_name.with_collision_suffix(attempt);
+                        match self
+                            .client
+                            .conversations_create(name.as_str(), i.security)
+                            .await
+                        {
+                            Ok(c) => {
+                                return StepOutcome::Done {
+                                    output: Some(json!({"channel_id": c.id, "name": c.name})),
+                                    resources: vec![ExternalRef {
+                                        kind: ResourceKind::Channel,
+                                        system: "slack".into(),
+                                        url: Some(format!(
+                                            "https://slack.com/app_redirect?channel={}",
+                                            c.id
+                                        )),
+                                        external_id: c.id,
+                                    }],
+                                };
+                            }
+                            Err(e) if e.is_api_error("name_taken") => continue,
+                            Err(e) => return retry_or_fail(e, step.attempt),
+                        }
+                    }
+                    StepOutcome::Failed(format!(
+                        "every name from {} to -{NAME_ATTEMPTS} is taken",
+                        i.channel_name
+                    ))
+                }
+                STEP_INVITE => {
+                    let Some(channel) = channel_id(d) else {
+                        return no_channel();
+                    };
+                    let mut users: Vec<String> = user_id(&step).into_iter().collect();
+                    for rule in self
+                        .config
+                        .invites
+                        .iter()
+                        .filter(|r| r.matches(&i.severity, i.team.as_deref(), i.security))
+                    {
+                        users.extend(rule.users.iter().cloned());
+                        for g in &rule.usergroups {
+                            match self.client.usergroups_users_list(g).await {
+                                Ok(members) => users.extend(members),
+                                Err(e) => return retry_or_fail(e, step.attempt),
+                            }
+                        }
+                    }
+                    users.sort();
+                    users.dedup();
+                    if users.is_empty() {
+                        return done();
+                    }
+                    let refs: Vec<&str> = users.iter().map(String::as_str).collect();
+                    match self
+                        .client
+                        .conversations_invite_idempotent(channel, &refs)
+                        .await
+                    {
+                        Ok(outcome) => StepOutcome::Done {
+                            output: Some(json!({
+                                "invited": outcome.invited,
+                                "already_in": outcome.already_in,
+                                "refused": outcome.refused,
+                            })),
+                            resources: vec![],
+                        },
+                        Err(e) => retry_or_fail(e, step.attempt),
+                    }
+                }
+                STEP_TOPIC => {
+                    let Some(channel) = channel_id(d) else {
+                        return no_channel();
+                    };
+                    let topic = crate::limits::truncate(
+                        &format!("{} · {} · {}", i.number, i.severity, i.title),
+                        250,
+                    );
+                    if let Err(e) = self.client.conversations_set_topic(channel, &topic).await {
+                        return retry_or_fail(e, step.attempt);
+                    }
+                    let purpose = if i.description.is_empty() {
+                        i.title.to_string()
+                    } else {
+                        i.description.clone()
+                    };
+                    match self
+                        .client
+                        .conversations_set_purpose(channel, &crate::limits::truncate(&purpose, 250))
+                        .await
+                    {
+                        Ok(()) => done(),
+                        Err(e) => retry_or_fail(e, step.attempt),
+                    }
+                }
+                STEP_BOOKMARKS => {
+                    let Some(channel) = channel_id(d) else {
+                        return no_channel();
+                    };
+                    let lang = self.langs()[0];
+                    let mut links = vec![];
+                    if let Some(m) = d
+                        .resource(ResourceKind::Meeting)
+                        .and_then(|m| m.url.clone())
+                    {
+                        links.push((lang.t("slack-bookmark-meeting"), m));
+                    }
+                    if let Some(r) = self.report_url(d) {
+                        links.push((lang.t("slack-bookmark-report"), r));
+                    }
+                    for (title, link) in links {
+                        if let Err(e) = self.client.bookmarks_add(channel, &title, &link).await {
+                            return retry_or_fail(e, step.attempt);
+                        }
+                    }
+                    done()
+                }
+                STEP_WELCOME => {
+                    let Some(channel) = channel_id(d) else {
+                        return no_channel();
+                    };
+                    let info = WelcomeInfo {
+                        incident_id: i.id.to_string(),
+                        number: i.number.to_string(),
+                        title: i.title.to_string(),
+                        severity: i.severity.clone(),
+                        commander: user_id(&step).unwrap_or_default(),
+                        meeting_url: d
+                            .resource(ResourceKind::Meeting)
+                            .and_then(|m| m.url.clone()),
+                        report_url: self.report_url(d),
+                        security: i.security,
+                        timeline_emoji: self
+                            .config
+                            .timeline_emojis
+                            .first()
+                            .cloned()
+                            .unwrap_or_else(|| "floppy_disk".into()),
+                        update_every_minutes: 30,
+                        command: self.config.command.clone(),
+                    };
+                    let msg = blocks::welcome_message(&info, &self.langs());
+                    match self.client.chat_post_message(channel, &msg, None).await {
+                        Ok(p) => StepOutcome::Done {
+                            output: Some(json!({"ts": p.ts})),
+                            resources: vec![],
+                        },
+                        Err(e) => retry_or_fail(e, step.attempt),
+                    }
+                }
+                STEP_ANNOUNCE => {
+                    let Some(channel) = channel_id(d) else {
+                        return no_channel();
+                    };
+                    let user = user_id(&step).unwrap_or_default();
+                    let info = AnnouncementInfo {
+                        number: i.number.to_string(),
+                        title: i.title.to_string(),
+                        severity: i.severity.clone(),
+                        status: step.config.status_label(&i.status, self.langs()[0]),
+                        team: i.team.clone(),
+                        channel_id: channel.to_owned(),
+                        declarer: user.clone(),
+                        commander: user,
+                        security: i.security,
+                    };
+                    let msg = blocks::announcement_message(&info, &self.langs());
+                    let mut posted = vec![];
+                    for target in &self.config.announcement_channels {
+                        let mut sent = self.client.chat_post_message(target, &msg, None).await;
+                        if matches!(&sent, Err(e) if e.is_api_error("not_in_channel")) {
+                            // Public announcement channels: join once, then post.
+                            if let Err(e) = self.client.conversations_join(target).await {
+                                return retry_or_fail(e, step.attempt);
+                            }
+                            sent = self.client.chat_post_message(target, &msg, None).await;
+                        }
+                        match sent {
+                            Ok(p) => posted.push(json!({"channel": p.channel, "ts": p.ts})),
+                            // A retry re-posts only if the first post did not happen at
+                            // all; with several targets, earlier ones may be posted twice
+                            // after a failure here, so keep one target per step in doubt.
+                            Err(e) => return retry_or_fail(e, step.attempt),
+                        }
+                    }
+                    StepOutcome::Done {
+                        output: Some(json!({"messages": posted})),
+                        resources: vec![],
+                    }
+                }
+                STEP_ARCHIVE => {
+                    let Some(channel) = channel_id(d) else {
+                        return done();
+                    };
+                    match self.client.conversations_archive(channel).await {
+                        Ok(()) => done(),
+                        Err(e) if e.is_api_error("already_archived") => done(),
+                        Err(e) => retry_or_fail(e, step.attempt),
+                    }
+                }
+                other => StepOutcome::Failed(format!("unknown step {other}")),
+            }
+        })
+    }
+
+    fn report_failure<'a>(&'a self, step: StepInput<'a>, error: &'a str) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let Some(channel) = channel_id(step.detail) else {
+                return;
+            };
+            let lang = self.langs()[0];
+            let msg = blocks::step_failed(lang, step.step, error, step.step);
+            if let Err(e) = self.client.chat_post_message(channel, &msg, None).await {
+                tracing::warn!(error = %e, step = step.step, "could not report a failed step");
+            }
+        })
+    }
+}

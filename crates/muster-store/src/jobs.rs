@@ -1,0 +1,278 @@
+//! The durable job queue behind workflows, idempotency keys, and lookups by external id.
+
+use crate::{Store, StoreError};
+use muster_core::IncidentId;
+use muster_core::incident::{ExternalRef, ResourceKind};
+use muster_core::time::{Timestamp, from_storage, to_storage};
+use sqlx::Row;
+use std::time::Duration;
+
+/// A step of a workflow, as claimed by a worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub id: i64,
+    pub incident_id: IncidentId,
+    pub step: String,
+    pub attempts: i64,
+    pub input: Option<serde_json::Value>,
+}
+
+/// A step's state, for showing what is still pending.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct JobStatus {
+    pub step: String,
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+/// A step to add to an incident's workflow.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub step: String,
+    pub depends_on: Option<String>,
+    pub input: Option<serde_json::Value>,
+}
+
+fn parse_id(s: &str) -> Result<IncidentId, StoreError> {
+    uuid::Uuid::parse_str(s)
+        .map(IncidentId)
+        .map_err(|_| StoreError::Other("unreadable incident id in jobs".into()))
+}
+
+impl Store {
+    /// Add steps; steps the incident already has are left as they are.
+    pub async fn enqueue(
+        &self,
+        incident: IncidentId,
+        jobs: &[NewJob],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        let now_s = to_storage(now);
+        for j in jobs {
+            sqlx::query(
+                "INSERT INTO jobs (incident_id, step, depends_on, input, run_after, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (incident_id, step) DO NOTHING",
+            )
+            .bind(incident.to_string())
+            .bind(&j.step)
+            .bind(&j.depends_on)
+            .bind(j.input.as_ref().map(|v| v.to_string()))
+            .bind(&now_s)
+            .bind(&now_s)
+            .bind(&now_s)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Claim up to `limit` due steps whose dependency is done, leasing them for `lease`.
+    pub async fn claim(
+        &self,
+        now: Timestamp,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<Job>, StoreError> {
+        let now_s = to_storage(now);
+        let until = to_storage(
+            now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60)),
+        );
+        let rows = sqlx::query(
+            "UPDATE jobs SET locked_until = ?1, attempts = attempts + 1, updated_at = ?2
+             WHERE id IN (
+                SELECT j.id FROM jobs j
+                WHERE j.state = 'pending' AND j.run_after <= ?2
+                  AND (j.locked_until IS NULL OR j.locked_until < ?2)
+                  AND (j.depends_on IS NULL OR EXISTS (
+                        SELECT 1 FROM jobs d WHERE d.incident_id = j.incident_id AND d.step = j.depends_on AND d.state = 'done'))
+                ORDER BY j.id LIMIT ?3)
+             RETURNING id, incident_id, step, attempts, input",
+        )
+        .bind(&until)
+        .bind(&now_s)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let input: Option<String> = r.try_get("input")?;
+                Ok(Job {
+                    id: r.try_get("id")?,
+                    incident_id: parse_id(&r.try_get::<String, _>("incident_id")?)?,
+                    step: r.try_get("step")?,
+                    attempts: r.try_get("attempts")?,
+                    input: input.and_then(|s| serde_json::from_str(&s).ok()),
+                })
+            })
+            .collect()
+    }
+
+    /// The step succeeded; `output` is kept for the steps after it.
+    pub async fn complete_job(
+        &self,
+        id: i64,
+        output: Option<serde_json::Value>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE jobs SET state = 'done', locked_until = NULL, last_error = NULL, output = ?, updated_at = ? WHERE id = ?")
+            .bind(output.map(|v| v.to_string()))
+            .bind(to_storage(now))
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Try again after `at`.
+    pub async fn retry_job(
+        &self,
+        id: i64,
+        at: Timestamp,
+        error: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE jobs SET locked_until = NULL, run_after = ?, last_error = ?, updated_at = ? WHERE id = ?")
+            .bind(to_storage(at))
+            .bind(error)
+            .bind(to_storage(now))
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Give up on a step until someone asks for a retry.
+    pub async fn fail_job(&self, id: i64, error: &str, now: Timestamp) -> Result<(), StoreError> {
+        sqlx::query("UPDATE jobs SET state = 'failed', locked_until = NULL, last_error = ?, updated_at = ? WHERE id = ?")
+            .bind(error)
+            .bind(to_storage(now))
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Put a failed step back in the queue (the retry button).
+    pub async fn requeue(
+        &self,
+        incident: IncidentId,
+        step: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let r = sqlx::query("UPDATE jobs SET state = 'pending', run_after = ?, attempts = 0, updated_at = ? WHERE incident_id = ? AND step = ? AND state = 'failed'")
+            .bind(to_storage(now))
+            .bind(to_storage(now))
+            .bind(incident.to_string())
+            .bind(step)
+            .execute(self.pool())
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// What a finished step produced.
+    pub async fn job_output(
+        &self,
+        incident: IncidentId,
+        step: &str,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        let r = sqlx::query(
+            "SELECT output FROM jobs WHERE incident_id = ? AND step = ? AND state = 'done'",
+        )
+        .bind(incident.to_string())
+        .bind(step)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(
+            r.and_then(|r| r.try_get::<Option<String>, _>("output").ok().flatten())
+                .and_then(|s| serde_json::from_str(&s).ok()),
+        )
+    }
+
+    pub async fn jobs_for(&self, incident: IncidentId) -> Result<Vec<JobStatus>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT step, state, attempts, last_error FROM jobs WHERE incident_id = ? ORDER BY id",
+        )
+        .bind(incident.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(JobStatus {
+                    step: r.try_get("step")?,
+                    state: r.try_get("state")?,
+                    attempts: r.try_get("attempts")?,
+                    last_error: r.try_get("last_error")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Steps not yet done (pending or failed), for the queue-depth metric.
+    pub async fn queue_depth(&self) -> Result<(u64, u64), StoreError> {
+        let r =
+            sqlx::query("SELECT SUM(state = 'pending') AS p, SUM(state = 'failed') AS f FROM jobs")
+                .fetch_one(self.pool())
+                .await?;
+        let p: Option<i64> = r.try_get("p")?;
+        let f: Option<i64> = r.try_get("f")?;
+        Ok((p.unwrap_or(0) as u64, f.unwrap_or(0) as u64))
+    }
+
+    /// When the next pending step is due, so an idle worker can sleep until then.
+    pub async fn next_due(&self) -> Result<Option<Timestamp>, StoreError> {
+        let r: Option<String> = sqlx::query_scalar("SELECT MIN(COALESCE(MAX(run_after, locked_until), run_after)) FROM jobs WHERE state = 'pending'")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(r.and_then(|s| from_storage(&s)))
+    }
+
+    /// Remember a delivery; false if it was seen before.
+    pub async fn remember(&self, key: &str, now: Timestamp) -> Result<bool, StoreError> {
+        let r = sqlx::query("INSERT INTO idempotency_keys (key, created_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING")
+            .bind(key)
+            .bind(to_storage(now))
+            .execute(self.pool())
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Record or replace an external reference on an incident.
+    pub async fn set_resource(
+        &self,
+        incident: IncidentId,
+        r: &ExternalRef,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO resources (incident_id, kind, system, external_id, url) VALUES (?, ?, ?, ?, ?) ON CONFLICT (incident_id, kind) DO UPDATE SET system = excluded.system, external_id = excluded.external_id, url = excluded.url",
+        )
+        .bind(incident.to_string())
+        .bind(r.kind.as_str())
+        .bind(&r.system)
+        .bind(&r.external_id)
+        .bind(&r.url)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The incident that owns an external thing (a chat channel), found through the record.
+    pub async fn incident_by_resource(
+        &self,
+        kind: ResourceKind,
+        system: &str,
+        external_id: &str,
+    ) -> Result<Option<IncidentId>, StoreError> {
+        let r = sqlx::query(
+            "SELECT incident_id FROM resources WHERE kind = ? AND system = ? AND external_id = ?",
+        )
+        .bind(kind.as_str())
+        .bind(system)
+        .bind(external_id)
+        .fetch_optional(self.pool())
+        .await?;
+        r.map(|r| parse_id(&r.try_get::<String, _>("incident_id")?))
+            .transpose()
+    }
+}
