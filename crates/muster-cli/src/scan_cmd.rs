@@ -186,26 +186,30 @@ impl Progress {
         let flag = done.clone();
         let thread = std::thread::spawn(move || {
             let started = std::time::Instant::now();
-            let mut bar: Option<indicatif::ProgressBar> = None;
+            // Created now (so its rate covers the whole scan) but drawn only once the scan
+            // has taken half a second.
+            let bar = indicatif::ProgressBar::with_draw_target(
+                None,
+                indicatif::ProgressDrawTarget::hidden(),
+            );
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{spinner} scanning: {bytes} ({bytes_per_sec}), {elapsed}",
+            ) {
+                bar.set_style(style);
+            }
+            let mut shown = false;
             while !flag.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(100));
-                if bar.is_none() && started.elapsed() > Duration::from_millis(500) {
-                    let b = indicatif::ProgressBar::new_spinner();
-                    if let Ok(style) = indicatif::ProgressStyle::with_template(
-                        "{spinner} scanning: {bytes} ({bytes_per_sec}), {elapsed}",
-                    ) {
-                        b.set_style(style);
-                    }
-                    bar = Some(b);
+                bar.set_position(counter.load(Ordering::Relaxed));
+                if !shown && started.elapsed() > Duration::from_millis(500) {
+                    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                    shown = true;
                 }
-                if let Some(b) = &bar {
-                    b.set_position(counter.load(Ordering::Relaxed));
-                    b.tick();
+                if shown {
+                    bar.tick();
                 }
             }
-            if let Some(b) = bar {
-                b.finish_and_clear();
-            }
+            bar.finish_and_clear();
         });
         Progress { done, thread }
     }
