@@ -58,6 +58,15 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             let _ = writeln!(out, "muster_up 0");
         }
     }
+    if let Ok((pending, failed)) = state.engine.store().queue_depth().await {
+        let _ = writeln!(
+            out,
+            "# HELP muster_workflow_steps Workflow steps not yet done."
+        );
+        let _ = writeln!(out, "# TYPE muster_workflow_steps gauge");
+        let _ = writeln!(out, "muster_workflow_steps{{state=\"pending\"}} {pending}");
+        let _ = writeln!(out, "muster_workflow_steps{{state=\"failed\"}} {failed}");
+    }
     state.http.render(&mut out);
     (
         [(

@@ -127,10 +127,19 @@ async fn commands(State(state): State<AppState>, headers: HeaderMap, body: Bytes
             // Anything else declares: open the modal with the text as the title.
             let form = DeclareForm::from_command(&cmd.text, lang, Some(&cmd.channel_id));
             let view = blocks::declare_modal(&form, state.engine.config());
-            match app.client.views_open(&cmd.trigger_id, &view).await {
-                Ok(_) => StatusCode::OK.into_response(),
-                Err(e) => ephemeral(blocks::request_failed(lang, &e.to_string())),
-            }
+            // Ack now, open the modal right after: the trigger id stays valid for 3 s,
+            // and the ack must not wait on Slack's own latency.
+            tokio::spawn(async move {
+                if let Err(e) = app.client.views_open(&cmd.trigger_id, &view).await {
+                    tracing::warn!(error = %e, "could not open the declare modal");
+                    let msg = blocks::request_failed(lang, &e.to_string());
+                    let _ = app
+                        .client
+                        .chat_post_ephemeral(&cmd.channel_id, &cmd.user_id, &msg)
+                        .await;
+                }
+            });
+            StatusCode::OK.into_response()
         }
     }
 }

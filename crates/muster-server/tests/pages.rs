@@ -26,6 +26,12 @@ async fn operations_endpoints() {
         m.body
     );
     assert!(m.body.contains("muster_http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\",status=\"2xx\",le=\"0.001\"}"), "{}", m.body);
+    assert!(
+        m.body
+            .contains("muster_workflow_steps{state=\"pending\"} 0"),
+        "{}",
+        m.body
+    );
     app.state.engine().store().close().await;
     assert_eq!(
         app.get("/readyz").await.status,

@@ -106,6 +106,18 @@ impl Harness {
             .await
     }
 
+    /// The modals opened so far, waiting for `n` (they open just after the ack).
+    async fn views(&self, n: usize) -> Vec<muster_testkit::sim::SimView> {
+        for _ in 0..200 {
+            let v = self.sim.views();
+            if v.len() >= n {
+                return v;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("expected {n} modal(s), got {}", self.sim.views().len());
+    }
+
     /// Run the workflow until nothing is due.
     async fn drain(&self) {
         for _ in 0..20 {
@@ -139,7 +151,7 @@ async fn slash_command_modal_submission_and_provisioning() {
     let h = Harness::new().await;
     let r = h.command("Checkout is down", "U1ANA", "C0GENERAL").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let views = h.sim.views();
+    let views = h.views(1).await;
     assert_eq!(views.len(), 1, "the declare modal opened");
     let view = views[0].clone();
     assert!(
@@ -260,7 +272,7 @@ async fn slash_command_modal_submission_and_provisioning() {
 async fn invalid_submissions_come_back_as_field_errors() {
     let h = Harness::new().await;
     h.command("", "U1ANA", "C0GENERAL").await;
-    let view = h.sim.views()[0].clone();
+    let view = h.views(1).await[0].clone();
     let submission =
         payloads::view_submission(&view, "U1ANA", &[("title", Input::Text("!!! ???".into()))]);
     let r = h.send(&h.signer.interaction(&submission, h.now())).await;
@@ -287,7 +299,7 @@ async fn taken_names_get_a_suffix_and_security_incidents_a_private_channel() {
     let old = h.sim.add_channel(&name, false, &[]);
     h.sim.archive(&old);
     h.command("DB outage", "U1ANA", "C0GENERAL").await;
-    let view = h.sim.views()[0].clone();
+    let view = h.views(1).await[0].clone();
     let submission =
         payloads::view_submission(&view, "U1ANA", &[("security", Input::Choose("yes".into()))]);
     h.send(&h.signer.interaction(&submission, h.now())).await;
@@ -360,4 +372,165 @@ async fn signatures_are_checked_and_events_answered() {
         )
         .await;
     assert_eq!(r.json()["challenge"], "chal-123");
+}
+
+impl Harness {
+    /// Declare through the modal with default answers; returns the incident channel name.
+    async fn declare(&self, title: &str, slug: &str) -> String {
+        let before = self.sim.views().len();
+        self.command(title, "U1ANA", "C0GENERAL").await;
+        let view = self.views(before + 1).await[before].clone();
+        let submission = payloads::view_submission(&view, "U1ANA", &[]);
+        let r = self
+            .send(&self.signer.interaction(&submission, self.now()))
+            .await;
+        assert_eq!(r.body, "{}");
+        today_channel(slug)
+    }
+}
+
+#[tokio::test]
+async fn a_failing_optional_step_is_reported_with_a_retry_button_and_never_blocks_the_channel() {
+    let h = Harness::new().await;
+    h.sim.fail_next(
+        "bookmarks.add",
+        1,
+        muster_testkit::sim::Fault::Error("invalid_link".into()),
+    );
+    let name = h.declare("Search is slow", "search-is-slow").await;
+    h.drain().await;
+    let ch = h
+        .sim
+        .channel_by_name(&name)
+        .expect("the channel exists anyway");
+    assert!(h.sim.bookmarks(&ch.id).is_empty());
+    let msgs = h.sim.messages(&ch.id);
+    let failure = msgs
+        .iter()
+        .find(|m| m.text.contains("could not finish a step (bookmarks)"))
+        .expect("failure reported in the channel");
+    assert!(
+        failure.blocks.to_string().contains("incident_retry_step"),
+        "with a retry button"
+    );
+    assert_eq!(h.sim.messages(&h.announce).len(), 1, "other steps went on");
+    // Press "retry".
+    let press = muster_testkit::signed::payloads::block_action_on_message(
+        "U1ANA",
+        &ch.id,
+        &failure.ts,
+        "incident_actions",
+        "incident_retry_step",
+        "bookmarks",
+        "trig",
+    );
+    let r = h.send(&h.signer.interaction(&press, h.now())).await;
+    assert_eq!(r.status, StatusCode::OK);
+    h.drain().await;
+    assert_eq!(h.sim.bookmarks(&ch.id).len(), 2, "retried and done");
+    h.assert_clean();
+}
+
+#[tokio::test]
+async fn outages_and_rate_limits_are_retried_after_recovery() {
+    let h = Harness::new().await;
+    h.sim.fail_next(
+        "conversations.create",
+        1,
+        muster_testkit::sim::Fault::Status(503),
+    );
+    h.sim.fail_next(
+        "chat.postMessage",
+        1,
+        muster_testkit::sim::Fault::RateLimited {
+            retry_after_secs: 1,
+        },
+    );
+    let name = h
+        .declare("Payments timing out", "payments-timing-out")
+        .await;
+    h.drain().await;
+    assert!(
+        h.sim.channel_by_name(&name).is_none(),
+        "the 503 is retried later, not now"
+    );
+    let jobs = h
+        .state
+        .engine()
+        .store()
+        .jobs_for(muster_core::IncidentId(
+            h.state
+                .engine()
+                .get("INC-1".parse().unwrap())
+                .await
+                .unwrap()
+                .incident
+                .id
+                .0,
+        ))
+        .await
+        .unwrap();
+    assert!(
+        jobs.iter().any(|j| j.step == "channel"
+            && j.state == "pending"
+            && j.last_error.as_deref().is_some_and(|e| e.contains("503"))),
+        "{jobs:?}"
+    );
+    // Wait out the backoff (1 s) and the Retry-After (1 s), then everything completes once.
+    for _ in 0..40 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        h.drain().await;
+        let done = h.state.engine().store().queue_depth().await.unwrap();
+        if done == (0, 0) {
+            break;
+        }
+    }
+    assert_eq!(
+        h.state.engine().store().queue_depth().await.unwrap(),
+        (0, 0)
+    );
+    let ch = h.sim.channel_by_name(&name).unwrap();
+    assert_eq!(
+        h.sim
+            .calls("conversations.create")
+            .iter()
+            .filter(|c| c.error.is_none())
+            .count(),
+        1
+    );
+    assert_eq!(
+        h.sim.messages(&ch.id).len(),
+        1,
+        "one welcome, despite the rate limit"
+    );
+    assert_eq!(h.sim.messages(&h.announce).len(), 1, "one announcement");
+}
+
+#[tokio::test]
+async fn a_step_claimed_by_a_crashed_worker_runs_again_after_its_lease() {
+    let h = Harness::new().await;
+    let name = h.declare("Crash test", "crash-test").await;
+    // A worker claims the first step and dies before running it.
+    let store = h.state.engine().store();
+    let claimed = store
+        .claim(
+            h.state.engine().now(),
+            std::time::Duration::from_millis(200),
+            16,
+        )
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    h.drain().await;
+    assert!(
+        h.sim.channel_by_name(&name).is_none(),
+        "leased steps are not run twice at once"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    h.drain().await;
+    assert!(
+        h.sim.channel_by_name(&name).is_some(),
+        "the lease ran out and the step ran"
+    );
+    assert_eq!(h.sim.messages(&h.announce).len(), 1);
 }
