@@ -484,10 +484,9 @@ impl TimelineEvent {
                 }
                 if let Some(url) = permalink {
                     s.push(' ');
-                    s.push_str(&lang.format(
-                        "timeline-chat-permalink",
-                        &Args::new().with("url", url),
-                    ));
+                    s.push_str(
+                        &lang.format("timeline-chat-permalink", &Args::new().with("url", url)),
+                    );
                 }
                 s
             }

@@ -10,11 +10,13 @@
 //! The outside world reaches the engine only through ports ([`Clock`] today; chat
 //! platforms, meetings and pagers next), so every adapter and test drives the same code.
 
+mod capture;
 mod engine;
 mod error;
 mod ports;
 pub mod workflow;
 
+pub use capture::CapturedMessage;
 pub use engine::{ActionInput, Declaration, EditInput, Engine, ImpactInput, ListQuery, Template};
 pub use error::EngineError;
 pub use ports::{Clock, FixedClock, SystemClock};
