@@ -433,6 +433,16 @@ impl Scanner {
 
     /// Secret spans (buffer offsets) and rule indices in `data`, for redaction.
     pub(crate) fn secret_spans(&self, data: &[u8], active: &[bool]) -> Vec<(Range<usize>, usize)> {
+        if data.len() <= self.chunk_size {
+            // Small blocks (a pipe delivers 64 KiB at a time): no hand-off to the pool.
+            let mut spans: Vec<(Range<usize>, usize)> = self
+                .scan_chunk(data, 0..data.len(), 0..data.len(), "", active)
+                .into_iter()
+                .map(|h| (h.secret, h.rule))
+                .collect();
+            spans.sort_by_key(|s| (s.0.start, s.0.end));
+            return spans;
+        }
         let chunks = plan_chunks(data, 0..data.len(), self.chunk_size);
         let mut spans: Vec<(Range<usize>, usize)> = chunks
             .par_iter()
