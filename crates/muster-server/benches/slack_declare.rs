@@ -1,0 +1,190 @@
+//! Slack: declare-to-ready with 100 ms of latency on every Slack call, and the ack latency
+//! of signed slash commands at 200 requests per second, against the Slack simulator.
+//!
+//! `cargo bench -p muster-server --bench slack_declare`
+//! Targets (issue 4): declare-to-ready ≤ 700 ms; ack p99 ≤ 50 ms at 200 req/s.
+
+use muster_core::Secret;
+use muster_core::config::Config;
+use muster_engine::workflow::Worker;
+use muster_engine::{Engine, SystemClock};
+use muster_server::AppState;
+use muster_server::slack::SlackApp;
+use muster_slack::provision::SlackProvisioner;
+use muster_slack::{SlackClient, SlackClientConfig, Verifier};
+use muster_testkit::signed::{Signer, SlashCommandRequest, payloads};
+use muster_testkit::sim::SlackSim;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const SIGNING: &str = "bench-signing-secret";
+
+fn pct(v: &mut [f64], p: f64) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[((v.len() as f64 - 1.0) * p).round() as usize]
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let sim = SlackSim::start().await;
+    sim.add_user("U1ANA", "ana");
+    sim.add_usergroup("S1ONCALL", &["U1ANA"]);
+    let announce = sim.add_channel("incidents", false, &[]);
+    let toml = format!(
+        "[slack]\napi_base_url = \"{}\"\nannouncement_channels = [\"{announce}\"]\npublic_url = \"https://muster.example.org\"\n[[slack.invite]]\nusergroups = [\"S1ONCALL\"]\n",
+        sim.base_url()
+    );
+    let config = Config::from_toml(&toml).unwrap();
+    let slack = config.slack.clone().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = muster_store::Store::open(&format!("sqlite://{}/b.db", dir.path().display()))
+        .await
+        .unwrap();
+    let engine = Engine::new(store, Arc::new(config), Arc::new(SystemClock));
+    let client =
+        SlackClient::new(SlackClientConfig::new(sim.token()).with_base_url(sim.base_url()))
+            .unwrap();
+    let provisioner = Arc::new(SlackProvisioner::new(client.clone(), slack.clone()));
+    let state = AppState::new(engine, true);
+    let worker = Worker::new(state.engine_arc(), provisioner.clone());
+    let state = state.with_slack(SlackApp {
+        verifier: Verifier::new(Secret::new(SIGNING)),
+        client,
+        provisioner,
+        config: slack,
+        wake: worker.waker(),
+    });
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let worker_task = tokio::spawn(worker.run(async move {
+        let _ = stop_rx.wait_for(|s| *s).await;
+    }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server_state = state.clone();
+    tokio::spawn(async move {
+        muster_server::serve(listener, server_state, std::future::pending()).await
+    });
+    let http = reqwest::Client::new();
+    let signer = Signer::new(Secret::new(SIGNING));
+    let now = || chrono::Utc::now().timestamp();
+
+    // 1. Declare-to-ready with 100 ms on every Slack call.
+    sim.set_latency(Duration::from_millis(100));
+    let runs = 10;
+    let mut totals = Vec::new();
+    let mut per_step: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+    for k in 0..runs {
+        let before = sim.views().len();
+        let cmd = SlashCommandRequest::new(
+            "/incident",
+            &format!("Bench incident {k}"),
+            "U1ANA",
+            "C0GENERAL",
+            &sim.new_trigger_id(),
+        );
+        signer
+            .slash_command(&cmd, now())
+            .send(&http, &base)
+            .await
+            .unwrap();
+        let view = loop {
+            let v = sim.views();
+            if v.len() > before {
+                break v[before].clone();
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
+        let submission = payloads::view_submission(&view, "U1ANA", &[]);
+        let t0 = Instant::now();
+        signer
+            .interaction(&submission, now())
+            .send(&http, &base)
+            .await
+            .unwrap();
+        let number = state.engine().store().count().await.unwrap() as i64;
+        let id = state
+            .engine()
+            .get(muster_core::IncidentRef::Number(
+                muster_core::IncidentNumber(number),
+            ))
+            .await
+            .unwrap()
+            .incident
+            .id;
+        let mut seen = std::collections::BTreeSet::new();
+        loop {
+            let jobs = state.engine().store().jobs_for(id).await.unwrap();
+            for j in &jobs {
+                if j.state == "done" && seen.insert(j.step.clone()) {
+                    per_step
+                        .entry(j.step.clone())
+                        .or_default()
+                        .push(t0.elapsed().as_secs_f64() * 1000.0);
+                }
+            }
+            if !jobs.is_empty() && jobs.iter().all(|j| j.state == "done") {
+                break;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(10),
+                "workflow stuck: {jobs:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        totals.push(t0.elapsed().as_secs_f64() * 1000.0);
+    }
+    println!(
+        "declare-to-ready, 100 ms per Slack call: median {:.0} ms, max {:.0} ms over {runs} declarations",
+        pct(&mut totals.clone(), 0.5),
+        pct(&mut totals, 1.0)
+    );
+    for (step, mut v) in per_step {
+        println!(
+            "  step {step:<10} done after median {:.0} ms",
+            pct(&mut v, 0.5)
+        );
+    }
+
+    // 2. Ack latency at 200 signed slash commands per second for 10 s.
+    sim.set_latency(Duration::ZERO);
+    let total = 2000;
+    let interval = Duration::from_millis(5);
+    let start = Instant::now();
+    let mut tasks = Vec::with_capacity(total);
+    for k in 0..total {
+        let target = start + interval * k as u32;
+        tokio::time::sleep_until(target.into()).await;
+        let cmd = SlashCommandRequest::new(
+            "/incident",
+            &format!("Load {k}"),
+            "U1ANA",
+            "C0GENERAL",
+            &format!("trig-{k}"),
+        );
+        let req = signer.slash_command(&cmd, now());
+        let http = http.clone();
+        let base = base.clone();
+        tasks.push(tokio::spawn(async move {
+            let t = Instant::now();
+            let r = req.send(&http, &base).await.unwrap();
+            assert!(r.status().is_success());
+            t.elapsed().as_secs_f64() * 1000.0
+        }));
+    }
+    let mut lat = Vec::new();
+    for t in tasks {
+        lat.push(t.await.unwrap());
+    }
+    let rate = total as f64 / start.elapsed().as_secs_f64();
+    println!(
+        "slash-command ack at {rate:.0} req/s ({total} requests): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        pct(&mut lat, 0.5),
+        pct(&mut lat, 0.99),
+        pct(&mut lat, 1.0)
+    );
+    let _ = stop_tx.send(true);
+    let _ = worker_task.await;
+}
