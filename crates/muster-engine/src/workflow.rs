@@ -15,6 +15,7 @@ use muster_core::config::Config;
 use muster_core::incident::{ExternalRef, IncidentDetail};
 use muster_store::{Job, NewJob};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -32,6 +33,8 @@ pub struct StepInput<'a> {
     /// What the workflow was started with (e.g. the declarer's chat user id).
     pub input: Option<&'a Value>,
     pub config: &'a Config,
+    /// Outputs of the incident's finished steps (e.g. where the announcement was posted).
+    pub outputs: &'a HashMap<String, Value>,
 }
 
 pub enum StepOutcome {
@@ -160,12 +163,14 @@ impl Worker {
 
 async fn run_job(engine: &Engine, p: &dyn Provisioner, job: Job) -> Result<(), EngineError> {
     let detail = engine.get(IncidentRef::Id(job.incident_id)).await?;
+    let outputs = engine.store().job_outputs(job.incident_id).await?;
     let input = StepInput {
         step: &job.step,
         attempt: job.attempts,
         detail: &detail,
         input: job.input.as_ref(),
         config: engine.config(),
+        outputs: &outputs,
     };
     let outcome = p.run(input).await;
     let store = engine.store();
@@ -190,6 +195,7 @@ async fn run_job(engine: &Engine, p: &dyn Provisioner, job: Job) -> Result<(), E
                 detail: &detail,
                 input: job.input.as_ref(),
                 config: engine.config(),
+                outputs: &outputs,
             };
             p.report_failure(input, &error).await;
         }

@@ -198,7 +198,29 @@ async fn in_channel_command(
         }
     };
     match result {
-        Ok(d) => in_channel(SlackMessage::text(changed(message_id, &d, state, lang))),
+        Ok(d) => {
+            // Keep the announcement in step with the record.
+            let version = d.incident.updated_at.timestamp_micros();
+            let (step, input) = if sub == "update" {
+                (
+                    format!(
+                        "{}{}",
+                        muster_slack::provision::STEP_UPDATE_PREFIX,
+                        d.updates.len()
+                    ),
+                    Some(json!({"text": rest})),
+                )
+            } else {
+                (
+                    format!("{}{version}", muster_slack::provision::STEP_REFRESH_PREFIX),
+                    None,
+                )
+            };
+            if matches!(sub, "update" | "status" | "severity" | "resolve" | "close") {
+                enqueue_with(state, app, id, &step, input).await;
+            }
+            in_channel(SlackMessage::text(changed(message_id, &d, state, lang)))
+        }
         Err(err) => ephemeral(SlackMessage::text(err.message(lang))),
     }
 }
@@ -276,10 +298,23 @@ async fn person_name(app: &SlackApp, raw: &str) -> String {
 }
 
 async fn enqueue(state: &AppState, app: &SlackApp, id: IncidentId, step: &str) {
+    enqueue_with(state, app, id, step, None).await
+}
+
+async fn enqueue_with(
+    state: &AppState,
+    app: &SlackApp,
+    id: IncidentId,
+    step: &str,
+    input: Option<serde_json::Value>,
+) {
     let job = NewJob {
         step: step.to_owned(),
-        depends_on: None,
-        input: None,
+        // After the announcement exists, so there is something to refresh.
+        depends_on: step
+            .contains(':')
+            .then(|| muster_slack::provision::STEP_ANNOUNCE.to_owned()),
+        input,
     };
     if let Err(e) = state
         .engine

@@ -249,6 +249,20 @@ async fn slash_command_modal_submission_and_provisioning() {
         .await;
     let r = h.command("show", "U1ANA", &ch.id).await;
     assert!(r.body.contains("Error rate back to normal"), "{}", r.body);
+    h.drain().await;
+    let ann = h.sim.messages(&h.announce);
+    assert_eq!(
+        ann.len(),
+        2,
+        "the announcement and the update in its thread: {ann:#?}"
+    );
+    assert!(ann[0].edited, "the announcement was refreshed");
+    assert!(
+        ann[0].blocks.to_string().contains("In Progress"),
+        "with the new status"
+    );
+    assert_eq!(ann[1].thread_ts.as_deref(), Some(ann[0].ts.as_str()));
+    assert!(ann[1].text.contains("Error rate back to normal"));
     let r = h.command("aide", "U1ANA", &ch.id).await;
     assert!(r.body.contains("Commandes"), "{}", r.body);
     h.command("resolve", "U1ANA", &ch.id).await;

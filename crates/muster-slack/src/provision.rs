@@ -26,6 +26,10 @@ pub const STEP_WELCOME: &str = "welcome";
 pub const STEP_ANNOUNCE: &str = "announce";
 /// Enqueued by `close`, not by the plan.
 pub const STEP_ARCHIVE: &str = "archive";
+/// `refresh:<version>`: re-render the announcement with the current status and severity.
+pub const STEP_REFRESH_PREFIX: &str = "refresh:";
+/// `update:<n>`: post status update n under the announcement, then refresh it.
+pub const STEP_UPDATE_PREFIX: &str = "update:";
 
 pub struct SlackProvisioner {
     client: SlackClient,
@@ -317,9 +321,74 @@ impl Provisioner for SlackProvisioner {
                         }
                     }
                     StepOutcome::Done {
-                        output: Some(json!({"messages": posted})),
+                        output: Some(json!({"messages": posted, "user_id": info.declarer})),
                         resources: vec![],
                     }
+                }
+                s if s.starts_with(STEP_REFRESH_PREFIX) || s.starts_with(STEP_UPDATE_PREFIX) => {
+                    let Some(channel) = channel_id(d) else {
+                        return no_channel();
+                    };
+                    let posted: Vec<(String, String)> = step
+                        .outputs
+                        .get(STEP_ANNOUNCE)
+                        .and_then(|o| o.get("messages"))
+                        .and_then(|m| m.as_array())
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|m| {
+                                    Some((
+                                        m["channel"].as_str()?.to_owned(),
+                                        m["ts"].as_str()?.to_owned(),
+                                    ))
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let user = step
+                        .outputs
+                        .get(STEP_ANNOUNCE)
+                        .and_then(|o| o.get("user_id"))
+                        .and_then(|u| u.as_str())
+                        .unwrap_or_default()
+                        .to_owned();
+                    let info = AnnouncementInfo {
+                        number: i.number.to_string(),
+                        title: i.title.to_string(),
+                        severity: i.severity.clone(),
+                        status: step.config.status_label(&i.status, self.langs()[0]),
+                        team: i.team.clone(),
+                        channel_id: channel.to_owned(),
+                        declarer: user.clone(),
+                        commander: user,
+                        security: i.security,
+                    };
+                    let msg = blocks::announcement_message(&info, &self.langs());
+                    let text = step
+                        .input
+                        .and_then(|v| v.get("text"))
+                        .and_then(|t| t.as_str())
+                        .map(str::to_owned);
+                    for (ch, ts) in &posted {
+                        if let Some(t) = &text
+                            && s.starts_with(STEP_UPDATE_PREFIX)
+                        {
+                            let reply = blocks::SlackMessage::text(format!(
+                                "*{}* {}",
+                                i.number,
+                                blocks::escape(t)
+                            ));
+                            if let Err(e) =
+                                self.client.chat_post_message(ch, &reply, Some(ts)).await
+                            {
+                                return retry_or_fail(e, step.attempt);
+                            }
+                        }
+                        if let Err(e) = self.client.chat_update(ch, ts, &msg).await {
+                            return retry_or_fail(e, step.attempt);
+                        }
+                    }
+                    done()
                 }
                 STEP_ARCHIVE => {
                     let Some(channel) = channel_id(d) else {

@@ -190,6 +190,26 @@ impl Store {
         )
     }
 
+    /// Outputs of every finished step of an incident, by step name.
+    pub async fn job_outputs(
+        &self,
+        incident: IncidentId,
+    ) -> Result<std::collections::HashMap<String, serde_json::Value>, StoreError> {
+        let rows = sqlx::query("SELECT step, output FROM jobs WHERE incident_id = ? AND state = 'done' AND output IS NOT NULL")
+            .bind(incident.to_string())
+            .fetch_all(self.pool())
+            .await?;
+        let mut out = std::collections::HashMap::new();
+        for r in rows {
+            let step: String = r.try_get("step")?;
+            let output: String = r.try_get("output")?;
+            if let Ok(v) = serde_json::from_str(&output) {
+                out.insert(step, v);
+            }
+        }
+        Ok(out)
+    }
+
     pub async fn jobs_for(&self, incident: IncidentId) -> Result<Vec<JobStatus>, StoreError> {
         let rows = sqlx::query(
             "SELECT step, state, attempts, last_error FROM jobs WHERE incident_id = ? ORDER BY id",
