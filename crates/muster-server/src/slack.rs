@@ -418,8 +418,123 @@ async fn interactions(State(state): State<AppState>, headers: HeaderMap, body: B
             app.wake.notify_one();
             Json(json!({})).into_response()
         }
+        Interaction::ViewSubmission(sub) if sub.view.callback_id == ids::CALLBACK_ROLES => {
+            let (meta, chosen) = blocks::roles_from_view(&sub.view);
+            let Ok(r) = meta.incident_id.parse::<IncidentRef>() else {
+                return Json(json!({})).into_response();
+            };
+            let by = sub
+                .user
+                .username
+                .clone()
+                .unwrap_or_else(|| sub.user.id.clone());
+            let current = state
+                .engine
+                .get(r)
+                .await
+                .map(|d| d.roles)
+                .unwrap_or_default();
+            for (role, user) in chosen {
+                let person = user_display(&app, &user).await;
+                if current.iter().any(|c| c.role == role && c.person == person) {
+                    continue;
+                }
+                if let Err(e) = state.engine.assign_role(r, &role, &person, &by).await {
+                    return Json(blocks::validation_errors(&[blocks::FieldError {
+                        block_id: ids::BLOCK_ROLE_PREFIX,
+                        message: e.message(meta.lang),
+                    }]))
+                    .into_response();
+                }
+            }
+            Json(json!({})).into_response()
+        }
+        Interaction::ViewSubmission(sub) if sub.view.callback_id == ids::CALLBACK_UPDATE => {
+            let form = match blocks::update_from_view(&sub.view) {
+                Ok(f) => f,
+                Err(errors) => return Json(blocks::validation_errors(&errors)).into_response(),
+            };
+            let Ok(r) = form.meta.incident_id.parse::<IncidentRef>() else {
+                return Json(json!({})).into_response();
+            };
+            let by = sub
+                .user
+                .username
+                .clone()
+                .unwrap_or_else(|| sub.user.id.clone());
+            let fail = |e: EngineError| {
+                Json(blocks::validation_errors(&[blocks::FieldError {
+                    block_id: ids::BLOCK_UPDATE_STATUS,
+                    message: e.message(form.meta.lang),
+                }]))
+                .into_response()
+            };
+            let current = match state.engine.get(r).await {
+                Ok(d) => d,
+                Err(e) => return fail(e),
+            };
+            if let Some(status) = form
+                .status
+                .as_deref()
+                .filter(|s| *s != current.incident.status)
+                && let Err(e) = state.engine.set_status(r, status, &by).await
+            {
+                return fail(e);
+            }
+            match state.engine.post_update(r, &form.text, &by).await {
+                Ok(d) => {
+                    let step = format!(
+                        "{}{}",
+                        muster_slack::provision::STEP_UPDATE_PREFIX,
+                        d.updates.len()
+                    );
+                    enqueue_with(
+                        &state,
+                        &app,
+                        d.incident.id,
+                        &step,
+                        Some(json!({"text": form.text})),
+                    )
+                    .await;
+                    Json(json!({})).into_response()
+                }
+                Err(e) => fail(e),
+            }
+        }
         Interaction::BlockActions(ba) => {
             for action in &ba.actions {
+                let incident_meta = |id: &str| blocks::IncidentModalMetadata {
+                    incident_id: id.to_owned(),
+                    lang,
+                };
+                if (action.action_id == ids::ACTION_ASSIGN_ROLES
+                    || action.action_id == ids::ACTION_POST_UPDATE)
+                    && let (Some(id), Some(trigger)) =
+                        (action.value.as_deref(), ba.trigger_id.as_deref())
+                    && let Ok(d) = state
+                        .engine
+                        .get(
+                            id.parse()
+                                .unwrap_or(IncidentRef::Number(muster_core::IncidentNumber(0))),
+                        )
+                        .await
+                {
+                    let meta = incident_meta(id);
+                    let view = if action.action_id == ids::ACTION_ASSIGN_ROLES {
+                        blocks::roles_modal(
+                            state.engine.config(),
+                            &meta,
+                            &d.incident.number.to_string(),
+                            &[],
+                        )
+                    } else {
+                        blocks::update_modal(state.engine.config(), &meta, &d.incident.status)
+                    };
+                    if let Err(e) = app.client.views_open(trigger, &view).await {
+                        tracing::warn!(error = %e, "could not open a modal");
+                    }
+                    continue;
+                }
                 if action.action_id.starts_with(ids::ACTION_LANG) {
                     if let Some(view) = &ba.view
                         && let Some(update) =
@@ -516,5 +631,17 @@ async fn events(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
         }
         Ok(_) => StatusCode::OK.into_response(),
         Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    }
+}
+
+/// A Slack user's name as people know it, or the id if Slack cannot say.
+async fn user_display(app: &SlackApp, id: &str) -> String {
+    match app.client.users_info(id).await {
+        Ok(u) => u
+            .display_name
+            .filter(|d| !d.is_empty())
+            .or(u.real_name.filter(|r| !r.is_empty()))
+            .unwrap_or(u.name),
+        Err(_) => id.to_owned(),
     }
 }

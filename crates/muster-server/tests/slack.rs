@@ -548,3 +548,92 @@ async fn a_step_claimed_by_a_crashed_worker_runs_again_after_its_lease() {
     );
     assert_eq!(h.sim.messages(&h.announce).len(), 1);
 }
+
+#[tokio::test]
+async fn the_welcome_buttons_post_an_update_and_resolve() {
+    let h = Harness::new().await;
+    let name = h.declare("Login failures", "login-failures").await;
+    h.drain().await;
+    let ch = h.sim.channel_by_name(&name).unwrap();
+    let welcome = h.sim.messages(&ch.id)[0].clone();
+    let id = h
+        .state
+        .engine()
+        .get("INC-1".parse().unwrap())
+        .await
+        .unwrap()
+        .incident
+        .id
+        .to_string();
+    let press = |action: &str| {
+        let trigger = h.sim.new_trigger_id();
+        payloads::block_action_on_message(
+            "U1ANA",
+            &ch.id,
+            &welcome.ts,
+            "incident_actions",
+            action,
+            &id,
+            &trigger,
+        )
+    };
+    let before = h.sim.views().len();
+    h.send(
+        &h.signer
+            .interaction(&press("incident_post_update"), h.now()),
+    )
+    .await;
+    let view = h.views(before + 1).await[before].clone();
+    let submission = payloads::view_submission(
+        &view,
+        "U1ANA",
+        &[
+            ("update_text", Input::Text("Fix deployed, watching".into())),
+            ("update_status", Input::Choose("In Progress".into())),
+        ],
+    );
+    let r = h.send(&h.signer.interaction(&submission, h.now())).await;
+    assert_eq!(r.body, "{}", "{}", r.body);
+    let d = h
+        .state
+        .engine()
+        .get("INC-1".parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(d.incident.status, "In Progress");
+    assert_eq!(d.updates[0].text, "Fix deployed, watching");
+    h.drain().await;
+    let thread = h.sim.messages(&h.announce);
+    assert!(
+        thread
+            .iter()
+            .any(|m| m.text.contains("Fix deployed, watching")),
+        "{thread:#?}"
+    );
+    // An empty update is refused inside the modal.
+    let before = h.sim.views().len();
+    h.send(
+        &h.signer
+            .interaction(&press("incident_post_update"), h.now()),
+    )
+    .await;
+    let view = h.views(before + 1).await[before].clone();
+    let r = h
+        .send(
+            &h.signer
+                .interaction(&payloads::view_submission(&view, "U1ANA", &[]), h.now()),
+        )
+        .await;
+    assert_eq!(r.json()["response_action"], "errors");
+    // Resolve.
+    h.send(&h.signer.interaction(&press("incident_resolve"), h.now()))
+        .await;
+    let d = h
+        .state
+        .engine()
+        .get("INC-1".parse().unwrap())
+        .await
+        .unwrap();
+    assert!(d.incident.resolved_at.is_some());
+    h.assert_clean();
+}
