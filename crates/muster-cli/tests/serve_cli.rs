@@ -215,3 +215,44 @@ fn tokens_are_created_once_listed_and_revoked() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn slack_manifest_and_missing_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ok(muster(
+        dir.path(),
+        &["slack", "manifest", "--url", "https://muster.example.org/"],
+    )
+    .output()
+    .unwrap());
+    let m: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let text = m.to_string();
+    assert!(
+        text.contains("https://muster.example.org/slack/commands"),
+        "{text}"
+    );
+    assert!(text.contains("https://muster.example.org/slack/interactions"));
+    assert!(text.contains("https://muster.example.org/slack/events"));
+    assert!(text.contains("/incident") && text.contains("declare_from_message"));
+    let o = muster(
+        dir.path(),
+        &["slack", "manifest", "--url", "muster.example.org"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+
+    std::fs::write(
+        dir.path().join("muster.toml"),
+        "[slack]\nannouncement_channels = [\"C1\"]\n",
+    )
+    .unwrap();
+    let o = muster(dir.path(), &["serve", "--bind", "127.0.0.1:0"])
+        .env_remove("MUSTER_SLACK_BOT_TOKEN")
+        .env_remove("MUSTER_SLACK_SIGNING_SECRET")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("MUSTER_SLACK_BOT_TOKEN"), "{err}");
+}
