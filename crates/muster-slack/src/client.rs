@@ -9,6 +9,7 @@
 //! marks sensitive) and never appears in `Debug` output, errors or logs.
 
 use crate::blocks::SlackMessage;
+use crate::payload::FileRef;
 use muster_core::Secret;
 use serde::Deserialize;
 use serde_json::Value;
@@ -249,6 +250,65 @@ const PER_USER_INVITE_ERRORS: &[&str] = &[
 fn is_per_user_invite_error(e: &SlackError) -> bool {
     e.api_error()
         .is_some_and(|code| PER_USER_INVITE_ERRORS.contains(&code))
+}
+
+/// One message read back from a conversation (`conversations.history` or
+/// `conversations.replies`): what a timeline entry needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryMessage {
+    pub ts: String,
+    /// The author, for people's messages.
+    pub user: Option<String>,
+    /// For messages posted by an app or integration.
+    pub bot_id: Option<String>,
+    pub text: String,
+    /// The thread's parent `ts`, for messages in a thread.
+    pub thread_ts: Option<String>,
+    pub files: Vec<FileRef>,
+    /// Legacy attachments: their `fallback` text (else `text`, else `title`) and link.
+    pub attachments: Vec<AttachmentRef>,
+}
+
+/// A legacy message attachment, reduced to a line of text and a link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentRef {
+    pub fallback: String,
+    pub link: Option<String>,
+}
+
+impl HistoryMessage {
+    /// Links to the message's files (permalink, else the private URL) and attachments,
+    /// each once, in order.
+    pub fn links(&self) -> Vec<String> {
+        let files = self
+            .files
+            .iter()
+            .filter_map(|f| f.permalink.clone().or_else(|| f.url_private.clone()));
+        let attachments = self.attachments.iter().filter_map(|a| a.link.clone());
+        let mut out: Vec<String> = Vec::new();
+        for l in files.chain(attachments) {
+            if !out.contains(&l) {
+                out.push(l);
+            }
+        }
+        out
+    }
+
+    /// The text with each attachment's fallback text on a line of its own (an alert
+    /// posted as attachments often has no text of its own).
+    pub fn text_with_attachments(&self) -> String {
+        let mut out = self.text.trim().to_owned();
+        for a in &self.attachments {
+            let f = a.fallback.trim();
+            if !f.is_empty() && !out.contains(f) {
+                if !out.is_empty() {
+                    out.push('\n');
+                }
+                out.push_str(f);
+            }
+        }
+        out
+    }
 }
 
 /// The identity behind the token (`auth.test`).
@@ -545,6 +605,54 @@ impl SlackClient {
         self.channel_call("conversations.join", &args).await
     }
 
+    /// The message `ts` of `channel` (`conversations.history` with `latest=ts`,
+    /// `inclusive=true`, `limit=1`), or None when there is no such message in the
+    /// channel's history. Thread replies are not in the history: use
+    /// [`SlackClient::conversations_replies_message`] for those (or when this answers
+    /// None).
+    pub async fn conversations_history_message(
+        &self,
+        channel: &str,
+        ts: &str,
+    ) -> Result<Option<HistoryMessage>, SlackError> {
+        let args = vec![
+            ("channel", channel.to_owned()),
+            ("latest", ts.to_owned()),
+            ("inclusive", "true".to_owned()),
+            ("limit", "1".to_owned()),
+        ];
+        let messages: Vec<RawHistoryMessage> = self
+            .call_typed("conversations.history", &args, "messages")
+            .await?;
+        Ok(pick(messages, ts))
+    }
+
+    /// The message `ts` of `channel`, which may be a thread reply
+    /// (`conversations.replies` with `ts`, narrowed to that message with
+    /// `oldest`/`latest`/`inclusive`). None when Slack has no such thread
+    /// (`thread_not_found`) or the answer does not hold that message.
+    pub async fn conversations_replies_message(
+        &self,
+        channel: &str,
+        ts: &str,
+    ) -> Result<Option<HistoryMessage>, SlackError> {
+        let args = vec![
+            ("channel", channel.to_owned()),
+            ("ts", ts.to_owned()),
+            ("oldest", ts.to_owned()),
+            ("latest", ts.to_owned()),
+            ("inclusive", "true".to_owned()),
+        ];
+        match self
+            .call_typed::<Vec<RawHistoryMessage>>("conversations.replies", &args, "messages")
+            .await
+        {
+            Ok(messages) => Ok(pick(messages, ts)),
+            Err(e) if e.is_api_error("thread_not_found") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     // --- chat -------------------------------------------------------------------------
 
     /// `chat.postMessage`; `thread_ts` posts a reply in a thread.
@@ -713,6 +821,71 @@ fn parse_retry_after(value: Option<&reqwest::header::HeaderValue>) -> Duration {
         .unwrap_or(DEFAULT_RETRY_AFTER)
 }
 
+/// The message with exactly this `ts` (Slack answers the nearest one otherwise).
+fn pick(messages: Vec<RawHistoryMessage>, ts: &str) -> Option<HistoryMessage> {
+    messages.into_iter().find(|m| m.ts == ts).map(Into::into)
+}
+
+#[derive(Deserialize)]
+struct RawHistoryMessage {
+    ts: String,
+    #[serde(default)]
+    user: Option<String>,
+    #[serde(default)]
+    bot_id: Option<String>,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    thread_ts: Option<String>,
+    #[serde(default)]
+    files: Vec<FileRef>,
+    #[serde(default)]
+    attachments: Vec<RawAttachment>,
+}
+
+#[derive(Deserialize)]
+struct RawAttachment {
+    #[serde(default)]
+    fallback: Option<String>,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    title_link: Option<String>,
+    #[serde(default)]
+    from_url: Option<String>,
+    #[serde(default)]
+    original_url: Option<String>,
+}
+
+impl From<RawHistoryMessage> for HistoryMessage {
+    fn from(r: RawHistoryMessage) -> Self {
+        let nonempty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
+        HistoryMessage {
+            ts: r.ts,
+            user: r.user,
+            bot_id: r.bot_id,
+            text: r.text,
+            thread_ts: r.thread_ts,
+            files: r.files,
+            attachments: r
+                .attachments
+                .into_iter()
+                .map(|a| AttachmentRef {
+                    fallback: nonempty(a.fallback)
+                        .or(nonempty(a.text))
+                        .or(nonempty(a.title))
+                        .unwrap_or_default(),
+                    link: nonempty(a.title_link)
+                        .or(nonempty(a.from_url))
+                        .or(nonempty(a.original_url)),
+                })
+                .collect(),
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct TextValue {
     #[serde(default)]
@@ -829,6 +1002,55 @@ mod tests {
         assert!(SlackError::Timeout { method: "m".into() }.is_retryable());
         assert!(!SlackError::Config("x".into()).is_retryable());
         assert!(api("name_taken").is_api_error("name_taken"));
+    }
+
+    #[test]
+    fn history_messages_read_files_and_attachments() {
+        let raw: RawHistoryMessage = serde_json::from_value(serde_json::json!({
+            "type": "message",
+            "user": "U222BBB222",
+            "text": "Isn't this whether dreadful? <https://badpuns.example.com/puns/123>",
+            "attachments": [{
+                "service_name": "Leg end nary a laugh, Ink.",
+                "text": "This is likely a pun about the weather.",
+                "fallback": "We're withholding a pun from you",
+                "from_url": "https://badpuns.example.com/puns/123",
+                "id": 1
+            }],
+            "files": [
+                { "id": "F1", "name": "a.png", "permalink": "https://x.slack.com/files/U2/F1/a.png",
+                  "url_private": "https://files.slack.com/files-pri/T1-F1/a.png" },
+                { "id": "F2", "name": "b.txt", "url_private": "https://files.slack.com/files-pri/T1-F2/b.txt" }
+            ],
+            "ts": "1512085950.218404"
+        }))
+        .unwrap();
+        let m = HistoryMessage::from(raw);
+        assert_eq!(m.user.as_deref(), Some("U222BBB222"));
+        assert_eq!(
+            m.attachments[0].fallback,
+            "We're withholding a pun from you"
+        );
+        assert_eq!(
+            m.links(),
+            [
+                "https://x.slack.com/files/U2/F1/a.png",
+                "https://files.slack.com/files-pri/T1-F2/b.txt",
+                "https://badpuns.example.com/puns/123",
+            ]
+        );
+        assert!(
+            m.text_with_attachments()
+                .ends_with("\nWe're withholding a pun from you")
+        );
+        let empty = HistoryMessage {
+            text: String::new(),
+            ..m.clone()
+        };
+        assert_eq!(
+            empty.text_with_attachments(),
+            "We're withholding a pun from you"
+        );
     }
 
     #[test]

@@ -14,4 +14,4 @@ pub mod sim;
 pub mod spec;
 
 pub use signed::{Input, SignedRequest, Signer, SlashCommandRequest, payloads};
-pub use sim::{Call, Fault, SimBookmark, SimChannel, SimMessage, SimView, SlackSim};
+pub use sim::{Call, Fault, SimBookmark, SimChannel, SimFile, SimMessage, SimView, SlackSim};

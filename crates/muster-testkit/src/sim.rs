@@ -115,6 +115,20 @@ pub struct SimMessage {
     pub edited: bool,
     /// Emoji name → users who reacted, in order.
     pub reactions: BTreeMap<String, Vec<String>>,
+    /// Files shared with the message.
+    pub files: Vec<SimFile>,
+    /// Legacy attachments, as given (alerts often arrive this way).
+    pub attachments: Vec<Value>,
+}
+
+/// A file shared in a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimFile {
+    pub id: String,
+    pub name: String,
+    pub user: String,
+    pub url_private: String,
+    pub permalink: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -313,20 +327,48 @@ impl SlackSim {
 
     /// Post a message as a person; returns its `ts`.
     pub fn post_as(&self, channel: &str, user: &str, text: &str) -> String {
+        self.w()
+            .person_message(channel, user, text, None, &[], vec![])
+    }
+
+    /// Post a message as a person with files shared in it (by name, e.g. `graph.png`);
+    /// returns its `ts`. Each file gets an id, a `url_private` and a `permalink`.
+    pub fn post_with_files(&self, channel: &str, user: &str, text: &str, files: &[&str]) -> String {
+        self.w()
+            .person_message(channel, user, text, None, files, vec![])
+    }
+
+    /// Post a message with legacy attachments (as alerting integrations do); returns its
+    /// `ts`.
+    pub fn post_with_attachments(
+        &self,
+        channel: &str,
+        user: &str,
+        text: &str,
+        attachments: Vec<Value>,
+    ) -> String {
+        self.w()
+            .person_message(channel, user, text, None, &[], attachments)
+    }
+
+    /// Reply in the thread of `thread_ts` as a person; returns the reply's `ts`.
+    pub fn reply_as(&self, channel: &str, thread_ts: &str, user: &str, text: &str) -> String {
+        self.w()
+            .person_message(channel, user, text, Some(thread_ts), &[], vec![])
+    }
+
+    /// A person edits their message (Slack then sends `message_changed`). Returns false
+    /// if there is no such message.
+    pub fn edit_as(&self, channel: &str, ts: &str, text: &str) -> bool {
         let mut w = self.w();
-        let ts = w.next_ts();
-        w.messages.push(SimMessage {
-            channel: channel.into(),
-            ts: ts.clone(),
-            thread_ts: None,
-            user: user.into(),
-            text: text.into(),
-            blocks: Value::Null,
-            ephemeral_to: None,
-            edited: false,
-            reactions: BTreeMap::new(),
-        });
-        ts
+        match w.message_mut(channel, ts) {
+            Some(m) => {
+                m.text = text.to_owned();
+                m.edited = true;
+                true
+            }
+            None => false,
+        }
     }
 
     /// A person reacts to a message. Returns false if there is no such message.
@@ -342,6 +384,24 @@ impl SlackSim {
             }
             None => false,
         }
+    }
+
+    /// A person removes their reaction. Returns false if there was no such reaction.
+    pub fn unreact(&self, channel: &str, ts: &str, user: &str, emoji: &str) -> bool {
+        let mut w = self.w();
+        let Some(m) = w.message_mut(channel, ts) else {
+            return false;
+        };
+        let Some(users) = m.reactions.get_mut(emoji) else {
+            return false;
+        };
+        let before = users.len();
+        users.retain(|u| u != user);
+        let removed = users.len() != before;
+        if users.is_empty() {
+            m.reactions.remove(emoji);
+        }
+        removed
     }
 
     /// A fresh trigger id, as Slack puts in slash commands and interactions.
@@ -721,6 +781,71 @@ fn json_arg(args: &BTreeMap<String, Value>, name: &str) -> Option<Value> {
     }
 }
 
+/// `limit` for the read methods: Slack's default 100, at most 999.
+fn limit_arg(args: &BTreeMap<String, Value>) -> usize {
+    let given = match args.get("limit") {
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::String(s)) => s.parse::<f64>().ok(),
+        _ => None,
+    };
+    match given {
+        Some(n) if n >= 1.0 => (n as usize).min(999),
+        _ => 100,
+    }
+}
+
+/// Simulated timestamps as comparable numbers (seconds and microseconds).
+fn ts_key(ts: &str) -> Option<(u64, u64)> {
+    let (a, b) = ts.split_once('.').unwrap_or((ts, "0"));
+    let micros = format!("{b:0<6}");
+    Some((a.parse().ok()?, micros.get(..6)?.parse().ok()?))
+}
+
+/// The `oldest` / `latest` / `inclusive` window of the read methods.
+struct TsWindow {
+    oldest: Option<(u64, u64)>,
+    latest: Option<(u64, u64)>,
+    inclusive: bool,
+}
+
+impl TsWindow {
+    fn from_args(args: &BTreeMap<String, Value>) -> TsWindow {
+        TsWindow {
+            oldest: text_arg(args, "oldest").and_then(ts_key),
+            latest: text_arg(args, "latest").and_then(ts_key),
+            inclusive: bool_arg(args, "inclusive"),
+        }
+    }
+
+    fn contains(&self, ts: &str) -> bool {
+        let Some(t) = ts_key(ts) else {
+            return false;
+        };
+        let after_oldest = self
+            .oldest
+            .is_none_or(|o| t > o || (self.inclusive && t == o));
+        let before_latest = self
+            .latest
+            .is_none_or(|l| t < l || (self.inclusive && t == l));
+        after_oldest && before_latest
+    }
+}
+
+fn file_json(f: &SimFile) -> Value {
+    let ext = f.name.rsplit_once('.').map(|(_, e)| e).unwrap_or("binary");
+    json!({
+        "id": f.id,
+        "name": f.name,
+        "title": f.name,
+        "user": f.user,
+        "filetype": ext,
+        "is_external": false,
+        "url_private": f.url_private,
+        "url_private_download": format!("{}?download=1", f.url_private),
+        "permalink": f.permalink,
+    })
+}
+
 fn channel_name_problem(name: &str) -> Option<&'static str> {
     if name.is_empty() {
         Some("invalid_name_required")
@@ -790,6 +915,50 @@ impl World {
             },
         );
         id
+    }
+
+    /// A message posted by a person (not through the API); returns its `ts`.
+    fn person_message(
+        &mut self,
+        channel: &str,
+        user: &str,
+        text: &str,
+        thread_ts: Option<&str>,
+        files: &[&str],
+        attachments: Vec<Value>,
+    ) -> String {
+        let ts = self.next_ts();
+        let files = files
+            .iter()
+            .map(|name| {
+                let n = self.next_seq();
+                let id = format!("F{n:08}");
+                SimFile {
+                    url_private: format!(
+                        "https://files.sim.slack.test/files-pri/{}-{id}/{name}",
+                        self.team_id
+                    ),
+                    permalink: format!("{PERMALINK_HOST}/files/{user}/{id}/{name}"),
+                    id,
+                    name: (*name).to_owned(),
+                    user: user.to_owned(),
+                }
+            })
+            .collect();
+        self.messages.push(SimMessage {
+            channel: channel.into(),
+            ts: ts.clone(),
+            thread_ts: thread_ts.map(str::to_owned),
+            user: user.into(),
+            text: text.into(),
+            blocks: Value::Null,
+            ephemeral_to: None,
+            edited: false,
+            reactions: BTreeMap::new(),
+            files,
+            attachments,
+        });
+        ts
     }
 
     fn message_mut(&mut self, channel: &str, ts: &str) -> Option<&mut SimMessage> {
@@ -886,7 +1055,34 @@ impl World {
         if let Some(t) = &m.thread_ts {
             v["thread_ts"] = json!(t);
         }
+        if !m.files.is_empty() {
+            v["files"] = m.files.iter().map(file_json).collect();
+            if m.ephemeral_to.is_none() && m.user != self.bot_user_id {
+                v["subtype"] = json!("file_share");
+            }
+        }
+        if !m.attachments.is_empty() {
+            v["attachments"] = json!(m.attachments);
+        }
+        if m.edited {
+            v["edited"] = json!({ "user": m.user, "ts": m.ts });
+        }
+        let reactions: Vec<Value> = m
+            .reactions
+            .iter()
+            .map(|(name, users)| json!({ "name": name, "users": users, "count": users.len() }))
+            .collect();
+        if !reactions.is_empty() {
+            v["reactions"] = json!(reactions);
+        }
         v
+    }
+
+    /// Messages of `channel` everyone sees, thread replies included, oldest first.
+    fn public_messages<'a>(&'a self, channel: &'a str) -> impl Iterator<Item = &'a SimMessage> {
+        self.messages
+            .iter()
+            .filter(move |m| m.channel == channel && m.ephemeral_to.is_none())
     }
 
     fn apply(&mut self, spec: &MethodSpec, args: &BTreeMap<String, Value>) -> ApiResult {
@@ -1035,6 +1231,73 @@ impl World {
                     "response_metadata": { "next_cursor": "" },
                 }))
             }
+            "conversations.history" => {
+                let channel = a("channel").unwrap_or_default();
+                let c = self.visible_channel(&channel)?;
+                if !c.members.contains(&self.bot_user_id) {
+                    return Err(err("not_in_channel"));
+                }
+                let window = TsWindow::from_args(args);
+                // Newest first; thread replies stay in their thread.
+                let mut list: Vec<&SimMessage> = self
+                    .public_messages(&channel)
+                    .filter(|m| m.thread_ts.as_ref().is_none_or(|t| *t == m.ts))
+                    .filter(|m| window.contains(&m.ts))
+                    .collect();
+                list.reverse();
+                let limit = limit_arg(args);
+                let has_more = list.len() > limit;
+                let messages: Vec<Value> = list
+                    .into_iter()
+                    .take(limit)
+                    .map(|m| self.thread_json(m))
+                    .collect();
+                let mut body = json!({
+                    "messages": messages,
+                    "has_more": has_more,
+                    "pin_count": 0,
+                    "response_metadata": { "next_cursor": "" },
+                });
+                if let Some(latest) = a("latest") {
+                    body["latest"] = json!(latest);
+                }
+                Ok(body)
+            }
+            "conversations.replies" => {
+                let channel = a("channel").unwrap_or_default();
+                self.visible_channel(&channel)?;
+                let ts = a("ts").unwrap_or_default();
+                let m = self
+                    .public_messages(&channel)
+                    .find(|m| m.ts == ts)
+                    .ok_or_else(|| err("thread_not_found"))?;
+                let parent_ts = m.thread_ts.clone().unwrap_or(ts);
+                let parent = self
+                    .public_messages(&channel)
+                    .find(|m| m.ts == parent_ts)
+                    .ok_or_else(|| err("thread_not_found"))?;
+                let window = TsWindow::from_args(args);
+                // The parent first, always; then the replies in the window, oldest first.
+                let replies: Vec<&SimMessage> = self
+                    .public_messages(&channel)
+                    .filter(|m| m.ts != parent_ts && m.thread_ts.as_deref() == Some(&parent_ts))
+                    .filter(|m| window.contains(&m.ts))
+                    .collect();
+                let limit = limit_arg(args).max(1);
+                let has_more = replies.len() + 1 > limit;
+                let mut messages = vec![self.thread_json(parent)];
+                messages.extend(
+                    replies
+                        .into_iter()
+                        .take(limit - 1)
+                        .map(|m| self.thread_json(m)),
+                );
+                Ok(json!({
+                    "messages": messages,
+                    "has_more": has_more,
+                    "response_metadata": { "next_cursor": "" },
+                }))
+            }
             "chat.postMessage" | "chat.postEphemeral" => {
                 // Slack resolves `#name` for chat methods; answers carry the id.
                 let channel = self.resolve_name(&a("channel").unwrap_or_default());
@@ -1060,6 +1323,8 @@ impl World {
                     ephemeral_to,
                     edited: false,
                     reactions: BTreeMap::new(),
+                    files: vec![],
+                    attachments: vec![],
                 };
                 let body = if spec.name == "chat.postEphemeral" {
                     json!({ "message_ts": ts })
@@ -1235,6 +1500,31 @@ impl World {
             }
             other => unreachable!("method {other} has a description but no simulation"),
         }
+    }
+
+    /// A message as the read methods show it: with `reply_count` on a thread's parent
+    /// and `parent_user_id` on its replies.
+    fn thread_json(&self, m: &SimMessage) -> Value {
+        let mut v = self.message_json(m);
+        match &m.thread_ts {
+            Some(t) if *t != m.ts => {
+                if let Some(p) = self.public_messages(&m.channel).find(|p| p.ts == *t) {
+                    v["parent_user_id"] = json!(p.user);
+                }
+            }
+            _ => {
+                let replies: Vec<&SimMessage> = self
+                    .public_messages(&m.channel)
+                    .filter(|r| r.ts != m.ts && r.thread_ts.as_deref() == Some(&m.ts))
+                    .collect();
+                if let Some(last) = replies.last() {
+                    v["thread_ts"] = json!(m.ts);
+                    v["reply_count"] = json!(replies.len());
+                    v["latest_reply"] = json!(last.ts);
+                }
+            }
+        }
+        v
     }
 
     fn bookmark_json(&self, spec: &MethodSpec, b: &SimBookmark) -> Value {
