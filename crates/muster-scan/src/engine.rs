@@ -211,8 +211,23 @@ impl Scanner {
             if fragment[r] {
                 self.run_rule(data, region.clone(), r, &own, path, &mut hits);
             } else {
-                for &(ws, we) in &windows[r] {
-                    self.run_rule(data, ws..we, r, &own, path, &mut hits);
+                // Hits of different searches (Teddy, memmem) arrive out of order: sort and
+                // merge so no byte is searched twice and no match is reported twice.
+                let wins = &mut windows[r];
+                wins.sort_unstable();
+                let mut merged: Option<(usize, usize)> = None;
+                for &(ws, we) in wins.iter() {
+                    match merged {
+                        Some((ms, me)) if ws <= me => merged = Some((ms, me.max(we))),
+                        Some((ms, me)) => {
+                            self.run_rule(data, ms..me, r, &own, path, &mut hits);
+                            merged = Some((ws, we));
+                        }
+                        None => merged = Some((ws, we)),
+                    }
+                }
+                if let Some((ms, me)) = merged {
+                    self.run_rule(data, ms..me, r, &own, path, &mut hits);
                 }
             }
         }

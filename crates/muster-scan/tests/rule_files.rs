@@ -123,3 +123,27 @@ fn invalid_files_name_the_rule_and_line() {
             .to_string();
     assert!(err.contains("`nothing`") && err.contains("line 2"), "{err}");
 }
+
+#[test]
+fn overlapping_windows_from_different_searches_report_a_match_once() {
+    // "aaa-k" is found by Teddy, "q~" by memmem afterwards; the window of the q~ hit joins
+    // the second aaa-k window and overlaps the first one around SECRET1.
+    let text = r#"
+[[rules]]
+id = "mixed"
+regex = '''SECRET\d'''
+keywords = ["q~", "aaa-k"]
+window = "line"
+windowBefore = 0
+windowAfter = 30
+"#;
+    let s = Scanner::new(RuleSet::from_toml(text).unwrap()).unwrap();
+    let line = format!(
+        "aaa-k{}q~SECRET1{}aaa-k{}\n",
+        " ".repeat(15),
+        " ".repeat(21),
+        " ".repeat(30)
+    );
+    let found = s.scan_bytes(line.as_bytes(), "x");
+    assert_eq!(found.len(), 1, "{found:?}");
+}
