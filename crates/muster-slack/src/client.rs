@@ -11,6 +11,8 @@
 use crate::blocks::SlackMessage;
 use crate::payload::FileRef;
 use muster_core::Secret;
+use muster_core::time::Timestamp;
+use muster_engine::CapturedMessage;
 use serde::Deserialize;
 use serde_json::Value;
 use std::time::Duration;
@@ -276,7 +278,52 @@ pub struct AttachmentRef {
     pub link: Option<String>,
 }
 
+/// When a Slack message was posted, from its `ts` (`seconds.microseconds`, UTC).
+pub fn ts_time(ts: &str) -> Option<Timestamp> {
+    let (secs, frac) = ts.split_once('.').unwrap_or((ts, ""));
+    if secs.is_empty() || !secs.bytes().all(|b| b.is_ascii_digit()) || frac.len() > 9 {
+        return None;
+    }
+    if !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let nanos: u32 = format!("{frac:0<9}").parse().ok()?;
+    Timestamp::from_timestamp(secs.parse().ok()?, nanos)
+}
+
 impl HistoryMessage {
+    /// Who wrote it: the user id, else the app's bot id.
+    pub fn author_id(&self) -> Option<&str> {
+        self.user.as_deref().or(self.bot_id.as_deref())
+    }
+
+    /// When it was posted (None for a `ts` that is not a Slack timestamp).
+    pub fn posted_at(&self) -> Option<Timestamp> {
+        ts_time(&self.ts)
+    }
+
+    /// The message as a timeline entry for `Engine::capture_message`: source key
+    /// `slack:{channel}:{ts}`, posted time, text with attachments, file and attachment
+    /// links. `author` is the name to show (from `users.info`, else [`author_id`]);
+    /// `permalink` from `chat.getPermalink`. None if the `ts` is not a Slack timestamp.
+    ///
+    /// [`author_id`]: HistoryMessage::author_id
+    pub fn to_captured(
+        &self,
+        channel: &str,
+        author: &str,
+        permalink: Option<String>,
+    ) -> Option<CapturedMessage> {
+        Some(CapturedMessage {
+            source_key: CapturedMessage::slack_key(channel, &self.ts),
+            author: author.to_owned(),
+            at: self.posted_at()?,
+            text: self.text_with_attachments(),
+            permalink,
+            files: self.links(),
+        })
+    }
+
     /// Links to the message's files (permalink, else the private URL) and attachments,
     /// each once, in order.
     pub fn links(&self) -> Vec<String> {
@@ -1051,6 +1098,33 @@ mod tests {
             empty.text_with_attachments(),
             "We're withholding a pun from you"
         );
+        let c = m
+            .to_captured(
+                "C1",
+                "Bob",
+                Some("https://x.slack.com/archives/C1/p1".into()),
+            )
+            .unwrap();
+        assert_eq!(c.source_key, "slack:C1:1512085950.218404");
+        assert_eq!(c.author, "Bob");
+        assert_eq!(c.files, m.links());
+        assert_eq!(c.text, m.text_with_attachments());
+        assert_eq!(
+            muster_core::time::to_storage(c.at),
+            "2017-11-30T23:52:30.218404Z"
+        );
+        assert_eq!(m.author_id(), Some("U222BBB222"));
+    }
+
+    #[test]
+    fn slack_timestamps() {
+        let t = ts_time("1764000000.001000").unwrap();
+        assert_eq!(t.timestamp(), 1_764_000_000);
+        assert_eq!(t.timestamp_subsec_micros(), 1000);
+        assert_eq!(ts_time("1764000000").unwrap().timestamp(), 1_764_000_000);
+        for bad in ["", ".5", "abc.1", "1.2.3", "1.-5", "1.1234567890"] {
+            assert_eq!(ts_time(bad), None, "{bad}");
+        }
     }
 
     #[test]

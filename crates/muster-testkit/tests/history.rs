@@ -66,6 +66,18 @@ async fn a_message_with_files_is_read_back_exactly() {
             .contains("graph.png")
     );
 
+    // What the events handler hands the engine.
+    let permalink = c.chat_get_permalink(&ch, &ts).await.unwrap();
+    let captured = m
+        .to_captured(&ch, m.author_id().unwrap(), Some(permalink.clone()))
+        .unwrap();
+    assert_eq!(captured.source_key, format!("slack:{ch}:{ts}"));
+    assert_eq!(captured.author, ALICE);
+    assert_eq!(captured.at, muster_slack::client::ts_time(&ts).unwrap());
+    assert_eq!(captured.text, "error rate graph");
+    assert_eq!(captured.files, m.links());
+    assert_eq!(captured.permalink, Some(permalink));
+
     // The neighbours are found by their own ts, not this one.
     for (t, text) in [(before, "earlier"), (after, "later")] {
         let m = c.conversations_history_message(&ch, &t).await.unwrap();
