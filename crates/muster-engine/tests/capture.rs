@@ -211,3 +211,33 @@ async fn the_report_shows_the_captured_message_with_author_and_time() {
     let html = e.report(r, Lang::En, ReportFormat::Html).await.unwrap();
     assert!(!html.contains("<strong>started"), "{html}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_captures_and_transitions_each_land_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (e, _) = engine(&dir).await;
+    let e = Arc::new(e);
+    let r = declared(&e).await;
+    let m = message("1764000000.001000", "rollback started");
+    let mut tasks = Vec::new();
+    for k in 0..8 {
+        let (e, m) = (e.clone(), m.clone());
+        tasks.push(tokio::spawn(async move {
+            if k == 0 {
+                // A transition racing the captures: retried on conflict, applied once.
+                e.set_status(r, "In Progress", "alice").await.map(|_| false)
+            } else {
+                e.capture_message(r, m).await
+            }
+        }));
+    }
+    let mut new = 0;
+    for t in tasks {
+        if t.await.unwrap().unwrap() {
+            new += 1;
+        }
+    }
+    assert_eq!(new, 1, "one capture made the entry; the others saw it");
+    assert_eq!(chats(&e, r).await.len(), 1);
+    assert_eq!(e.get(r).await.unwrap().incident.status, "In Progress");
+}
