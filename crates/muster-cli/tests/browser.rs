@@ -130,10 +130,16 @@ async fn declare_and_run_an_incident_in_a_real_browser() {
             .await?
             .click()
             .await?;
-        let body = c.source().await?;
+        // Wait for the answer to the submission, not the page it replaces.
+        let err = c
+            .wait()
+            .for_element(Locator::Id("title-error"))
+            .await?
+            .text()
+            .await?;
         assert!(
-            body.contains("The title is empty"),
-            "validation message next to the field"
+            err.contains("The title is empty"),
+            "validation message next to the field: {err}"
         );
         c.find(Locator::Id("title"))
             .await?
