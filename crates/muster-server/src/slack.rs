@@ -20,7 +20,7 @@ use muster_core::{IncidentId, IncidentRef, Lang};
 use muster_engine::workflow::Provisioner;
 use muster_engine::{ActionInput, Declaration, EngineError};
 use muster_slack::blocks::{self, DeclareForm, SlackMessage, ids};
-use muster_slack::payload::{EventBody, Interaction, SlashCommand};
+use muster_slack::payload::{Event, EventBody, Interaction, SlashCommand};
 use muster_slack::provision::SlackProvisioner;
 use muster_slack::{SlackClient, Verifier};
 use muster_store::NewJob;
@@ -626,7 +626,7 @@ async fn events(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
                 Ok(false) => return StatusCode::OK.into_response(),
                 Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
             }
-            let _ = (&app, &cb.event);
+            handle_event(&state, &app, cb.event).await;
             StatusCode::OK.into_response()
         }
         Ok(_) => StatusCode::OK.into_response(),
@@ -644,4 +644,115 @@ async fn user_display(app: &SlackApp, id: &str) -> String {
             .unwrap_or(u.name),
         Err(_) => id.to_owned(),
     }
+}
+
+/// The incident whose Slack channel this is, found through the record.
+async fn incident_of_channel(state: &AppState, channel: &str) -> Option<IncidentId> {
+    state
+        .engine
+        .store()
+        .incident_by_resource(ResourceKind::Channel, "slack", channel)
+        .await
+        .ok()
+        .flatten()
+}
+
+/// Timeline from chat: a capture emoji adds the message, removing it takes it out, edits
+/// follow the message, a deleted message leaves the timeline.
+async fn handle_event(state: &AppState, app: &Arc<SlackApp>, event: Event) {
+    use muster_engine::CapturedMessage;
+    match event {
+        Event::ReactionAdded(r) => reaction(state, app, r, false).await,
+        Event::ReactionRemoved(r) => reaction(state, app, r, true).await,
+        Event::MessageChanged(m) => {
+            if let Some(id) = incident_of_channel(state, &m.channel).await {
+                let key = CapturedMessage::slack_key(&m.channel, &m.message.ts);
+                if let Err(e) = state
+                    .engine
+                    .update_captured_message(IncidentRef::Id(id), &key, &m.message.text)
+                    .await
+                {
+                    tracing::warn!(error = %e, "could not follow an edited message");
+                }
+            }
+        }
+        Event::MessageDeleted(m) => {
+            if let Some(id) = incident_of_channel(state, &m.channel).await {
+                let key = CapturedMessage::slack_key(&m.channel, &m.deleted_ts);
+                let _ = state
+                    .engine
+                    .uncapture_message(IncidentRef::Id(id), &key)
+                    .await;
+            }
+        }
+        _ => {}
+    }
+}
+
+async fn reaction(
+    state: &AppState,
+    app: &Arc<SlackApp>,
+    r: muster_slack::payload::ReactionEvent,
+    removed: bool,
+) {
+    use muster_engine::CapturedMessage;
+    if r.item.kind != "message" || !app.config.timeline_emojis.iter().any(|e| *e == r.reaction) {
+        return;
+    }
+    let (Some(channel), Some(ts)) = (r.item.channel, r.item.ts) else {
+        return;
+    };
+    let Some(id) = incident_of_channel(state, &channel).await else {
+        return;
+    };
+    let key = CapturedMessage::slack_key(&channel, &ts);
+    let incident = IncidentRef::Id(id);
+    // Reading the message calls Slack: do it after the ack.
+    let (state, app) = (state.clone(), app.clone());
+    tokio::spawn(async move {
+        let result = if removed {
+            state
+                .engine
+                .uncapture_message(incident, &key)
+                .await
+                .map(drop)
+        } else {
+            capture(&state, &app, incident, &channel, &ts).await
+        };
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "could not update the timeline from a reaction");
+        }
+    });
+}
+
+async fn capture(
+    state: &AppState,
+    app: &SlackApp,
+    incident: IncidentRef,
+    channel: &str,
+    ts: &str,
+) -> Result<(), EngineError> {
+    let found = match app.client.conversations_history_message(channel, ts).await {
+        Ok(Some(m)) => Some(m),
+        Ok(None) => app
+            .client
+            .conversations_replies_message(channel, ts)
+            .await
+            .ok()
+            .flatten(),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the reacted message");
+            None
+        }
+    };
+    let Some(msg) = found else { return Ok(()) };
+    let author = match msg.author_id() {
+        Some(u) => user_display(app, u).await,
+        None => "slack".to_owned(),
+    };
+    let permalink = app.client.chat_get_permalink(channel, ts).await.ok();
+    if let Some(c) = msg.to_captured(channel, &author, permalink) {
+        state.engine.capture_message(incident, c).await?;
+    }
+    Ok(())
 }

@@ -637,3 +637,144 @@ async fn the_welcome_buttons_post_an_update_and_resolve() {
     assert!(d.incident.resolved_at.is_some());
     h.assert_clean();
 }
+
+#[tokio::test]
+async fn reacting_to_a_message_puts_it_on_the_timeline() {
+    let h = Harness::new().await;
+    let name = h.declare("Cache misses", "cache-misses").await;
+    h.drain().await;
+    let ch = h.sim.channel_by_name(&name).unwrap();
+    let ts = h.sim.post_with_files(
+        &ch.id,
+        "U2BOB",
+        "Found it: the cache TTL is 0 <b>",
+        &["ttl.png"],
+    );
+    let key_text = "Found it: the cache TTL is 0";
+    let event = |e: serde_json::Value, id: &str| {
+        h.signer
+            .event(&payloads::event_callback(e, id, h.now()), h.now())
+    };
+    let entries = |d: &muster_core::incident::IncidentDetail| {
+        d.timeline
+            .iter()
+            .filter(|t| {
+                matches!(
+                    &t.event,
+                    muster_core::incident::TimelineEvent::ChatMessage { .. }
+                )
+            })
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let settle = || async {
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        h.state
+            .engine()
+            .get("INC-1".parse().unwrap())
+            .await
+            .unwrap()
+    };
+
+    h.sim.react(&ch.id, &ts, "U1ANA", "floppy_disk");
+    let r = h
+        .send(&event(
+            payloads::reaction_added("U1ANA", &ch.id, &ts, "floppy_disk", "U2BOB"),
+            "Ev1",
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let d = settle().await;
+    let captured = entries(&d);
+    assert_eq!(captured.len(), 1, "{:#?}", d.timeline);
+    let e = &captured[0];
+    assert_eq!(e.author, "bob");
+    assert_eq!(
+        Some(e.at),
+        muster_slack::client::ts_time(&ts),
+        "the message's own time"
+    );
+    let muster_core::incident::TimelineEvent::ChatMessage {
+        text,
+        permalink,
+        files,
+        ..
+    } = &e.event
+    else {
+        unreachable!()
+    };
+    assert!(text.starts_with(key_text));
+    assert!(permalink.as_deref().is_some_and(|p| p.contains(&ch.id)));
+    assert_eq!(files.len(), 1);
+
+    // Redelivered, and a second capture emoji: still one entry.
+    h.send(&event(
+        payloads::reaction_added("U1ANA", &ch.id, &ts, "floppy_disk", "U2BOB"),
+        "Ev1",
+    ))
+    .await;
+    h.send(&event(
+        payloads::reaction_added("U3CHO", &ch.id, &ts, "pushpin", "U2BOB"),
+        "Ev2",
+    ))
+    .await;
+    // Another emoji is not a capture.
+    h.send(&event(
+        payloads::reaction_added("U3CHO", &ch.id, &ts, "eyes", "U2BOB"),
+        "Ev3",
+    ))
+    .await;
+    assert_eq!(entries(&settle().await).len(), 1);
+
+    // An edit follows the message.
+    h.sim
+        .edit_as(&ch.id, &ts, "Found it: the cache TTL was 0 in prod");
+    h.send(&event(
+        payloads::message_changed(
+            &ch.id,
+            "U2BOB",
+            &ts,
+            key_text,
+            "Found it: the cache TTL was 0 in prod",
+            "1764250000.000100",
+        ),
+        "Ev4",
+    ))
+    .await;
+    let d = settle().await;
+    let muster_core::incident::TimelineEvent::ChatMessage { text, .. } = &entries(&d)[0].event
+    else {
+        unreachable!()
+    };
+    assert_eq!(text, "Found it: the cache TTL was 0 in prod");
+    // The report shows it, escaped.
+    let md = h
+        .state
+        .engine()
+        .report(
+            "INC-1".parse().unwrap(),
+            muster_core::Lang::En,
+            muster_core::report::ReportFormat::Markdown,
+        )
+        .await
+        .unwrap();
+    assert!(
+        md.contains("| bob | Found it: the cache TTL was 0 in prod"),
+        "{md}"
+    );
+
+    // Removing the reaction takes it out.
+    h.send(&event(
+        payloads::reaction_removed("U1ANA", &ch.id, &ts, "floppy_disk", "U2BOB"),
+        "Ev5",
+    ))
+    .await;
+    assert!(entries(&settle().await).is_empty());
+    // Reactions outside incident channels are ignored.
+    h.send(&event(
+        payloads::reaction_added("U1ANA", "C0GENERAL", &ts, "floppy_disk", "U2BOB"),
+        "Ev6",
+    ))
+    .await;
+    h.assert_clean();
+}
