@@ -696,7 +696,7 @@ async fn reaction(
     removed: bool,
 ) {
     use muster_engine::CapturedMessage;
-    if r.item.kind != "message" || !app.config.timeline_emojis.iter().any(|e| *e == r.reaction) {
+    if r.item.kind != "message" || !app.config.timeline_emojis.contains(&r.reaction) {
         return;
     }
     let (Some(channel), Some(ts)) = (r.item.channel, r.item.ts) else {
