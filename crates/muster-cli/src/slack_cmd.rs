@@ -95,5 +95,9 @@ pub fn slack_app(
         provisioner: Arc::new(SlackProvisioner::new(client, c.clone())),
         config: c.clone(),
         wake: Arc::new(tokio::sync::Notify::new()),
+        scanner: Arc::new(
+            muster_scan::Scanner::new(muster_scan::RuleSet::default_rules())
+                .map_err(|e| Failure::system("scanner", e.to_string()))?,
+        ),
     })
 }

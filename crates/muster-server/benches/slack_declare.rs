@@ -56,6 +56,9 @@ async fn main() {
         provisioner,
         config: slack,
         wake: worker.waker(),
+        scanner: Arc::new(
+            muster_scan::Scanner::new(muster_scan::RuleSet::default_rules()).unwrap(),
+        ),
     });
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let worker_task = tokio::spawn(worker.run(async move {

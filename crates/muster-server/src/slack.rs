@@ -36,6 +36,8 @@ pub struct SlackApp {
     pub config: SlackConfig,
     /// Wakes the workflow worker after an enqueue.
     pub wake: Arc<Notify>,
+    /// Finds credentials pasted into incident channels.
+    pub scanner: Arc<muster_scan::Scanner>,
 }
 
 pub fn routes() -> Router<AppState> {
@@ -664,6 +666,9 @@ async fn handle_event(state: &AppState, app: &Arc<SlackApp>, event: Event) {
     match event {
         Event::ReactionAdded(r) => reaction(state, app, r, false).await,
         Event::ReactionRemoved(r) => reaction(state, app, r, true).await,
+        Event::Message(m) if m.message.bot_id.is_none() && m.message.subtype.is_none() => {
+            warn_about_secrets(state, app, &m.channel, &m.message).await;
+        }
         Event::MessageChanged(m) => {
             if let Some(id) = incident_of_channel(state, &m.channel).await {
                 let key = CapturedMessage::slack_key(&m.channel, &m.message.ts);
@@ -755,4 +760,58 @@ async fn capture(
         state.engine.capture_message(incident, c).await?;
     }
     Ok(())
+}
+
+/// A credential pasted into an incident channel: say so at once, in a thread under the
+/// message, with what to do, and record it (redacted) on the timeline.
+async fn warn_about_secrets(
+    state: &AppState,
+    app: &SlackApp,
+    channel: &str,
+    msg: &muster_slack::payload::Message,
+) {
+    let findings = app.scanner.scan_bytes(msg.text.as_bytes(), "slack");
+    if findings.is_empty() {
+        return;
+    }
+    let Some(id) = incident_of_channel(state, channel).await else {
+        return;
+    };
+    let lang = lang_of(app);
+    let mut kinds: Vec<&str> = findings.iter().map(|f| f.rule_id.as_str()).collect();
+    kinds.sort();
+    kinds.dedup();
+    let kinds = kinds.join(", ");
+    let author = match msg.user.as_deref() {
+        Some(u) => user_display(app, u).await,
+        None => "slack".to_owned(),
+    };
+    let warning = lang.format(
+        "slack-secret-warning",
+        &Args::new().with("kinds", kinds.clone()),
+    );
+    if let Err(e) = app
+        .client
+        .chat_post_message(channel, &SlackMessage::text(warning), Some(&msg.ts))
+        .await
+    {
+        tracing::warn!(error = %e, "could not warn about a posted credential");
+    }
+    let redacted: Vec<String> = findings
+        .iter()
+        .map(|f| format!("{} {}", f.rule_id, f.redacted))
+        .collect();
+    let note = lang.format(
+        "slack-secret-note",
+        &Args::new()
+            .with("author", author)
+            .with("findings", redacted.join(", ")),
+    );
+    if let Err(e) = state
+        .engine
+        .add_note(IncidentRef::Id(id), &note, None, "muster")
+        .await
+    {
+        tracing::warn!(error = %e, "could not record a posted credential");
+    }
 }

@@ -62,6 +62,9 @@ impl Harness {
             provisioner,
             config: slack,
             wake: worker.waker(),
+            scanner: Arc::new(
+                muster_scan::Scanner::new(muster_scan::RuleSet::default_rules()).unwrap(),
+            ),
         });
         let router = muster_server::router(state.clone());
         Harness {
@@ -776,5 +779,77 @@ async fn reacting_to_a_message_puts_it_on_the_timeline() {
         "Ev6",
     ))
     .await;
+    h.assert_clean();
+}
+
+#[tokio::test]
+async fn a_credential_posted_in_an_incident_channel_is_flagged_at_once() {
+    let h = Harness::new().await;
+    let name = h.declare("Leaky logs", "leaky-logs").await;
+    h.drain().await;
+    let ch = h.sim.channel_by_name(&name).unwrap();
+    let secret = "ghp_0123456789abcdefghijklmnopqrstuvwxyZ";
+    let text = format!("here is the token from the log: {secret}");
+    let ts = h.sim.post_as(&ch.id, "U2BOB", &text);
+    let ev = payloads::event_callback(
+        payloads::message(&ch.id, "U2BOB", &text, &ts),
+        "EvS1",
+        h.now(),
+    );
+    assert_eq!(
+        h.send(&h.signer.event(&ev, h.now())).await.status,
+        StatusCode::OK
+    );
+    let warning = h
+        .sim
+        .messages(&ch.id)
+        .into_iter()
+        .find(|m| m.thread_ts.as_deref() == Some(ts.as_str()))
+        .expect("a warning in the message's thread");
+    assert!(
+        warning
+            .text
+            .contains("Delete the message now, then rotate the secret"),
+        "{}",
+        warning.text
+    );
+    assert!(!warning.text.contains(secret));
+    let d = h
+        .state
+        .engine()
+        .get("INC-1".parse().unwrap())
+        .await
+        .unwrap();
+    let note = d
+        .timeline
+        .iter()
+        .find_map(|e| match &e.event {
+            muster_core::incident::TimelineEvent::Note { text }
+                if text.contains("posted a credential") =>
+            {
+                Some(text.clone())
+            }
+            _ => None,
+        })
+        .expect("a redacted timeline entry");
+    assert!(note.contains("bob") && note.contains("github"), "{note}");
+    assert!(
+        !note.contains(secret),
+        "the timeline never holds the secret: {note}"
+    );
+    // An ordinary message gets nothing.
+    let ts2 = h.sim.post_as(&ch.id, "U2BOB", "restarting the workers now");
+    let ev = payloads::event_callback(
+        payloads::message(&ch.id, "U2BOB", "restarting the workers now", &ts2),
+        "EvS2",
+        h.now(),
+    );
+    h.send(&h.signer.event(&ev, h.now())).await;
+    assert!(
+        !h.sim
+            .messages(&ch.id)
+            .iter()
+            .any(|m| m.thread_ts.as_deref() == Some(ts2.as_str()))
+    );
     h.assert_clean();
 }

@@ -310,3 +310,5 @@ slack-bookmark-meeting = Meeting
 slack-bookmark-report = Incident report
 cli-slack-secret-missing = Slack is configured but the environment variable { $name } is empty or not set. Set it, or name a file in [slack].
 cli-slack-secret-unreadable = Could not read the Slack secret file { $path }: { $detail }
+slack-secret-warning = :warning: This message contains what looks like a credential ({ $kinds }). Delete the message now, then rotate the secret: deleting does not undo the exposure.
+slack-secret-note = { $author } posted a credential in the incident channel ({ $findings }). The message must be deleted and the secret rotated.

@@ -310,3 +310,5 @@ slack-bookmark-meeting = Réunion
 slack-bookmark-report = Rapport d'incident
 cli-slack-secret-missing = Slack est configuré, mais la variable d'environnement { $name } est vide ou absente. Définissez-la, ou indiquez un fichier dans [slack].
 cli-slack-secret-unreadable = Impossible de lire le fichier de secret Slack { $path } : { $detail }
+slack-secret-warning = :warning: Ce message semble contenir un identifiant secret ({ $kinds }). Supprimez le message maintenant, puis faites changer le secret : la suppression n'efface pas l'exposition.
+slack-secret-note = { $author } a publié un identifiant secret dans le canal de l'incident ({ $findings }). Il faut supprimer le message et changer le secret.
