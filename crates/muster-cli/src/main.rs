@@ -86,7 +86,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let global = cli.global;
     let result = match cli.command {
-        Command::Scan(args) => return scan_cmd::run_scan(args),
+        Command::Scan(args) => return scan_cmd::run_scan(args, &global),
         Command::Redact(args) => return scan_cmd::run_redact(args),
         Command::Config(cmd) => config_cmd::run(cmd, &global),
         Command::Incident(cmd) => {

@@ -75,7 +75,7 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
-pub fn run_scan(args: ScanArgs) -> ExitCode {
+pub fn run_scan(args: ScanArgs, global: &crate::Global) -> ExitCode {
     let mut scanner = match load_scanner(args.rules.as_deref()) {
         Ok(s) => s,
         Err(e) => return fail(e),
@@ -132,8 +132,11 @@ pub fn run_scan(args: ScanArgs) -> ExitCode {
     if args.format != OutputFormat::Text || args.output.is_some() {
         eprintln!("muster scan: {}", muster_scan::summary_line(&report));
     }
-    if args.declare && !report.findings.is_empty() {
-        declare_incident(&report);
+    if args.declare
+        && !report.findings.is_empty()
+        && let Err(f) = declare_incident(&report, global)
+    {
+        return f.report(global.json);
     }
     if !report.findings.is_empty() {
         ExitCode::from(1)
@@ -144,16 +147,66 @@ pub fn run_scan(args: ScanArgs) -> ExitCode {
     }
 }
 
-/// `--declare`: the incident is opened by the incident engine (wired separately); the
-/// scanner provides its severity and a first timeline entry without any secret.
-fn declare_incident(report: &ScanReport) {
-    let severity = muster_scan::highest_severity(&report.findings);
+/// `--declare`: open a security incident with the scan's severity, the redacted findings
+/// as its description and first note. Never the secrets themselves. Works on the local
+/// database or through `--server`, like every incident command.
+fn declare_incident(
+    report: &ScanReport,
+    global: &crate::Global,
+) -> Result<(), crate::failure::Failure> {
+    let severity = muster_scan::highest_severity(&report.findings).map(|s| s.as_str().to_owned());
     let summary = muster_scan::findings_summary(&report.findings, 20);
-    eprintln!(
-        "muster scan: --declare: a {} security incident would be opened with this first timeline entry \
-         (incident creation from scan is not wired yet):\n{summary}",
-        severity.map(|s| s.as_str()).unwrap_or("-")
-    );
+    let n = report.findings.len();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| crate::failure::Failure::system("runtime", e.to_string()))?;
+    rt.block_on(async {
+        let s = crate::settings::Settings::load(global)?;
+        let lang = s.lang;
+        // The scan's severity if the team's configuration has it, else the default.
+        let severity = severity.filter(|sev| s.config.severity(sev).is_ok());
+        let backend = match &global.server {
+            Some(url) => crate::backend::Backend::Remote(crate::backend::Remote::new(
+                url,
+                global.token.clone(),
+                lang,
+                s.config.clone(),
+            )?),
+            None => crate::backend::Backend::Local(s.engine().await?, lang),
+        };
+        let title = lang.format(
+            "scan-incident-title",
+            &muster_core::i18n::Args::new().with("count", n.to_string()),
+        );
+        let description: String = summary
+            .chars()
+            .take(muster_core::incident::MAX_TEXT_CHARS)
+            .collect();
+        let d = backend
+            .declare(muster_engine::Declaration {
+                title,
+                severity,
+                security: true,
+                description: Some(description.clone()),
+                by: "muster scan".into(),
+                ..Default::default()
+            })
+            .await?;
+        let r = muster_core::IncidentRef::Id(d.incident.id);
+        backend
+            .add_note(r, &description, None, "muster scan")
+            .await?;
+        backend.shutdown().await;
+        eprintln!(
+            "{}",
+            lang.format(
+                "scan-incident-declared",
+                &muster_core::i18n::Args::new().with("number", d.incident.number.to_string())
+            )
+        );
+        Ok(())
+    })
 }
 
 fn warn_about_skips(report: &ScanReport) {

@@ -25,7 +25,24 @@ pub enum TokenCommand {
     Revoke { name: String },
 }
 
+/// Logs go to standard error through the secret redactor: whatever a library or a bug puts
+/// in a log line, a credential is masked before it is written. `MUSTER_LOG` sets the level
+/// (`info` by default; `debug`, or a tracing filter such as `muster_server=debug`).
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("MUSTER_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let redactor = muster_scan::Redactor::with_default_rules();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(move || {
+            muster_scan::RedactingWriter::with_redactor(std::io::stderr(), redactor.clone())
+        })
+        .try_init();
+}
+
 pub fn serve(args: ServeArgs, g: &Global) -> Result<(), Failure> {
+    init_logging();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -84,6 +101,7 @@ async fn run(args: ServeArgs, g: &Global) -> Result<(), Failure> {
             let _ = rx.wait_for(|stop| *stop).await;
         })));
     }
+    tracing::info!(addr = %local, "listening");
     eprintln!(
         "{}",
         lang.format(

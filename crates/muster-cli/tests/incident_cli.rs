@@ -658,3 +658,43 @@ fn database_location_comes_from_the_environment() {
     let out = s.ok(&["migrate", "--database", "third.db"]);
     assert!(out.contains("third.db"), "{out}");
 }
+
+#[test]
+fn scan_declare_opens_a_security_incident_without_the_secret() {
+    let s = Sandbox::new();
+    let secret = "ghp_0123456789abcdefghijklmnopqrstuvwxyZ";
+    std::fs::write(
+        s.path().join("ci.log"),
+        format!("step 3\nexport GITHUB_TOKEN={secret}\ndone\n"),
+    )
+    .unwrap();
+    let o = s.run(&["scan", "--declare", "ci.log"]);
+    assert_eq!(o.status.code(), Some(1), "findings keep their exit code");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("declared INC-1"), "{err}");
+    let d = s.json(&["incident", "show", "INC-1"]);
+    assert_eq!(d["incident"]["security"], true);
+    assert!(
+        d["incident"]["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Credentials leaked in logs (1 found")
+    );
+    let all = d.to_string();
+    assert!(!all.contains(secret), "the record never holds the secret");
+    assert!(all.contains("ci.log"), "the note says where");
+    assert!(
+        d["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["event"]["kind"] == "note")
+    );
+    // Nothing found, nothing declared.
+    std::fs::write(s.path().join("clean.log"), "all good\n").unwrap();
+    assert_eq!(
+        s.run(&["scan", "--declare", "clean.log"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(s.count(), 1);
+}

@@ -256,3 +256,109 @@ fn slack_manifest_and_missing_secrets() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("MUSTER_SLACK_BOT_TOKEN"), "{err}");
 }
+
+/// Plant real-looking tokens in the configuration's environment, drive the server through
+/// its paths (including failures that log), and require that no log line holds a secret.
+#[test]
+fn logs_never_contain_a_secret() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let bot = "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx";
+    let signing = "8f742231b10e8888abcd99yyyzzz85a5";
+    // Slack's API is unreachable, so calls fail and their errors are logged.
+    std::fs::write(
+        dir.path().join("muster.toml"),
+        "[slack]\napi_base_url = \"http://127.0.0.1:9/api/\"\nannouncement_channels = [\"C1\"]\n",
+    )
+    .unwrap();
+    let mut child = muster(dir.path(), &["serve", "--bind", "127.0.0.1:0"])
+        .env("MUSTER_SLACK_BOT_TOKEN", bot)
+        .env("MUSTER_SLACK_SIGNING_SECRET", signing)
+        .env("MUSTER_LOG", "debug")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut first = Vec::new();
+    let url = loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "serve exited: {}",
+            String::from_utf8_lossy(&first)
+        );
+        first.extend_from_slice(line.as_bytes());
+        if line.contains("listening on http://") {
+            break line
+                .split_whitespace()
+                .find(|w| w.starts_with("http://"))
+                .unwrap()
+                .to_owned();
+        }
+    };
+    let host = url.trim_start_matches("http://").to_owned();
+    let send = |path: &str, body: &str, headers: &[(String, String)]| {
+        let mut s = std::net::TcpStream::connect(&host).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        let mut req = format!(
+            "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n",
+            body.len()
+        );
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        req.push_str(body);
+        s.write_all(req.as_bytes()).unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    };
+    let body = format!(
+        "command=%2Fincident&text=a+token+{bot}&user_id=U1&user_name=ana&channel_id=C1&channel_name=x&team_id=T1&trigger_id=t1&response_url=https%3A%2F%2Fhooks.slack.com%2Fx"
+    );
+    let ts = chrono::Utc::now().timestamp();
+    let sig =
+        muster_slack::signature::sign(&muster_core::Secret::new(signing), ts, body.as_bytes());
+    let ok = send(
+        "/slack/commands",
+        &body,
+        &[
+            ("X-Slack-Request-Timestamp".into(), ts.to_string()),
+            ("X-Slack-Signature".into(), sig),
+        ],
+    );
+    assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+    let bad = send(
+        "/slack/commands",
+        &body,
+        &[
+            ("X-Slack-Request-Timestamp".into(), ts.to_string()),
+            ("X-Slack-Signature".into(), "v0=00".into()),
+        ],
+    );
+    assert!(bad.starts_with("HTTP/1.1 401"), "{bad}");
+    // Let the background modal call fail and log, then stop the server.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    child.kill().unwrap();
+    let mut rest = Vec::new();
+    let _ = stderr.read_to_end(&mut rest);
+    child.wait().unwrap();
+    first.extend_from_slice(&rest);
+    let logs = String::from_utf8_lossy(&first).into_owned();
+    assert!(
+        logs.contains("could not open the declare modal"),
+        "the failure path was exercised:\n{logs}"
+    );
+    assert!(
+        !logs.contains(bot) && !logs.contains(signing),
+        "a secret reached the logs:\n{logs}"
+    );
+    let scanner = muster_scan::Scanner::new(muster_scan::RuleSet::default_rules()).unwrap();
+    let findings = scanner.scan_bytes(logs.as_bytes(), "serve.log");
+    assert!(
+        findings.is_empty(),
+        "muster scan finds secrets in the logs: {findings:?}"
+    );
+}

@@ -312,3 +312,5 @@ cli-slack-secret-missing = Slack is configured but the environment variable { $n
 cli-slack-secret-unreadable = Could not read the Slack secret file { $path }: { $detail }
 slack-secret-warning = :warning: This message contains what looks like a credential ({ $kinds }). Delete the message now, then rotate the secret: deleting does not undo the exposure.
 slack-secret-note = { $author } posted a credential in the incident channel ({ $findings }). The message must be deleted and the secret rotated.
+scan-incident-title = Credentials leaked in logs ({ $count } found by muster scan)
+scan-incident-declared = muster scan: declared { $number }, a security incident, with the redacted findings as its first note.

@@ -312,3 +312,5 @@ cli-slack-secret-missing = Slack est configuré, mais la variable d'environnemen
 cli-slack-secret-unreadable = Impossible de lire le fichier de secret Slack { $path } : { $detail }
 slack-secret-warning = :warning: Ce message semble contenir un identifiant secret ({ $kinds }). Supprimez le message maintenant, puis faites changer le secret : la suppression n'efface pas l'exposition.
 slack-secret-note = { $author } a publié un identifiant secret dans le canal de l'incident ({ $findings }). Il faut supprimer le message et changer le secret.
+scan-incident-title = Identifiants secrets exposés dans des journaux ({ $count } trouvés par muster scan)
+scan-incident-declared = muster scan : { $number } déclaré, un incident de sécurité, avec les résultats masqués comme première note.
