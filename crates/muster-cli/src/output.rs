@@ -34,19 +34,7 @@ fn base_args(i: &Incident, c: &Config, lang: Lang) -> Args {
 }
 
 pub fn changed(message_id: &str, d: &IncidentDetail, c: &Config, lang: Lang) -> String {
-    let mut a = base_args(&d.incident, c, lang);
-    a.num(
-        "action",
-        d.actions.iter().map(|x| x.number).max().unwrap_or(0),
-    );
-    let roles = d
-        .roles
-        .iter()
-        .map(|r| format!("{}: {}", c.role_label(&r.role, lang), r.person))
-        .collect::<Vec<_>>()
-        .join(", ");
-    a.str("roles", roles);
-    lang.format(message_id, &a)
+    lang.format(message_id, &d.message_args(c, lang))
 }
 
 pub fn declared(d: &IncidentDetail, c: &Config, lang: Lang) -> String {

@@ -101,7 +101,6 @@ async fn run(args: ServeArgs, g: &Global) -> Result<(), Failure> {
             let _ = rx.wait_for(|stop| *stop).await;
         })));
     }
-    tracing::info!(addr = %local, "listening");
     eprintln!(
         "{}",
         lang.format(

@@ -46,15 +46,15 @@ fn start_muster(dir: &Path) -> (Kill, String) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stderr.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"))
-        .to_owned();
+    // Log lines may come first: read until the line that gives the address.
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let url = loop {
+        let mut line = String::new();
+        assert!(err.read_line(&mut line).unwrap() > 0, "muster serve exited");
+        if let Some(u) = line.split_whitespace().find(|w| w.starts_with("http://")) {
+            break u.to_owned();
+        }
+    };
     (Kill(child), url)
 }
 

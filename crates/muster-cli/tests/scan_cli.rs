@@ -208,18 +208,45 @@ fn unreadable_paths_are_reported_and_the_scan_goes_on() {
 }
 
 #[test]
-fn declare_flag_reports_severity_and_redacted_summary() {
-    let out = muster(
+fn declare_flag_opens_an_incident_from_standard_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], stdin: Option<&[u8]>| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_muster"))
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("MUSTER_CONFIG")
+            .env_remove("MUSTER_DATABASE_URL")
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("muster runs");
+        if let Some(input) = stdin {
+            child.stdin.take().unwrap().write_all(input).unwrap();
+        }
+        child.wait_with_output().unwrap()
+    };
+    let out = run(
         &["scan", "--declare"],
         Some(format!("leak {GH}\n").as_bytes()),
     );
     assert_eq!(out.status.code(), Some(1));
-    let stderr = text(&out.stderr);
     assert!(
-        stderr.contains("SEV1") && stderr.contains("github-token"),
-        "{stderr}"
+        text(&out.stderr).contains("declared INC-1"),
+        "{}",
+        text(&out.stderr)
     );
-    assert!(!stderr.contains(&GH[8..]));
+    let show = run(&["--json", "incident", "show", "INC-1"], None);
+    let d = text(&show.stdout);
+    assert!(
+        d.contains("\"severity\": \"SEV1\"") && d.contains("github-token"),
+        "{d}"
+    );
+    assert!(!d.contains(&GH[8..]), "the secret is not in the record");
 }
 
 #[test]

@@ -521,6 +521,29 @@ impl IncidentDetail {
     pub fn resource(&self, kind: ResourceKind) -> Option<&ExternalRef> {
         self.resources.iter().find(|r| r.kind == kind)
     }
+
+    /// The values confirmation messages use: `number`, `title`, `status` (label),
+    /// `severity`, `roles` (current holders) and `action` (the newest action item).
+    pub fn message_args(&self, config: &Config, lang: Lang) -> Args {
+        let i = &self.incident;
+        let roles = self
+            .roles
+            .iter()
+            .map(|r| format!("{}: {}", config.role_label(&r.role, lang), r.person))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut a = Args::new()
+            .with("number", i.number.to_string())
+            .with("title", i.title.to_string())
+            .with("status", config.status_label(&i.status, lang))
+            .with("severity", i.severity.clone())
+            .with("roles", roles);
+        a.num(
+            "action",
+            self.actions.iter().map(|x| x.number).max().unwrap_or(0),
+        );
+        a
+    }
 }
 
 #[cfg(test)]

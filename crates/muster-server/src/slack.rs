@@ -228,25 +228,7 @@ async fn in_channel_command(
 }
 
 fn changed(message_id: &str, d: &IncidentDetail, state: &AppState, lang: Lang) -> String {
-    let c = state.engine.config();
-    let mut a = Args::new()
-        .with("number", d.incident.number.to_string())
-        .with("title", d.incident.title.to_string())
-        .with("status", c.status_label(&d.incident.status, lang))
-        .with("severity", d.incident.severity.clone())
-        .with(
-            "roles",
-            d.roles
-                .iter()
-                .map(|r| format!("{}: {}", c.role_label(&r.role, lang), r.person))
-                .collect::<Vec<_>>()
-                .join(", "),
-        );
-    a.num(
-        "action",
-        d.actions.iter().map(|x| x.number).max().unwrap_or(0),
-    );
-    lang.format(message_id, &a)
+    lang.format(message_id, &d.message_args(state.engine.config(), lang))
 }
 
 async fn show(state: &AppState, r: IncidentRef, lang: Lang) -> Response {

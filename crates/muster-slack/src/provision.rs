@@ -53,6 +53,22 @@ impl SlackProvisioner {
         }
     }
 
+    /// The announcement as it should read now; `user` is the declarer's Slack id.
+    fn announcement(&self, step: &StepInput<'_>, channel: &str, user: String) -> AnnouncementInfo {
+        let i = &step.detail.incident;
+        AnnouncementInfo {
+            number: i.number.to_string(),
+            title: i.title.to_string(),
+            severity: i.severity.clone(),
+            status: step.config.status_label(&i.status, self.langs()[0]),
+            team: i.team.clone(),
+            channel_id: channel.to_owned(),
+            declarer: user.clone(),
+            commander: user,
+            security: i.security,
+        }
+    }
+
     fn report_url(&self, d: &IncidentDetail) -> Option<String> {
         self.config
             .public_url
@@ -290,17 +306,7 @@ impl Provisioner for SlackProvisioner {
                         return no_channel();
                     };
                     let user = user_id(&step).unwrap_or_default();
-                    let info = AnnouncementInfo {
-                        number: i.number.to_string(),
-                        title: i.title.to_string(),
-                        severity: i.severity.clone(),
-                        status: step.config.status_label(&i.status, self.langs()[0]),
-                        team: i.team.clone(),
-                        channel_id: channel.to_owned(),
-                        declarer: user.clone(),
-                        commander: user,
-                        security: i.security,
-                    };
+                    let info = self.announcement(&step, channel, user);
                     let msg = blocks::announcement_message(&info, &self.langs());
                     let mut posted = vec![];
                     for target in &self.config.announcement_channels {
@@ -352,17 +358,7 @@ impl Provisioner for SlackProvisioner {
                         .and_then(|u| u.as_str())
                         .unwrap_or_default()
                         .to_owned();
-                    let info = AnnouncementInfo {
-                        number: i.number.to_string(),
-                        title: i.title.to_string(),
-                        severity: i.severity.clone(),
-                        status: step.config.status_label(&i.status, self.langs()[0]),
-                        team: i.team.clone(),
-                        channel_id: channel.to_owned(),
-                        declarer: user.clone(),
-                        commander: user,
-                        security: i.security,
-                    };
+                    let info = self.announcement(&step, channel, user);
                     let msg = blocks::announcement_message(&info, &self.langs());
                     let text = step
                         .input
