@@ -89,12 +89,7 @@ async fn run(args: ServeArgs, g: &Global) -> Result<(), Failure> {
     let mut worker_task = None;
     if let Some(slack) = s.config.slack.clone() {
         let app = crate::slack_cmd::slack_app(&slack, s.config_path.as_deref(), lang)?;
-        let worker =
-            muster_engine::workflow::Worker::new(state.engine_arc(), app.provisioner.clone());
-        let app = muster_server::slack::SlackApp {
-            wake: worker.waker(),
-            ..app
-        };
+        let worker = app.worker(state.engine_arc());
         state = state.with_slack(app);
         let mut rx = stop_rx.clone();
         worker_task = Some(tokio::spawn(worker.run(async move {

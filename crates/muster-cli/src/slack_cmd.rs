@@ -6,10 +6,8 @@ use clap::Subcommand;
 use muster_core::config::SlackConfig;
 use muster_core::i18n::Args;
 use muster_core::{Lang, Secret};
-use muster_slack::provision::SlackProvisioner;
-use muster_slack::{SlackClient, SlackClientConfig, Verifier};
+use muster_slack::{SlackClient, SlackClientConfig};
 use std::path::Path;
-use std::sync::Arc;
 
 #[derive(Debug, Subcommand)]
 pub enum SlackCommand {
@@ -89,15 +87,6 @@ pub fn slack_app(
     let client =
         SlackClient::new(SlackClientConfig::new(token).with_base_url(c.api_base_url.clone()))
             .map_err(|e| Failure::user("slack_config", e.to_string()))?;
-    Ok(muster_server::slack::SlackApp {
-        verifier: Verifier::new(signing),
-        client: client.clone(),
-        provisioner: Arc::new(SlackProvisioner::new(client, c.clone())),
-        config: c.clone(),
-        wake: Arc::new(tokio::sync::Notify::new()),
-        scanner: Arc::new(
-            muster_scan::Scanner::new(muster_scan::RuleSet::default_rules())
-                .map_err(|e| Failure::system("scanner", e.to_string()))?,
-        ),
-    })
+    muster_server::slack::SlackApp::new(client, c.clone(), signing)
+        .map_err(|e| Failure::system("scanner", e.to_string()))
 }

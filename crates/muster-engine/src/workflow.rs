@@ -103,6 +103,12 @@ impl Worker {
         self
     }
 
+    /// Share a waker with whoever enqueues steps.
+    pub fn with_waker(mut self, wake: Arc<Notify>) -> Self {
+        self.wake = wake;
+        self
+    }
+
     /// Notify this to make an idle worker look for work now (after an enqueue).
     pub fn waker(&self) -> Arc<Notify> {
         self.wake.clone()

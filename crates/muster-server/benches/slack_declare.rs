@@ -6,12 +6,10 @@
 
 use muster_core::Secret;
 use muster_core::config::Config;
-use muster_engine::workflow::Worker;
 use muster_engine::{Engine, SystemClock};
 use muster_server::AppState;
 use muster_server::slack::SlackApp;
-use muster_slack::provision::SlackProvisioner;
-use muster_slack::{SlackClient, SlackClientConfig, Verifier};
+use muster_slack::{SlackClient, SlackClientConfig};
 use muster_testkit::signed::{Signer, SlashCommandRequest, payloads};
 use muster_testkit::sim::SlackSim;
 use std::sync::Arc;
@@ -47,19 +45,10 @@ async fn main() {
     let client =
         SlackClient::new(SlackClientConfig::new(sim.token()).with_base_url(sim.base_url()))
             .unwrap();
-    let provisioner = Arc::new(SlackProvisioner::new(client.clone(), slack.clone()));
+    let app = SlackApp::new(client, slack, Secret::new(SIGNING)).unwrap();
     let state = AppState::new(engine, true);
-    let worker = Worker::new(state.engine_arc(), provisioner.clone());
-    let state = state.with_slack(SlackApp {
-        verifier: Verifier::new(Secret::new(SIGNING)),
-        client,
-        provisioner,
-        config: slack,
-        wake: worker.waker(),
-        scanner: Arc::new(
-            muster_scan::Scanner::new(muster_scan::RuleSet::default_rules()).unwrap(),
-        ),
-    });
+    let worker = app.worker(state.engine_arc());
+    let state = state.with_slack(app);
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let worker_task = tokio::spawn(worker.run(async move {
         let _ = stop_rx.wait_for(|s| *s).await;

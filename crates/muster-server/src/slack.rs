@@ -40,6 +40,33 @@ pub struct SlackApp {
     pub scanner: Arc<muster_scan::Scanner>,
 }
 
+impl SlackApp {
+    /// The Slack side of `muster serve`: the signing secret's verifier, the client, the
+    /// provisioner built on it, and the default secret-scanning rules.
+    pub fn new(
+        client: SlackClient,
+        config: SlackConfig,
+        signing_secret: muster_core::Secret,
+    ) -> Result<SlackApp, muster_scan::ScanError> {
+        Ok(SlackApp {
+            verifier: Verifier::new(signing_secret),
+            provisioner: Arc::new(SlackProvisioner::new(client.clone(), config.clone())),
+            client,
+            config,
+            wake: Arc::new(Notify::new()),
+            scanner: Arc::new(muster_scan::Scanner::new(
+                muster_scan::RuleSet::default_rules(),
+            )?),
+        })
+    }
+
+    /// A workflow worker for this app's steps, woken whenever the endpoints enqueue one.
+    pub fn worker(&self, engine: Arc<muster_engine::Engine>) -> muster_engine::workflow::Worker {
+        muster_engine::workflow::Worker::new(engine, self.provisioner.clone())
+            .with_waker(self.wake.clone())
+    }
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/slack/commands", post(commands))

@@ -11,8 +11,7 @@ use muster_engine::workflow::Worker;
 use muster_engine::{Engine, SystemClock};
 use muster_server::AppState;
 use muster_server::slack::SlackApp;
-use muster_slack::provision::SlackProvisioner;
-use muster_slack::{SlackClient, SlackClientConfig, Verifier};
+use muster_slack::{SlackClient, SlackClientConfig};
 use muster_testkit::signed::payloads::{self, message_action};
 use muster_testkit::signed::{Input, SignedRequest, Signer, SlashCommandRequest};
 use muster_testkit::sim::SlackSim;
@@ -53,19 +52,10 @@ impl Harness {
         let client =
             SlackClient::new(SlackClientConfig::new(sim.token()).with_base_url(sim.base_url()))
                 .unwrap();
-        let provisioner = Arc::new(SlackProvisioner::new(client.clone(), slack.clone()));
+        let app = SlackApp::new(client, slack, Secret::new(SIGNING)).unwrap();
         let state = AppState::new(engine, true);
-        let worker = Worker::new(state.engine_arc(), provisioner.clone());
-        let state = state.with_slack(SlackApp {
-            verifier: Verifier::new(Secret::new(SIGNING)),
-            client,
-            provisioner,
-            config: slack,
-            wake: worker.waker(),
-            scanner: Arc::new(
-                muster_scan::Scanner::new(muster_scan::RuleSet::default_rules()).unwrap(),
-            ),
-        });
+        let worker = app.worker(state.engine_arc());
+        let state = state.with_slack(app);
         let router = muster_server::router(state.clone());
         Harness {
             sim,
