@@ -114,6 +114,19 @@ fn seg(r: IncidentRef) -> String {
 }
 
 impl Backend {
+    /// The server named by `--server` if any, else the local database.
+    pub async fn open(
+        s: &crate::settings::Settings,
+        g: &crate::Global,
+    ) -> Result<Backend, Failure> {
+        Ok(match &g.server {
+            Some(url) => {
+                Backend::Remote(Remote::new(url, g.token.clone(), s.lang, s.config.clone())?)
+            }
+            None => Backend::Local(s.engine().await?, s.lang),
+        })
+    }
+
     pub fn config(&self) -> &Config {
         match self {
             Backend::Local(e, _) => e.config(),

@@ -7,7 +7,7 @@ use clap::Subcommand;
 use muster_core::config::DEFAULT_TOML;
 use muster_core::i18n::Args;
 use muster_core::{Lang, report};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
@@ -42,24 +42,9 @@ pub fn run(cmd: ConfigCommand, g: &Global) -> Result<(), Failure> {
                 .as_deref()
                 .and_then(|l| l.parse().ok())
                 .unwrap_or(config.language);
-            let base = path.parent().unwrap_or(Path::new(""));
-            for p in [&config.report_template_en, &config.report_template_fr]
-                .into_iter()
-                .flatten()
+            for (_, name, source) in crate::settings::report_templates(&config, Some(&path), lang)?
             {
-                let full = base.join(p);
-                let source = std::fs::read_to_string(&full).map_err(|e| {
-                    Failure::user(
-                        "report_template",
-                        lang.format(
-                            "cli-template-unreadable",
-                            &Args::new()
-                                .with("path", full.display().to_string())
-                                .with("detail", e.to_string()),
-                        ),
-                    )
-                })?;
-                report::check_template(&full.display().to_string(), &source).map_err(|e| {
+                report::check_template(&name, &source).map_err(|e| {
                     Failure::user(
                         "report_template",
                         muster_engine::EngineError::Template(e).message(lang),

@@ -1,7 +1,7 @@
 //! `muster incident …`: every lifecycle operation, against the local database.
 
 use crate::Global;
-use crate::backend::{Backend, Remote};
+use crate::backend::Backend;
 use crate::failure::Failure;
 use crate::output;
 use crate::settings::Settings;
@@ -223,10 +223,7 @@ fn parse_ref(id: &str, lang: Lang) -> Result<IncidentRef, Failure> {
 
 pub async fn run(cmd: IncidentCommand, g: &Global) -> Result<(), Failure> {
     let s = Settings::load(g)?;
-    let backend = match &g.server {
-        Some(url) => Backend::Remote(Remote::new(url, g.token.clone(), s.lang, s.config.clone())?),
-        None => Backend::Local(s.engine().await?, s.lang),
-    };
+    let backend = Backend::open(&s, g).await?;
     let result = dispatch(cmd, g, &s, &backend).await;
     backend.shutdown().await;
     result

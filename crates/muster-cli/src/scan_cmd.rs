@@ -157,24 +157,12 @@ fn declare_incident(
     let severity = muster_scan::highest_severity(&report.findings).map(|s| s.as_str().to_owned());
     let summary = muster_scan::findings_summary(&report.findings, 20);
     let n = report.findings.len();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| crate::failure::Failure::system("runtime", e.to_string()))?;
-    rt.block_on(async {
+    crate::runtime()?.block_on(async {
         let s = crate::settings::Settings::load(global)?;
         let lang = s.lang;
         // The scan's severity if the team's configuration has it, else the default.
         let severity = severity.filter(|sev| s.config.severity(sev).is_ok());
-        let backend = match &global.server {
-            Some(url) => crate::backend::Backend::Remote(crate::backend::Remote::new(
-                url,
-                global.token.clone(),
-                lang,
-                s.config.clone(),
-            )?),
-            None => crate::backend::Backend::Local(s.engine().await?, lang),
-        };
+        let backend = crate::backend::Backend::open(&s, global).await?;
         let title = lang.format(
             "scan-incident-title",
             &muster_core::i18n::Args::new().with("count", n.to_string()),

@@ -49,37 +49,47 @@ impl Settings {
             .await
             .map_err(|e| Failure::store(&e, self.lang))?;
         let mut engine = Engine::new(store, self.config.clone(), Arc::new(SystemClock));
-        let base = self
-            .config_path
-            .as_deref()
-            .and_then(Path::parent)
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
-        for (lang, path) in [
-            (Lang::En, &self.config.report_template_en),
-            (Lang::Fr, &self.config.report_template_fr),
-        ] {
-            if let Some(p) = path {
-                let full = base.join(p);
-                let source = std::fs::read_to_string(&full).map_err(|e| {
-                    Failure::user(
-                        "report_template",
-                        self.lang.format(
-                            "cli-template-unreadable",
-                            &Args::new()
-                                .with("path", full.display().to_string())
-                                .with("detail", e.to_string()),
-                        ),
-                    )
-                })?;
-                engine = engine
-                    .with_template(lang, full.display().to_string(), source)
-                    // A broken template is a broken configuration: the operator must fix it.
-                    .map_err(|e| Failure::user(e.code(), e.message(self.lang)))?;
-            }
+        for (lang, name, source) in
+            report_templates(&self.config, self.config_path.as_deref(), self.lang)?
+        {
+            engine = engine
+                .with_template(lang, name, source)
+                // A broken template is a broken configuration: the operator must fix it.
+                .map_err(|e| Failure::user(e.code(), e.message(self.lang)))?;
         }
         Ok(engine)
     }
+}
+
+/// The team's report templates named in the config, read from disk (paths are relative to
+/// the config file): (language, display name, source).
+pub fn report_templates(
+    config: &Config,
+    config_path: Option<&Path>,
+    lang: Lang,
+) -> Result<Vec<(Lang, String, String)>, Failure> {
+    let base = config_path.and_then(Path::parent).unwrap_or(Path::new(""));
+    let mut out = Vec::new();
+    for (l, path) in [
+        (Lang::En, &config.report_template_en),
+        (Lang::Fr, &config.report_template_fr),
+    ] {
+        let Some(p) = path else { continue };
+        let full = base.join(p);
+        let source = std::fs::read_to_string(&full).map_err(|e| {
+            Failure::user(
+                "report_template",
+                lang.format(
+                    "cli-template-unreadable",
+                    &Args::new()
+                        .with("path", full.display().to_string())
+                        .with("detail", e.to_string()),
+                ),
+            )
+        })?;
+        out.push((l, full.display().to_string(), source));
+    }
+    Ok(out)
 }
 
 /// Load the named file, or ./muster.toml if present, or the built-in defaults.
