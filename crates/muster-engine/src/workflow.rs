@@ -13,6 +13,7 @@ use muster_core::IncidentId;
 use muster_core::IncidentRef;
 use muster_core::config::Config;
 use muster_core::incident::{ExternalRef, IncidentDetail};
+pub use muster_store::Reservation;
 use muster_store::{Job, NewJob};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -27,14 +28,37 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// What a step gets to work with.
 pub struct StepInput<'a> {
     pub step: &'a str,
-    /// 1 on the first run.
+    /// 1 on the first run (reset by a retry button).
     pub attempt: i64,
+    /// An earlier run of this step may have had its effect outside: it crashed, timed out
+    /// or failed after sending. The step must look for that effect before acting again.
+    pub resumed: bool,
+    /// Durable reservations for this incident (e.g. the channel name about to be created).
+    pub ledger: Ledger<'a>,
     pub detail: &'a IncidentDetail,
     /// What the workflow was started with (e.g. the declarer's chat user id).
     pub input: Option<&'a Value>,
     pub config: &'a Config,
     /// Outputs of the incident's finished steps (e.g. where the announcement was posted).
     pub outputs: &'a HashMap<String, Value>,
+}
+
+/// Reserve scarce keys for an incident before claiming them outside, so a crashed run's
+/// claim is recognised as ours by the next run and never adopted by another incident.
+#[derive(Clone, Copy)]
+pub struct Ledger<'a> {
+    engine: &'a Engine,
+    incident: IncidentId,
+}
+
+impl Ledger<'_> {
+    pub async fn reserve(&self, key: &str) -> Result<Reservation, EngineError> {
+        Ok(self
+            .engine
+            .store()
+            .reserve(key, self.incident, self.engine.now())
+            .await?)
+    }
 }
 
 pub enum StepOutcome {
@@ -60,6 +84,11 @@ pub trait Provisioner: Send + Sync {
 
 /// How many times a step is retried before it is reported as failed.
 pub const MAX_ATTEMPTS: i64 = 8;
+
+/// How long a claimed step stays reserved without a heartbeat. A running step renews its
+/// lease every third of this, so the lease only runs out when the process is gone; then
+/// another worker (or the restarted process) picks the step up after at most this long.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 
 impl Engine {
     /// Enqueue the provisioning steps of `incident`, with `input` for every step.
@@ -92,7 +121,7 @@ impl Worker {
         Worker {
             engine,
             provisioner,
-            lease: Duration::from_secs(60),
+            lease: DEFAULT_LEASE,
             wake: Arc::new(Notify::new()),
         }
     }
@@ -126,7 +155,8 @@ impl Worker {
         for job in jobs {
             let engine = self.engine.clone();
             let provisioner = self.provisioner.clone();
-            set.spawn(async move { run_job(&engine, provisioner.as_ref(), job).await });
+            let lease = self.lease;
+            set.spawn(async move { run_job(&engine, provisioner.as_ref(), job, lease).await });
         }
         while let Some(r) = set.join_next().await {
             if let Ok(Err(e)) = r {
@@ -167,26 +197,52 @@ impl Worker {
     }
 }
 
-async fn run_job(engine: &Engine, p: &dyn Provisioner, job: Job) -> Result<(), EngineError> {
+async fn run_job(
+    engine: &Engine,
+    p: &dyn Provisioner,
+    job: Job,
+    lease: Duration,
+) -> Result<(), EngineError> {
     let detail = engine.get(IncidentRef::Id(job.incident_id)).await?;
     let outputs = engine.store().job_outputs(job.incident_id).await?;
-    let input = StepInput {
+    let input = || StepInput {
         step: &job.step,
         attempt: job.attempts,
+        resumed: job.runs > 1,
+        ledger: Ledger {
+            engine,
+            incident: job.incident_id,
+        },
         detail: &detail,
         input: job.input.as_ref(),
         config: engine.config(),
         outputs: &outputs,
     };
-    let outcome = p.run(input).await;
+    let outcome = {
+        let run = p.run(input());
+        tokio::pin!(run);
+        // Renew the lease while the step waits on the outside, so a slow Slack never lets a
+        // second worker start the same step; only a dead process stops renewing.
+        let mut beat = tokio::time::interval(lease / 3);
+        beat.tick().await;
+        loop {
+            tokio::select! {
+                outcome = &mut run => break outcome,
+                _ = beat.tick() => {
+                    let until = engine.now()
+                        + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(30));
+                    if let Err(e) = engine.store().extend_lease(job.id, until).await {
+                        tracing::warn!(error = %e, step = %job.step, "could not renew a step's lease");
+                    }
+                }
+            }
+        }
+    };
     let store = engine.store();
     let now = engine.now();
     match outcome {
         StepOutcome::Done { output, resources } => {
-            for r in &resources {
-                store.set_resource(job.incident_id, r).await?;
-            }
-            store.complete_job(job.id, output, now).await?;
+            store.complete_job(&job, output, &resources, now).await?;
         }
         StepOutcome::Retry { after, error } if job.attempts < MAX_ATTEMPTS => {
             let at =
@@ -195,15 +251,7 @@ async fn run_job(engine: &Engine, p: &dyn Provisioner, job: Job) -> Result<(), E
         }
         StepOutcome::Retry { error, .. } | StepOutcome::Failed(error) => {
             store.fail_job(job.id, &error, now).await?;
-            let input = StepInput {
-                step: &job.step,
-                attempt: job.attempts,
-                detail: &detail,
-                input: job.input.as_ref(),
-                config: engine.config(),
-                outputs: &outputs,
-            };
-            p.report_failure(input, &error).await;
+            p.report_failure(input(), &error).await;
         }
     }
     Ok(())

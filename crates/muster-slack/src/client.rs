@@ -185,6 +185,8 @@ pub struct Channel {
     pub is_member: bool,
     pub topic: String,
     pub purpose: String,
+    /// The user who created it (our bot, for incident channels).
+    pub creator: String,
 }
 
 /// Where a posted message lives.
@@ -501,7 +503,7 @@ impl SlackClient {
         })
     }
 
-    async fn call_typed<T: for<'de> Deserialize<'de>>(
+    pub(crate) async fn call_typed<T: for<'de> Deserialize<'de>>(
         &self,
         method: &str,
         args: &Args,
@@ -709,10 +711,24 @@ impl SlackClient {
         message: &SlackMessage,
         thread_ts: Option<&str>,
     ) -> Result<PostedMessage, SlackError> {
+        self.post(channel, message, thread_ts, None).await
+    }
+
+    /// `chat.postMessage` with `metadata` (`event_type`, `event_payload`).
+    pub(crate) async fn post(
+        &self,
+        channel: &str,
+        message: &SlackMessage,
+        thread_ts: Option<&str>,
+        metadata: Option<&Value>,
+    ) -> Result<PostedMessage, SlackError> {
         let mut args = vec![("channel", channel.to_owned())];
         push_message(&mut args, message);
         if let Some(ts) = thread_ts {
             args.push(("thread_ts", ts.to_owned()));
+        }
+        if let Some(m) = metadata {
+            args.push(("metadata", m.to_string()));
         }
         let body = self.call_args("chat.postMessage", &args).await?;
         posted(&body, "chat.postMessage", "ts")
@@ -774,6 +790,12 @@ impl SlackClient {
             ("link", link.to_owned()),
         ];
         self.call_typed("bookmarks.add", &args, "bookmark").await
+    }
+
+    /// `bookmarks.list` of a channel.
+    pub async fn bookmarks_list(&self, channel_id: &str) -> Result<Vec<Bookmark>, SlackError> {
+        let args = vec![("channel_id", channel_id.to_owned())];
+        self.call_typed("bookmarks.list", &args, "bookmarks").await
     }
 
     // --- views ------------------------------------------------------------------------
@@ -940,10 +962,10 @@ struct TextValue {
 }
 
 #[derive(Deserialize)]
-struct RawChannel {
+pub(crate) struct RawChannel {
     id: String,
     #[serde(default)]
-    name: String,
+    pub(crate) name: String,
     #[serde(default)]
     is_private: bool,
     #[serde(default)]
@@ -954,6 +976,8 @@ struct RawChannel {
     topic: Option<TextValue>,
     #[serde(default)]
     purpose: Option<TextValue>,
+    #[serde(default)]
+    creator: String,
 }
 
 impl From<RawChannel> for Channel {
@@ -966,6 +990,7 @@ impl From<RawChannel> for Channel {
             is_member: r.is_member,
             topic: r.topic.map(|t| t.value).unwrap_or_default(),
             purpose: r.purpose.map(|t| t.value).unwrap_or_default(),
+            creator: r.creator,
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod blocks;
 pub mod client;
 pub mod limits;
 pub mod manifest;
+pub mod marks;
 pub mod payload;
 pub mod provision;
 pub mod signature;

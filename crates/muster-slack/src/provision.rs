@@ -1,16 +1,24 @@
 //! The provisioning workflow's steps on Slack: the [`Provisioner`] the engine's worker runs.
 //!
 //! Steps: `channel` first; then, independently and concurrently, `invite`, `topic`,
-//! `bookmarks`, `welcome` and `announce`. Each is safe to run again: invites tolerate
-//! members already present, and a step that already produced its result is never re-run
-//! by the queue (it is marked done in the same place its result is kept).
+//! `bookmarks`, `welcome` and `announce`. Each has its effect exactly once, even when the
+//! process dies between Slack acting and the result being recorded:
+//!
+//! - a step that finished is never run again (its result and "done" are one transaction);
+//! - invites, topic, purpose, joins, updates and archiving are idempotent on Slack's side;
+//! - the channel name is reserved for the incident before `conversations.create`, so a
+//!   rerun that meets `name_taken` on its own reserved name adopts the channel our bot
+//!   made instead of creating `-2`;
+//! - a rerun (`resumed`) of a posting step first looks for its [`Mark`]ed message, and a
+//!   rerun of `bookmarks` skips links already bookmarked.
 
 use crate::blocks::{self, AnnouncementInfo, WelcomeInfo};
-use crate::client::{SlackClient, SlackError};
+use crate::client::{Channel, SlackClient, SlackError};
+use crate::marks::Mark;
 use muster_core::Lang;
 use muster_core::config::SlackConfig;
 use muster_core::incident::{ExternalRef, IncidentDetail, ResourceKind};
-use muster_engine::workflow::{BoxFuture, Provisioner, StepInput, StepOutcome};
+use muster_engine::workflow::{BoxFuture, Provisioner, Reservation, StepInput, StepOutcome};
 use muster_store::NewJob;
 use serde_json::json;
 use std::time::Duration;
@@ -34,11 +42,57 @@ pub const STEP_UPDATE_PREFIX: &str = "update:";
 pub struct SlackProvisioner {
     client: SlackClient,
     config: SlackConfig,
+    /// Our bot's user id (`auth.test`), asked once, to recognise channels it created.
+    bot_user: tokio::sync::OnceCell<String>,
 }
 
 impl SlackProvisioner {
     pub fn new(client: SlackClient, config: SlackConfig) -> Self {
-        SlackProvisioner { client, config }
+        SlackProvisioner {
+            client,
+            config,
+            bot_user: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    async fn bot_user(&self) -> Result<&str, SlackError> {
+        self.bot_user
+            .get_or_try_init(|| async { self.client.auth_test().await.map(|a| a.user_id) })
+            .await
+            .map(String::as_str)
+    }
+
+    /// The channel called `name`, if our bot created it: what an interrupted run of the
+    /// `channel` step made before its answer was lost.
+    async fn own_channel(&self, name: &str, private: bool) -> Result<Option<Channel>, SlackError> {
+        let Some(c) = self.client.find_channel_named(name, private).await? else {
+            return Ok(None);
+        };
+        Ok((c.creator == self.bot_user().await?).then_some(c))
+    }
+
+    /// Post `msg` once for this step: on a rerun, the message an earlier run posted is
+    /// found by its mark and not posted again.
+    async fn post_once(
+        &self,
+        step: &StepInput<'_>,
+        channel: &str,
+        thread_ts: Option<&str>,
+        msg: &blocks::SlackMessage,
+    ) -> Result<crate::client::PostedMessage, SlackError> {
+        let id = step.detail.incident.id.to_string();
+        let mark = Mark {
+            incident_id: &id,
+            step: step.step,
+        };
+        if step.resumed
+            && let Some(found) = self.client.find_marked(channel, thread_ts, mark).await?
+        {
+            return Ok(found);
+        }
+        self.client
+            .chat_post_marked(channel, msg, thread_ts, mark)
+            .await
     }
 
     pub fn client(&self) -> &SlackClient {
@@ -101,6 +155,18 @@ fn retry_or_fail(e: SlackError, attempt: i64) -> StepOutcome {
     }
 }
 
+fn channel_created(c: Channel) -> StepOutcome {
+    StepOutcome::Done {
+        output: Some(json!({"channel_id": c.id, "name": c.name})),
+        resources: vec![ExternalRef {
+            kind: ResourceKind::Channel,
+            system: "slack".into(),
+            url: Some(format!("https://slack.com/app_redirect?channel={}", c.id)),
+            external_id: c.id,
+        }],
+    }
+}
+
 fn done() -> StepOutcome {
     StepOutcome::Done {
         output: None,
@@ -152,26 +218,35 @@ impl Provisioner for SlackProvisioner {
                     }
                     for attempt in 1..=NAME_ATTEMPTS {
                         let name = i.channel_name.with_collision_suffix(attempt);
+                        let reserved =
+                            match step.ledger.reserve(&format!("slack:channel:{name}")).await {
+                                Ok(r) => r,
+                                Err(e) => {
+                                    return StepOutcome::Retry {
+                                        after: Duration::from_secs(2),
+                                        error: e.to_string(),
+                                    };
+                                }
+                            };
+                        if reserved == Reservation::Taken {
+                            // Another incident asked for this name: never share a channel.
+                            continue;
+                        }
                         match self
                             .client
                             .conversations_create(name.as_str(), i.security)
                             .await
                         {
-                            Ok(c) => {
-                                return StepOutcome::Done {
-                                    output: Some(json!({"channel_id": c.id, "name": c.name})),
-                                    resources: vec![ExternalRef {
-                                        kind: ResourceKind::Channel,
-                                        system: "slack".into(),
-                                        url: Some(format!(
-                                            "https://slack.com/app_redirect?channel={}",
-                                            c.id
-                                        )),
-                                        external_id: c.id,
-                                    }],
-                                };
+                            Ok(c) => return channel_created(c),
+                            Err(e) if e.is_api_error("name_taken") => {
+                                if reserved == Reservation::Earlier {
+                                    match self.own_channel(name.as_str(), i.security).await {
+                                        Ok(Some(c)) => return channel_created(c),
+                                        Ok(None) => {}
+                                        Err(e) => return retry_or_fail(e, step.attempt),
+                                    }
+                                }
                             }
-                            Err(e) if e.is_api_error("name_taken") => continue,
                             Err(e) => return retry_or_fail(e, step.attempt),
                         }
                     }
@@ -261,6 +336,17 @@ impl Provisioner for SlackProvisioner {
                     if let Some(r) = self.report_url(d) {
                         links.push((lang.t("slack-bookmark-report"), r));
                     }
+                    if step.resumed {
+                        // An earlier run may have added some before it was interrupted.
+                        match self.client.bookmarks_list(channel).await {
+                            Ok(existing) => links.retain(|(_, l)| {
+                                !existing
+                                    .iter()
+                                    .any(|b| b.link.as_deref() == Some(l.as_str()))
+                            }),
+                            Err(e) => return retry_or_fail(e, step.attempt),
+                        }
+                    }
                     for (title, link) in links {
                         if let Err(e) = self.client.bookmarks_add(channel, &title, &link).await {
                             return retry_or_fail(e, step.attempt);
@@ -293,7 +379,7 @@ impl Provisioner for SlackProvisioner {
                         command: self.config.command.clone(),
                     };
                     let msg = blocks::welcome_message(&info, &self.langs());
-                    match self.client.chat_post_message(channel, &msg, None).await {
+                    match self.post_once(&step, channel, None, &msg).await {
                         Ok(p) => StepOutcome::Done {
                             output: Some(json!({"ts": p.ts})),
                             resources: vec![],
@@ -310,19 +396,17 @@ impl Provisioner for SlackProvisioner {
                     let msg = blocks::announcement_message(&info, &self.langs());
                     let mut posted = vec![];
                     for target in &self.config.announcement_channels {
-                        let mut sent = self.client.chat_post_message(target, &msg, None).await;
+                        let mut sent = self.post_once(&step, target, None, &msg).await;
                         if matches!(&sent, Err(e) if e.is_api_error("not_in_channel")) {
                             // Public announcement channels: join once, then post.
                             if let Err(e) = self.client.conversations_join(target).await {
                                 return retry_or_fail(e, step.attempt);
                             }
-                            sent = self.client.chat_post_message(target, &msg, None).await;
+                            sent = self.post_once(&step, target, None, &msg).await;
                         }
                         match sent {
                             Ok(p) => posted.push(json!({"channel": p.channel, "ts": p.ts})),
-                            // A retry re-posts only if the first post did not happen at
-                            // all; with several targets, earlier ones may be posted twice
-                            // after a failure here, so keep one target per step in doubt.
+                            // A rerun finds the targets already posted to by their mark.
                             Err(e) => return retry_or_fail(e, step.attempt),
                         }
                     }
@@ -374,9 +458,7 @@ impl Provisioner for SlackProvisioner {
                                 i.number,
                                 blocks::escape(t)
                             ));
-                            if let Err(e) =
-                                self.client.chat_post_message(ch, &reply, Some(ts)).await
-                            {
+                            if let Err(e) = self.post_once(&step, ch, Some(ts), &reply).await {
                                 return retry_or_fail(e, step.attempt);
                             }
                         }

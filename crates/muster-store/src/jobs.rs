@@ -14,7 +14,21 @@ pub struct Job {
     pub incident_id: IncidentId,
     pub step: String,
     pub attempts: i64,
+    /// How many times the step was claimed, ever: more than 1 means an earlier run may have
+    /// had its effect outside before it crashed, timed out or was retried.
+    pub runs: i64,
     pub input: Option<serde_json::Value>,
+}
+
+/// Who holds a reserved key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    /// Reserved for this incident now.
+    New,
+    /// Reserved for this incident by an earlier run.
+    Earlier,
+    /// Reserved by another incident.
+    Taken,
 }
 
 /// A step's state, for showing what is still pending.
@@ -80,7 +94,7 @@ impl Store {
             now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60)),
         );
         let rows = sqlx::query(
-            "UPDATE jobs SET locked_until = ?1, attempts = attempts + 1, updated_at = ?2
+            "UPDATE jobs SET locked_until = ?1, attempts = attempts + 1, runs = runs + 1, updated_at = ?2
              WHERE id IN (
                 SELECT j.id FROM jobs j
                 WHERE j.state = 'pending' AND j.run_after <= ?2
@@ -88,7 +102,7 @@ impl Store {
                   AND (j.depends_on IS NULL OR EXISTS (
                         SELECT 1 FROM jobs d WHERE d.incident_id = j.incident_id AND d.step = j.depends_on AND d.state = 'done'))
                 ORDER BY j.id LIMIT ?3)
-             RETURNING id, incident_id, step, attempts, input",
+             RETURNING id, incident_id, step, attempts, runs, input",
         )
         .bind(&until)
         .bind(&now_s)
@@ -103,26 +117,74 @@ impl Store {
                     incident_id: parse_id(&r.try_get::<String, _>("incident_id")?)?,
                     step: r.try_get("step")?,
                     attempts: r.try_get("attempts")?,
+                    runs: r.try_get("runs")?,
                     input: input.and_then(|s| serde_json::from_str(&s).ok()),
                 })
             })
             .collect()
     }
 
-    /// The step succeeded; `output` is kept for the steps after it.
+    /// The step succeeded: record what it made on the incident and keep `output` for the
+    /// steps after it, in one transaction, so a crash leaves either both or neither.
     pub async fn complete_job(
         &self,
-        id: i64,
+        job: &Job,
         output: Option<serde_json::Value>,
+        resources: &[ExternalRef],
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await?;
+        for r in resources {
+            upsert_resource(&mut tx, job.incident_id, r).await?;
+        }
         sqlx::query("UPDATE jobs SET state = 'done', locked_until = NULL, last_error = NULL, output = ?, updated_at = ? WHERE id = ?")
             .bind(output.map(|v| v.to_string()))
             .bind(to_storage(now))
+            .bind(job.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Keep a running step reserved a while longer (a heartbeat while it waits on Slack).
+    pub async fn extend_lease(&self, id: i64, until: Timestamp) -> Result<(), StoreError> {
+        sqlx::query("UPDATE jobs SET locked_until = ? WHERE id = ? AND state = 'pending'")
+            .bind(to_storage(until))
             .bind(id)
             .execute(self.pool())
             .await?;
         Ok(())
+    }
+
+    /// Reserve `key` for `incident` before asking for it outside.
+    pub async fn reserve(
+        &self,
+        key: &str,
+        incident: IncidentId,
+        now: Timestamp,
+    ) -> Result<Reservation, StoreError> {
+        let inserted = sqlx::query("INSERT INTO reservations (key, incident_id, created_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING")
+            .bind(key)
+            .bind(incident.to_string())
+            .bind(to_storage(now))
+            .execute(self.pool())
+            .await?
+            .rows_affected()
+            == 1;
+        if inserted {
+            return Ok(Reservation::New);
+        }
+        let owner: String =
+            sqlx::query_scalar("SELECT incident_id FROM reservations WHERE key = ?")
+                .bind(key)
+                .fetch_one(self.pool())
+                .await?;
+        Ok(if parse_id(&owner)? == incident {
+            Reservation::Earlier
+        } else {
+            Reservation::Taken
+        })
     }
 
     /// Try again after `at`.
@@ -264,17 +326,8 @@ impl Store {
         incident: IncidentId,
         r: &ExternalRef,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO resources (incident_id, kind, system, external_id, url) VALUES (?, ?, ?, ?, ?) ON CONFLICT (incident_id, kind) DO UPDATE SET system = excluded.system, external_id = excluded.external_id, url = excluded.url",
-        )
-        .bind(incident.to_string())
-        .bind(r.kind.as_str())
-        .bind(&r.system)
-        .bind(&r.external_id)
-        .bind(&r.url)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        let mut conn = self.pool().acquire().await?;
+        upsert_resource(&mut conn, incident, r).await
     }
 
     /// The incident that owns an external thing (a chat channel), found through the record.
@@ -295,4 +348,22 @@ impl Store {
         r.map(|r| parse_id(&r.try_get::<String, _>("incident_id")?))
             .transpose()
     }
+}
+
+async fn upsert_resource(
+    conn: &mut sqlx::SqliteConnection,
+    incident: IncidentId,
+    r: &ExternalRef,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO resources (incident_id, kind, system, external_id, url) VALUES (?, ?, ?, ?, ?) ON CONFLICT (incident_id, kind) DO UPDATE SET system = excluded.system, external_id = excluded.external_id, url = excluded.url",
+    )
+    .bind(incident.to_string())
+    .bind(r.kind.as_str())
+    .bind(&r.system)
+    .bind(&r.external_id)
+    .bind(&r.url)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

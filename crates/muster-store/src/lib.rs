@@ -17,6 +17,6 @@ mod store;
 mod tokens;
 
 pub use error::StoreError;
-pub use jobs::{Job, JobStatus, NewJob};
+pub use jobs::{Job, JobStatus, NewJob, Reservation};
 pub use store::{Change, ListFilter, NewAction, NewIncident, Page, Store};
 pub use tokens::TokenInfo;

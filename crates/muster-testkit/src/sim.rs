@@ -119,6 +119,8 @@ pub struct SimMessage {
     pub files: Vec<SimFile>,
     /// Legacy attachments, as given (alerts often arrive this way).
     pub attachments: Vec<Value>,
+    /// `chat.postMessage`'s `metadata` (`event_type`, `event_payload`), as given.
+    pub metadata: Option<Value>,
 }
 
 /// A file shared in a message.
@@ -167,6 +169,26 @@ struct Faults {
     latency: Duration,
     method_latency: HashMap<String, Duration>,
     faulted: HashMap<String, u32>,
+    holds: Vec<HoldSpec>,
+}
+
+/// A call to answer never: its effect is applied, then the answer waits forever, as when
+/// the caller is killed between Slack acting and Slack's answer arriving.
+struct HoldSpec {
+    method: String,
+    matches: Box<dyn Fn(&Call) -> bool + Send>,
+    reached: Arc<tokio::sync::Notify>,
+}
+
+/// Handle on a held call: [`Hold::reached`] resolves once the call was applied.
+pub struct Hold {
+    reached: Arc<tokio::sync::Notify>,
+}
+
+impl Hold {
+    pub async fn reached(&self) {
+        self.reached.notified().await;
+    }
 }
 
 struct World {
@@ -442,6 +464,22 @@ impl SlackSim {
             .insert(method.to_owned(), latency);
     }
 
+    /// The first upcoming accepted call of `method` for which `matches` holds is applied,
+    /// then never answered (the connection stays open until the caller goes away).
+    pub fn hold_after(
+        &self,
+        method: &str,
+        matches: impl Fn(&Call) -> bool + Send + 'static,
+    ) -> Hold {
+        let reached = Arc::new(tokio::sync::Notify::new());
+        self.w().faults.holds.push(HoldSpec {
+            method: method.to_owned(),
+            matches: Box::new(matches),
+            reached: reached.clone(),
+        });
+        Hold { reached }
+    }
+
     /// Remove every pending fault and latency.
     pub fn clear_faults(&self) {
         let faulted = std::mem::take(&mut self.w().faults.faulted);
@@ -620,7 +658,23 @@ async fn handle(
         }
     };
 
-    let mut w = lock(&world);
+    let (response, hold) = answer(&world, method, &headers, &args, spec);
+    if let Some(h) = hold {
+        h.reached.notify_one();
+        std::future::pending::<()>().await;
+    }
+    response
+}
+
+/// Authenticate, check and apply one call; also says whether to hold its answer.
+fn answer(
+    world: &Shared,
+    method: String,
+    headers: &HeaderMap,
+    args: &BTreeMap<String, Value>,
+    spec: &MethodSpec,
+) -> (Response, Option<HoldSpec>) {
+    let mut w = lock(world);
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -628,14 +682,22 @@ async fn handle(
         .map(str::to_owned);
     let token = bearer.or_else(|| args.get("token").and_then(Value::as_str).map(str::to_owned));
     match token {
-        None => return json_response(StatusCode::OK, error_body("not_authed")),
+        None => {
+            return (
+                json_response(StatusCode::OK, error_body("not_authed")),
+                None,
+            );
+        }
         Some(t) if t != w.token => {
-            return json_response(StatusCode::OK, error_body("invalid_auth"));
+            return (
+                json_response(StatusCode::OK, error_body("invalid_auth")),
+                None,
+            );
         }
         Some(_) => {}
     }
 
-    let problems = spec.check(&args);
+    let problems = spec.check(args);
     if !problems.is_empty() {
         let code = problem_code(spec, &problems);
         let messages: Vec<String> = problems.iter().map(ToString::to_string).collect();
@@ -645,12 +707,12 @@ async fn handle(
         });
         let mut body = error_body(code);
         body["response_metadata"] = json!({ "messages": messages });
-        return json_response(StatusCode::OK, body);
+        return (json_response(StatusCode::OK, body), None);
     }
 
     let mut recorded_args = args.clone();
     recorded_args.remove("token");
-    let result = w.apply(spec, &args);
+    let result = w.apply(spec, args);
     let (error, body) = match result {
         Ok(mut body) => {
             body["ok"] = json!(true);
@@ -678,12 +740,19 @@ async fn handle(
             (Some(code.to_owned()), body)
         }
     };
-    w.calls.push(Call {
+    let call = Call {
         method,
         args: recorded_args,
         error,
-    });
-    json_response(StatusCode::OK, body)
+    };
+    let hold = w
+        .faults
+        .holds
+        .iter()
+        .position(|h| h.method == call.method && (h.matches)(&call))
+        .map(|i| w.faults.holds.remove(i));
+    w.calls.push(call);
+    (json_response(StatusCode::OK, body), hold)
 }
 
 /// Which error code Slack gives for these problems.
@@ -957,6 +1026,7 @@ impl World {
             reactions: BTreeMap::new(),
             files,
             attachments,
+            metadata: None,
         });
         ts
     }
@@ -1231,6 +1301,51 @@ impl World {
                     "response_metadata": { "next_cursor": "" },
                 }))
             }
+            "conversations.list" => {
+                let types = a("types").unwrap_or_else(|| "public_channel".into());
+                let (public, private) = (
+                    types.split(',').any(|t| t.trim() == "public_channel"),
+                    types.split(',').any(|t| t.trim() == "private_channel"),
+                );
+                let exclude_archived = bool_arg(args, "exclude_archived");
+                let bot = self.bot_user_id.clone();
+                // Private channels are listed only to their members.
+                let all: Vec<&SimChannel> = self
+                    .channels
+                    .values()
+                    .filter(|c| {
+                        if c.is_private {
+                            private && c.members.contains(&bot)
+                        } else {
+                            public
+                        }
+                    })
+                    .filter(|c| !(exclude_archived && c.is_archived))
+                    .collect();
+                let start = match a("cursor").filter(|c| !c.is_empty()) {
+                    Some(c) => c
+                        .strip_prefix("sim:")
+                        .and_then(|n| n.parse::<usize>().ok())
+                        .ok_or_else(|| err("invalid_cursor"))?,
+                    None => 0,
+                };
+                let limit = limit_arg(args);
+                let page: Vec<Value> = all
+                    .iter()
+                    .skip(start)
+                    .take(limit)
+                    .map(|c| self.channel_json(spec, c))
+                    .collect();
+                let next = if start + limit < all.len() {
+                    format!("sim:{}", start + limit)
+                } else {
+                    String::new()
+                };
+                Ok(json!({
+                    "channels": page,
+                    "response_metadata": { "next_cursor": next },
+                }))
+            }
             "conversations.history" => {
                 let channel = a("channel").unwrap_or_default();
                 let c = self.visible_channel(&channel)?;
@@ -1247,10 +1362,11 @@ impl World {
                 list.reverse();
                 let limit = limit_arg(args);
                 let has_more = list.len() > limit;
+                let with_metadata = bool_arg(args, "include_all_metadata");
                 let messages: Vec<Value> = list
                     .into_iter()
                     .take(limit)
-                    .map(|m| self.thread_json(m))
+                    .map(|m| self.listed_json(m, with_metadata))
                     .collect();
                 let mut body = json!({
                     "messages": messages,
@@ -1285,12 +1401,13 @@ impl World {
                     .collect();
                 let limit = limit_arg(args).max(1);
                 let has_more = replies.len() + 1 > limit;
-                let mut messages = vec![self.thread_json(parent)];
+                let with_metadata = bool_arg(args, "include_all_metadata");
+                let mut messages = vec![self.listed_json(parent, with_metadata)];
                 messages.extend(
                     replies
                         .into_iter()
                         .take(limit - 1)
-                        .map(|m| self.thread_json(m)),
+                        .map(|m| self.listed_json(m, with_metadata)),
                 );
                 Ok(json!({
                     "messages": messages,
@@ -1325,6 +1442,7 @@ impl World {
                     reactions: BTreeMap::new(),
                     files: vec![],
                     attachments: vec![],
+                    metadata: json_arg(args, "metadata"),
                 };
                 let body = if spec.name == "chat.postEphemeral" {
                     json!({ "message_ts": ts })
@@ -1504,6 +1622,16 @@ impl World {
 
     /// A message as the read methods show it: with `reply_count` on a thread's parent
     /// and `parent_user_id` on its replies.
+    /// A message as `conversations.history`/`replies` list it; Slack includes metadata
+    /// only when asked with `include_all_metadata`.
+    fn listed_json(&self, m: &SimMessage, with_metadata: bool) -> Value {
+        let mut v = self.thread_json(m);
+        if let (true, Some(md)) = (with_metadata, &m.metadata) {
+            v["metadata"] = md.clone();
+        }
+        v
+    }
+
     fn thread_json(&self, m: &SimMessage) -> Value {
         let mut v = self.message_json(m);
         match &m.thread_ts {
