@@ -109,6 +109,9 @@ pub struct SlackConfig {
     /// Where people reach Muster's pages, for report links in Slack.
     pub public_url: Option<String>,
     pub invites: Vec<InviteRule>,
+    /// How long a step claimed by a process that then died stays reserved before another
+    /// worker (or the restarted process) runs it again. Running steps renew it.
+    pub step_lease: std::time::Duration,
 }
 
 /// Who to invite to an incident channel, when an incident matches.
@@ -290,6 +293,7 @@ struct RawSlack {
     languages: Option<Vec<Spanned<String>>>,
     timeline_emojis: Option<Vec<String>>,
     public_url: Option<Spanned<String>>,
+    step_lease_seconds: Option<u16>,
     #[serde(default)]
     invite: Vec<RawInvite>,
 }
@@ -769,6 +773,10 @@ impl Config {
                         .collect(),
                     public_url,
                     invites,
+                    // Renewed every third of it: below 3 s heartbeats would be too busy.
+                    step_lease: std::time::Duration::from_secs(
+                        rs.step_lease_seconds.unwrap_or(30).max(3).into(),
+                    ),
                 })
             }
         };

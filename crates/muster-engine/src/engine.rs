@@ -121,6 +121,38 @@ impl Engine {
     /// Declare an incident: validate everything first, then write the incident, its
     /// roles, meeting and first timeline entries in one transaction.
     pub async fn declare(&self, d: Declaration) -> Result<IncidentDetail, EngineError> {
+        let new = self.prepare(d)?;
+        let incident = self.store.insert_incident(new).await?;
+        self.get(IncidentRef::Id(incident.id)).await
+    }
+
+    /// Declare an incident from a chat delivery that may come again (Slack retries, a
+    /// double submit), with its provisioning workflow, all in one transaction: None when
+    /// `delivery` already declared one. Nothing is kept when this fails, so the next
+    /// delivery of the same key declares.
+    pub async fn declare_once(
+        &self,
+        d: Declaration,
+        delivery: &str,
+        provisioner: &dyn crate::workflow::Provisioner,
+        input: serde_json::Value,
+    ) -> Result<Option<IncidentDetail>, EngineError> {
+        let new = self.prepare(d)?;
+        let mut jobs = provisioner.plan();
+        for j in &mut jobs {
+            j.input = Some(input.clone());
+        }
+        match self
+            .store
+            .insert_incident_once(new, delivery, &jobs)
+            .await?
+        {
+            Some(i) => Ok(Some(self.get(IncidentRef::Id(i.id)).await?)),
+            None => Ok(None),
+        }
+    }
+
+    fn prepare(&self, d: Declaration) -> Result<NewIncident, EngineError> {
         let c = &self.config;
         let title = Title::parse(&d.title)?;
         let severity = match d.severity.as_deref() {
@@ -167,31 +199,27 @@ impl Engine {
                     person: person.clone(),
                 }),
         );
-        let incident = self
-            .store
-            .insert_incident(NewIncident {
-                id,
-                title,
-                description,
-                severity,
-                status: c.initial_status.clone(),
-                team,
-                security: d.security,
-                drill: d.drill,
-                channel_name: channel,
-                declared_by: by,
-                declared_at: now,
-                roles,
-                resources: vec![ExternalRef {
-                    kind: ResourceKind::Meeting,
-                    system: "jitsi".into(),
-                    external_id: room,
-                    url: Some(meeting_url),
-                }],
-                events,
-            })
-            .await?;
-        self.get(IncidentRef::Id(incident.id)).await
+        Ok(NewIncident {
+            id,
+            title,
+            description,
+            severity,
+            status: c.initial_status.clone(),
+            team,
+            security: d.security,
+            drill: d.drill,
+            channel_name: channel,
+            declared_by: by,
+            declared_at: now,
+            roles,
+            resources: vec![ExternalRef {
+                kind: ResourceKind::Meeting,
+                system: "jitsi".into(),
+                external_id: room,
+                url: Some(meeting_url),
+            }],
+            events,
+        })
     }
 
     pub async fn get(&self, r: IncidentRef) -> Result<IncidentDetail, EngineError> {

@@ -76,7 +76,7 @@ pub enum StepOutcome {
 /// The chat adapter's side of the workflow.
 pub trait Provisioner: Send + Sync {
     /// The steps for a newly declared incident; `depends_on` orders them.
-    fn plan(&self, detail: &IncidentDetail) -> Vec<NewJob>;
+    fn plan(&self) -> Vec<NewJob>;
     fn run<'a>(&'a self, step: StepInput<'a>) -> BoxFuture<'a, StepOutcome>;
     /// Tell people a step gave up (e.g. a message with a retry button).
     fn report_failure<'a>(&'a self, step: StepInput<'a>, error: &'a str) -> BoxFuture<'a, ()>;
@@ -98,8 +98,8 @@ impl Engine {
         provisioner: &dyn Provisioner,
         input: Value,
     ) -> Result<(), EngineError> {
-        let detail = self.get(IncidentRef::Id(incident)).await?;
-        let mut jobs = provisioner.plan(&detail);
+        self.get(IncidentRef::Id(incident)).await?;
+        let mut jobs = provisioner.plan();
         for j in &mut jobs {
             j.input = Some(input.clone());
         }

@@ -64,6 +64,7 @@ impl SlackApp {
     pub fn worker(&self, engine: Arc<muster_engine::Engine>) -> muster_engine::workflow::Worker {
         muster_engine::workflow::Worker::new(engine, self.provisioner.clone())
             .with_waker(self.wake.clone())
+            .with_lease(self.config.step_lease)
     }
 }
 
@@ -358,40 +359,36 @@ async fn interactions(State(state): State<AppState>, headers: HeaderMap, body: B
                 Ok(v) => v,
                 Err(errors) => return Json(blocks::validation_errors(&errors)).into_response(),
             };
-            // The same submission delivered twice declares once.
-            match state
-                .engine
-                .store()
-                .remember(&format!("slack:view:{}", sub.view.id), state.engine.now())
-                .await
-            {
-                Ok(true) => {}
-                Ok(false) => return Json(json!({})).into_response(),
-                Err(e) => {
-                    return Json(blocks::validation_errors(&[store_error(&e, valid.lang)]))
-                        .into_response();
-                }
-            }
             let by = sub
                 .user
                 .username
                 .clone()
                 .or(sub.user.name.clone())
                 .unwrap_or_else(|| sub.user.id.clone());
+            let input = json!({"user_id": sub.user.id, "user_name": by, "lang": valid.lang.code()});
+            // The incident, the delivery key and the workflow are one transaction: the
+            // same submission delivered twice declares once, and a failure keeps nothing,
+            // so pressing Submit again declares.
             let declared = state
                 .engine
-                .declare(Declaration {
-                    title: valid.title.to_string(),
-                    severity: Some(valid.severity.clone()),
-                    team: valid.team.clone(),
-                    security: valid.security,
-                    drill: false,
-                    description: Some(valid.description.clone()),
-                    by: by.clone(),
-                })
+                .declare_once(
+                    Declaration {
+                        title: valid.title.to_string(),
+                        severity: Some(valid.severity.clone()),
+                        team: valid.team.clone(),
+                        security: valid.security,
+                        drill: false,
+                        description: Some(valid.description.clone()),
+                        by: by.clone(),
+                    },
+                    &format!("slack:view:{}", sub.view.id),
+                    app.provisioner.as_ref() as &dyn Provisioner,
+                    input,
+                )
                 .await;
             let d = match declared {
-                Ok(d) => d,
+                Ok(Some(d)) => d,
+                Ok(None) => return Json(json!({})).into_response(),
                 Err(e) => {
                     return Json(blocks::validation_errors(&[blocks::FieldError {
                         block_id: ids::BLOCK_TITLE,
@@ -413,18 +410,6 @@ async fn interactions(State(state): State<AppState>, headers: HeaderMap, body: B
                     url: link,
                 };
                 let _ = state.engine.store().set_resource(d.incident.id, &r).await;
-            }
-            let input = json!({"user_id": sub.user.id, "user_name": by, "lang": valid.lang.code()});
-            if let Err(e) = state
-                .engine
-                .start_workflow(
-                    d.incident.id,
-                    app.provisioner.as_ref() as &dyn Provisioner,
-                    input,
-                )
-                .await
-            {
-                tracing::warn!(error = %e, "could not start the provisioning workflow");
             }
             app.wake.notify_one();
             Json(json!({})).into_response()
@@ -608,13 +593,6 @@ async fn interactions(State(state): State<AppState>, headers: HeaderMap, body: B
             StatusCode::OK.into_response()
         }
         _ => StatusCode::OK.into_response(),
-    }
-}
-
-fn store_error(e: &muster_store::StoreError, lang: Lang) -> blocks::FieldError {
-    blocks::FieldError {
-        block_id: ids::BLOCK_TITLE,
-        message: EngineError::Store(muster_store::StoreError::Other(e.to_string())).message(lang),
     }
 }
 

@@ -183,7 +183,7 @@ fn no_channel() -> StepOutcome {
 }
 
 impl Provisioner for SlackProvisioner {
-    fn plan(&self, _detail: &IncidentDetail) -> Vec<NewJob> {
+    fn plan(&self) -> Vec<NewJob> {
         let after_channel = |s: &str| NewJob {
             step: s.into(),
             depends_on: Some(STEP_CHANNEL.into()),

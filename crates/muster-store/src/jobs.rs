@@ -1,5 +1,6 @@
 //! The durable job queue behind workflows, idempotency keys, and lookups by external id.
 
+use crate::store::upsert_resource;
 use crate::{Store, StoreError};
 use muster_core::IncidentId;
 use muster_core::incident::{ExternalRef, ResourceKind};
@@ -63,21 +64,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
-        let now_s = to_storage(now);
-        for j in jobs {
-            sqlx::query(
-                "INSERT INTO jobs (incident_id, step, depends_on, input, run_after, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (incident_id, step) DO NOTHING",
-            )
-            .bind(incident.to_string())
-            .bind(&j.step)
-            .bind(&j.depends_on)
-            .bind(j.input.as_ref().map(|v| v.to_string()))
-            .bind(&now_s)
-            .bind(&now_s)
-            .bind(&now_s)
-            .execute(&mut *tx)
-            .await?;
-        }
+        enqueue_in(&mut tx, incident, jobs, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -326,8 +313,10 @@ impl Store {
         incident: IncidentId,
         r: &ExternalRef,
     ) -> Result<(), StoreError> {
-        let mut conn = self.pool().acquire().await?;
-        upsert_resource(&mut conn, incident, r).await
+        let mut tx = self.pool().begin().await?;
+        upsert_resource(&mut tx, incident, r).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The incident that owns an external thing (a chat channel), found through the record.
@@ -350,20 +339,26 @@ impl Store {
     }
 }
 
-async fn upsert_resource(
-    conn: &mut sqlx::SqliteConnection,
+pub(crate) async fn enqueue_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     incident: IncidentId,
-    r: &ExternalRef,
+    jobs: &[NewJob],
+    now: Timestamp,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO resources (incident_id, kind, system, external_id, url) VALUES (?, ?, ?, ?, ?) ON CONFLICT (incident_id, kind) DO UPDATE SET system = excluded.system, external_id = excluded.external_id, url = excluded.url",
-    )
-    .bind(incident.to_string())
-    .bind(r.kind.as_str())
-    .bind(&r.system)
-    .bind(&r.external_id)
-    .bind(&r.url)
-    .execute(conn)
-    .await?;
+    let now_s = to_storage(now);
+    for j in jobs {
+        sqlx::query(
+            "INSERT INTO jobs (incident_id, step, depends_on, input, run_after, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (incident_id, step) DO NOTHING",
+        )
+        .bind(incident.to_string())
+        .bind(&j.step)
+        .bind(&j.depends_on)
+        .bind(j.input.as_ref().map(|v| v.to_string()))
+        .bind(&now_s)
+        .bind(&now_s)
+        .bind(&now_s)
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(())
 }

@@ -154,49 +154,38 @@ impl Store {
     /// Record a new incident, giving it the next human number.
     pub async fn insert_incident(&self, new: NewIncident) -> Result<Incident, StoreError> {
         let mut tx = self.pool.begin().await?;
-        // Writing first takes SQLite's write lock at once, so concurrent declarations
-        // queue on the busy timeout instead of failing on a lock upgrade.
-        let number: i64 = sqlx::query_scalar(
-            "UPDATE counters SET value = value + 1 WHERE name = 'incident_number' RETURNING value",
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        let at = to_storage(new.declared_at);
-        sqlx::query(
-            "INSERT INTO incidents (id, number, title, description, severity, status, team, security, drill, channel_name, declared_by, declared_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(new.id.to_string())
-        .bind(number)
-        .bind(new.title.as_str())
-        .bind(&new.description)
-        .bind(&new.severity)
-        .bind(&new.status)
-        .bind(&new.team)
-        .bind(new.security as i64)
-        .bind(new.drill as i64)
-        .bind(new.channel_name.as_str())
-        .bind(&new.declared_by)
-        .bind(&at)
-        .bind(&at)
-        .execute(&mut *tx)
-        .await?;
-        for (role, person) in &new.roles {
-            insert_role(&mut tx, new.id, role, person, &at, &new.declared_by).await?;
-        }
-        for r in &new.resources {
-            upsert_resource(&mut tx, new.id, r).await?;
-        }
-        for e in &new.events {
-            append_entry(&mut tx, new.id, &at, &at, &new.declared_by, e, None).await?;
-        }
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?"
-        )))
-        .bind(new.id.to_string())
-        .fetch_one(&mut *tx)
-        .await?;
+        let incident = insert_incident_in(&mut tx, &new).await?;
         tx.commit().await?;
-        rows::incident(&row)
+        Ok(incident)
+    }
+
+    /// Insert an incident declared by the delivery `key` (e.g. a Slack view submission),
+    /// with its workflow `jobs`, in one transaction. None when `key` was already
+    /// delivered: a retry or a double click declares once, and a crash leaves either
+    /// everything or nothing (so the next delivery of the same key declares).
+    pub async fn insert_incident_once(
+        &self,
+        new: NewIncident,
+        key: &str,
+        jobs: &[crate::NewJob],
+    ) -> Result<Option<Incident>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Taking the write lock first (the counter) would do too; the key insert is a write.
+        let fresh = sqlx::query("INSERT INTO idempotency_keys (key, created_at, incident_id) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING")
+            .bind(key)
+            .bind(to_storage(new.declared_at))
+            .bind(new.id.to_string())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        if !fresh {
+            return Ok(None);
+        }
+        let incident = insert_incident_in(&mut tx, &new).await?;
+        crate::jobs::enqueue_in(&mut tx, new.id, jobs, new.declared_at).await?;
+        tx.commit().await?;
+        Ok(Some(incident))
     }
 
     /// Find an incident by number or id.
@@ -504,7 +493,7 @@ async fn insert_role(
     Ok(())
 }
 
-async fn upsert_resource(
+pub(crate) async fn upsert_resource(
     tx: &mut Transaction<'_, Sqlite>,
     id: IncidentId,
     r: &ExternalRef,
@@ -550,4 +539,53 @@ async fn append_entry(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// The incident, its roles, resources and first timeline entries.
+async fn insert_incident_in(
+    tx: &mut Transaction<'_, Sqlite>,
+    new: &NewIncident,
+) -> Result<Incident, StoreError> {
+    // Writing first takes SQLite's write lock at once, so concurrent declarations
+    // queue on the busy timeout instead of failing on a lock upgrade.
+    let number: i64 = sqlx::query_scalar(
+        "UPDATE counters SET value = value + 1 WHERE name = 'incident_number' RETURNING value",
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    let at = to_storage(new.declared_at);
+    sqlx::query(
+        "INSERT INTO incidents (id, number, title, description, severity, status, team, security, drill, channel_name, declared_by, declared_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(new.id.to_string())
+    .bind(number)
+    .bind(new.title.as_str())
+    .bind(&new.description)
+    .bind(&new.severity)
+    .bind(&new.status)
+    .bind(&new.team)
+    .bind(new.security as i64)
+    .bind(new.drill as i64)
+    .bind(new.channel_name.as_str())
+    .bind(&new.declared_by)
+    .bind(&at)
+    .bind(&at)
+    .execute(&mut **tx)
+    .await?;
+    for (role, person) in &new.roles {
+        insert_role(tx, new.id, role, person, &at, &new.declared_by).await?;
+    }
+    for r in &new.resources {
+        upsert_resource(tx, new.id, r).await?;
+    }
+    for e in &new.events {
+        append_entry(tx, new.id, &at, &at, &new.declared_by, e, None).await?;
+    }
+    let row = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?"
+    )))
+    .bind(new.id.to_string())
+    .fetch_one(&mut **tx)
+    .await?;
+    rows::incident(&row)
 }

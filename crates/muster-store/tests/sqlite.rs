@@ -182,3 +182,70 @@ async fn migrations_are_idempotent() {
     assert_eq!(s.migrate().await.unwrap(), 0);
     s.ping().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_delivery_declares_once_with_its_workflow_across_pools() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Store::open(&url(&dir)).await.unwrap();
+    let b = Store::open(&url(&dir)).await.unwrap();
+    let jobs = [
+        muster_store::NewJob {
+            step: "channel".into(),
+            depends_on: None,
+            input: None,
+        },
+        muster_store::NewJob {
+            step: "announce".into(),
+            depends_on: Some("channel".into()),
+            input: None,
+        },
+    ];
+    // The same delivery, twenty times at once from two "processes".
+    let mut tasks = Vec::new();
+    for k in 0..20 {
+        let s = if k % 2 == 0 { a.clone() } else { b.clone() };
+        let jobs = jobs.clone();
+        tasks.push(tokio::spawn(async move {
+            s.insert_incident_once(new_incident("checkout down", false), "slack:view:V1", &jobs)
+                .await
+                .unwrap()
+        }));
+    }
+    let mut declared = vec![];
+    for t in tasks {
+        declared.extend(t.await.unwrap());
+    }
+    assert_eq!(declared.len(), 1, "one delivery, one incident");
+    assert_eq!(a.count().await.unwrap(), 1);
+    let steps: Vec<String> = a
+        .jobs_for(declared[0].id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| j.step)
+        .collect();
+    assert_eq!(steps, ["channel", "announce"]);
+    // Another delivery declares another incident.
+    let other = a
+        .insert_incident_once(new_incident("checkout down", false), "slack:view:V2", &jobs)
+        .await
+        .unwrap();
+    assert!(other.is_some());
+    assert_eq!(a.count().await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn reservations_tell_mine_from_earlier_and_others() {
+    use muster_store::Reservation;
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(&url(&dir)).await.unwrap();
+    let x = s.insert_incident(new_incident("x", false)).await.unwrap();
+    let y = s.insert_incident(new_incident("y", false)).await.unwrap();
+    let now = Utc::now();
+    assert_eq!(s.reserve("k", x.id, now).await.unwrap(), Reservation::New);
+    assert_eq!(
+        s.reserve("k", x.id, now).await.unwrap(),
+        Reservation::Earlier
+    );
+    assert_eq!(s.reserve("k", y.id, now).await.unwrap(), Reservation::Taken);
+}

@@ -13,3 +13,8 @@ CREATE TABLE reservations (
     incident_id TEXT NOT NULL REFERENCES incidents (id),
     created_at  TEXT NOT NULL
 );
+
+-- The incident a delivery (a Slack view submission) declared, written in the same
+-- transaction as the incident and its workflow: a redelivery finds it, and a failed
+-- declaration leaves no key behind to swallow the user's retry.
+ALTER TABLE idempotency_keys ADD COLUMN incident_id TEXT;
