@@ -293,6 +293,12 @@ impl SlackSim {
         self.addr
     }
 
+    /// Accept `token` instead of the default test token (e.g. a realistic-looking one, to
+    /// check it never reaches a log).
+    pub fn set_token(&self, token: &str) {
+        self.w().token = token.to_owned();
+    }
+
     /// The bot token the simulator accepts.
     pub fn token(&self) -> Secret {
         Secret::new(self.w().token.clone())

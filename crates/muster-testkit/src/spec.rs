@@ -26,6 +26,7 @@ const FIXTURES: &[(&str, &str)] = method_fixtures![
     "conversations.create",
     "conversations.history",
     "conversations.info",
+    "conversations.list",
     "conversations.invite",
     "conversations.join",
     "conversations.members",
