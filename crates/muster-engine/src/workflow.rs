@@ -43,8 +43,9 @@ pub struct StepInput<'a> {
     pub outputs: &'a HashMap<String, Value>,
 }
 
-/// Reserve scarce keys for an incident before claiming them outside, so a crashed run's
-/// claim is recognised as ours by the next run and never adopted by another incident.
+/// What a step may write on its incident's record: reservations of scarce keys before
+/// claiming them outside (so a crashed run's claim is recognised as ours by the next run
+/// and never adopted by another incident), and timeline entries captured from chat.
 #[derive(Clone, Copy)]
 pub struct Ledger<'a> {
     engine: &'a Engine,
@@ -58,6 +59,20 @@ impl Ledger<'_> {
             .store()
             .reserve(key, self.incident, self.engine.now())
             .await?)
+    }
+
+    /// Put a chat message on the incident's timeline (once per source key).
+    pub async fn capture(&self, m: crate::CapturedMessage) -> Result<bool, EngineError> {
+        self.engine
+            .capture_message(IncidentRef::Id(self.incident), m)
+            .await
+    }
+
+    /// Take a captured chat message off the timeline.
+    pub async fn uncapture(&self, source_key: &str) -> Result<bool, EngineError> {
+        self.engine
+            .uncapture_message(IncidentRef::Id(self.incident), source_key)
+            .await
     }
 }
 

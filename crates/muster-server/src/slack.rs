@@ -605,17 +605,29 @@ async fn events(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
         Ok(v @ EventBody::UrlVerification { .. }) => Json(v.challenge_response()).into_response(),
         Ok(EventBody::EventCallback(cb)) => {
             // Slack retries deliveries it thinks failed; each event id is handled once.
-            match state
-                .engine
-                .store()
-                .remember(&format!("slack:event:{}", cb.event_id), state.engine.now())
-                .await
-            {
-                Ok(true) => {}
-                Ok(false) => return StatusCode::OK.into_response(),
-                Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+            // Reactions become queued steps named by the event id, which dedupes them in
+            // the same write that keeps them.
+            let queued = matches!(
+                cb.event,
+                Event::ReactionAdded(_) | Event::ReactionRemoved(_)
+            );
+            if !queued {
+                match state
+                    .engine
+                    .store()
+                    .remember(&format!("slack:event:{}", cb.event_id), state.engine.now())
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => return StatusCode::OK.into_response(),
+                    Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
+                }
             }
-            handle_event(&state, &app, cb.event).await;
+            if let Err(e) = handle_event(&state, &app, cb.event, &cb.event_id).await {
+                // Not kept: let Slack deliver it again.
+                tracing::warn!(error = %e, "could not keep a Slack event");
+                return StatusCode::SERVICE_UNAVAILABLE.into_response();
+            }
             StatusCode::OK.into_response()
         }
         Ok(_) => StatusCode::OK.into_response(),
@@ -625,14 +637,7 @@ async fn events(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
 
 /// A Slack user's name as people know it, or the id if Slack cannot say.
 async fn user_display(app: &SlackApp, id: &str) -> String {
-    match app.client.users_info(id).await {
-        Ok(u) => u
-            .display_name
-            .filter(|d| !d.is_empty())
-            .or(u.real_name.filter(|r| !r.is_empty()))
-            .unwrap_or(u.name),
-        Err(_) => id.to_owned(),
-    }
+    app.client.display_name(id).await
 }
 
 /// The incident whose Slack channel this is, found through the record.
@@ -648,11 +653,16 @@ async fn incident_of_channel(state: &AppState, channel: &str) -> Option<Incident
 
 /// Timeline from chat: a capture emoji adds the message, removing it takes it out, edits
 /// follow the message, a deleted message leaves the timeline.
-async fn handle_event(state: &AppState, app: &Arc<SlackApp>, event: Event) {
+async fn handle_event(
+    state: &AppState,
+    app: &Arc<SlackApp>,
+    event: Event,
+    event_id: &str,
+) -> Result<(), EngineError> {
     use muster_engine::CapturedMessage;
     match event {
-        Event::ReactionAdded(r) => reaction(state, app, r, false).await,
-        Event::ReactionRemoved(r) => reaction(state, app, r, true).await,
+        Event::ReactionAdded(r) => return reaction(state, app, r, false, event_id).await,
+        Event::ReactionRemoved(r) => return reaction(state, app, r, true, event_id).await,
         Event::Message(m) if m.message.bot_id.is_none() && m.message.subtype.is_none() => {
             warn_about_secrets(state, app, &m.channel, &m.message).await;
         }
@@ -679,73 +689,43 @@ async fn handle_event(state: &AppState, app: &Arc<SlackApp>, event: Event) {
         }
         _ => {}
     }
+    Ok(())
 }
 
+/// A capture emoji added or removed: queue the timeline step (reading the message calls
+/// Slack, so it happens after the ack, and survives a crash because it is queued).
 async fn reaction(
     state: &AppState,
     app: &Arc<SlackApp>,
     r: muster_slack::payload::ReactionEvent,
     removed: bool,
-) {
-    use muster_engine::CapturedMessage;
+    event_id: &str,
+) -> Result<(), EngineError> {
     if r.item.kind != "message" || !app.config.timeline_emojis.contains(&r.reaction) {
-        return;
+        return Ok(());
     }
     let (Some(channel), Some(ts)) = (r.item.channel, r.item.ts) else {
-        return;
+        return Ok(());
     };
     let Some(id) = incident_of_channel(state, &channel).await else {
-        return;
+        return Ok(());
     };
-    let key = CapturedMessage::slack_key(&channel, &ts);
-    let incident = IncidentRef::Id(id);
-    // Reading the message calls Slack: do it after the ack.
-    let (state, app) = (state.clone(), app.clone());
-    tokio::spawn(async move {
-        let result = if removed {
-            state
-                .engine
-                .uncapture_message(incident, &key)
-                .await
-                .map(drop)
-        } else {
-            capture(&state, &app, incident, &channel, &ts).await
-        };
-        if let Err(e) = result {
-            tracing::warn!(error = %e, "could not update the timeline from a reaction");
-        }
-    });
-}
-
-async fn capture(
-    state: &AppState,
-    app: &SlackApp,
-    incident: IncidentRef,
-    channel: &str,
-    ts: &str,
-) -> Result<(), EngineError> {
-    let found = match app.client.conversations_history_message(channel, ts).await {
-        Ok(Some(m)) => Some(m),
-        Ok(None) => app
-            .client
-            .conversations_replies_message(channel, ts)
-            .await
-            .ok()
-            .flatten(),
-        Err(e) => {
-            tracing::warn!(error = %e, "could not read the reacted message");
-            None
-        }
+    let job = NewJob {
+        step: format!(
+            "{}{event_id}",
+            muster_slack::provision::STEP_TIMELINE_PREFIX
+        ),
+        depends_on: None,
+        input: Some(muster_slack::provision::timeline_input(
+            &channel, &ts, removed,
+        )),
     };
-    let Some(msg) = found else { return Ok(()) };
-    let author = match msg.author_id() {
-        Some(u) => user_display(app, u).await,
-        None => "slack".to_owned(),
-    };
-    let permalink = app.client.chat_get_permalink(channel, ts).await.ok();
-    if let Some(c) = msg.to_captured(channel, &author, permalink) {
-        state.engine.capture_message(incident, c).await?;
-    }
+    state
+        .engine
+        .store()
+        .enqueue(id, &[job], state.engine.now())
+        .await?;
+    app.wake.notify_one();
     Ok(())
 }
 

@@ -660,8 +660,9 @@ async fn reacting_to_a_message_puts_it_on_the_timeline() {
             .cloned()
             .collect::<Vec<_>>()
     };
+    // Captures are queued steps: run them.
     let settle = || async {
-        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        h.drain().await;
         h.state
             .engine()
             .get("INC-1".parse().unwrap())

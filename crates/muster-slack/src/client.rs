@@ -792,6 +792,19 @@ impl SlackClient {
         self.call_typed("bookmarks.add", &args, "bookmark").await
     }
 
+    /// A user's name as people know it (display name, else real name, else handle), or
+    /// the id itself when Slack cannot say: good enough for a timeline, never an error.
+    pub async fn display_name(&self, id: &str) -> String {
+        match self.users_info(id).await {
+            Ok(u) => u
+                .display_name
+                .filter(|d| !d.is_empty())
+                .or(u.real_name.filter(|r| !r.is_empty()))
+                .unwrap_or(u.name),
+            Err(_) => id.to_owned(),
+        }
+    }
+
     /// `bookmarks.list` of a channel.
     pub async fn bookmarks_list(&self, channel_id: &str) -> Result<Vec<Bookmark>, SlackError> {
         let args = vec![("channel_id", channel_id.to_owned())];

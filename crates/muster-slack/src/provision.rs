@@ -38,6 +38,15 @@ pub const STEP_ARCHIVE: &str = "archive";
 pub const STEP_REFRESH_PREFIX: &str = "refresh:";
 /// `update:<n>`: post status update n under the announcement, then refresh it.
 pub const STEP_UPDATE_PREFIX: &str = "update:";
+/// `timeline:<event id>`: a capture emoji was added to (or removed from) a message:
+/// read the message and put it on (or take it off) the timeline. Named by Slack's event
+/// id, so a redelivered event finds its step already queued.
+pub const STEP_TIMELINE_PREFIX: &str = "timeline:";
+
+/// The `timeline:` step's input.
+pub fn timeline_input(channel: &str, ts: &str, removed: bool) -> serde_json::Value {
+    json!({ "channel": channel, "ts": ts, "removed": removed })
+}
 
 pub struct SlackProvisioner {
     client: SlackClient,
@@ -179,6 +188,52 @@ fn no_channel() -> StepOutcome {
     StepOutcome::Retry {
         after: Duration::from_secs(1),
         error: "the incident channel is not recorded yet".into(),
+    }
+}
+
+impl SlackProvisioner {
+    async fn timeline(&self, step: &StepInput<'_>) -> StepOutcome {
+        let arg = |k: &str| step.input.and_then(|v| v.get(k));
+        let (Some(channel), Some(ts)) = (
+            arg("channel").and_then(|v| v.as_str()),
+            arg("ts").and_then(|v| v.as_str()),
+        ) else {
+            return StepOutcome::Failed("a timeline step without channel and ts".into());
+        };
+        let recorded = if arg("removed").and_then(|v| v.as_bool()) == Some(true) {
+            let key = muster_engine::CapturedMessage::slack_key(channel, ts);
+            step.ledger.uncapture(&key).await
+        } else {
+            let found = match self.client.conversations_history_message(channel, ts).await {
+                Ok(Some(m)) => Some(m),
+                // Not in the history: a thread reply, or gone.
+                Ok(None) => match self.client.conversations_replies_message(channel, ts).await {
+                    Ok(m) => m,
+                    Err(e) => return retry_or_fail(e, step.attempt),
+                },
+                Err(e) => return retry_or_fail(e, step.attempt),
+            };
+            // Deleted before we could read it: nothing to keep.
+            let Some(msg) = found else { return done() };
+            let author = match msg.author_id() {
+                Some(u) => self.client.display_name(u).await,
+                None => "slack".to_owned(),
+            };
+            let permalink = self.client.chat_get_permalink(channel, ts).await.ok();
+            match msg.to_captured(channel, &author, permalink) {
+                Some(c) => step.ledger.capture(c).await,
+                None => return done(),
+            }
+        };
+        match recorded {
+            Ok(_) => done(),
+            // A user error (e.g. an empty message) will not get better by retrying.
+            Err(e) if e.is_user_error() => StepOutcome::Failed(e.to_string()),
+            Err(e) => StepOutcome::Retry {
+                after: Duration::from_secs(2),
+                error: e.to_string(),
+            },
+        }
     }
 }
 
@@ -468,6 +523,7 @@ impl Provisioner for SlackProvisioner {
                     }
                     done()
                 }
+                s if s.starts_with(STEP_TIMELINE_PREFIX) => self.timeline(&step).await,
                 STEP_ARCHIVE => {
                     let Some(channel) = channel_id(d) else {
                         return done();
@@ -485,6 +541,11 @@ impl Provisioner for SlackProvisioner {
 
     fn report_failure<'a>(&'a self, step: StepInput<'a>, error: &'a str) -> BoxFuture<'a, ()> {
         Box::pin(async move {
+            if step.step.starts_with(STEP_TIMELINE_PREFIX) {
+                // Nobody asked for this one in the channel: a retry button would puzzle.
+                tracing::warn!(step = step.step, error, "could not capture a message");
+                return;
+            }
             let Some(channel) = channel_id(step.detail) else {
                 return;
             };
