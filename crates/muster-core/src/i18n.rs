@@ -33,6 +33,11 @@ impl Lang {
         }
     }
 
+    /// Whether the message `id` exists (for ids built at run time).
+    pub fn has(self, id: &str) -> bool {
+        bundle(self).has_message(id)
+    }
+
     /// The message `id` without arguments.
     pub fn t(self, id: &str) -> String {
         self.format(id, &Args::new())

@@ -61,6 +61,11 @@ impl Ledger<'_> {
             .await?)
     }
 
+    /// Whether `key` is reserved (by any incident).
+    pub async fn is_reserved(&self, key: &str) -> Result<bool, EngineError> {
+        Ok(self.engine.store().is_reserved(key).await?)
+    }
+
     /// Put a chat message on the incident's timeline (once per source key).
     pub async fn capture(&self, m: crate::CapturedMessage) -> Result<bool, EngineError> {
         self.engine
@@ -95,10 +100,30 @@ pub trait Provisioner: Send + Sync {
     fn run<'a>(&'a self, step: StepInput<'a>) -> BoxFuture<'a, StepOutcome>;
     /// Tell people a step gave up (e.g. a message with a retry button).
     fn report_failure<'a>(&'a self, step: StepInput<'a>, error: &'a str) -> BoxFuture<'a, ()>;
+    /// Tell people a step keeps failing and is being retried, with the steps still pending.
+    /// Called on every retry from the [`DELAY_NOTICE_AFTER`]th on: say it once.
+    fn report_delay<'a>(
+        &'a self,
+        step: StepInput<'a>,
+        error: &'a str,
+        pending: &'a [String],
+    ) -> BoxFuture<'a, ()> {
+        let _ = (step, error, pending);
+        Box::pin(async {})
+    }
+    /// The incident's last setup step is done. If people were told of a delay, tell them
+    /// it is over.
+    fn report_recovered<'a>(&'a self, step: StepInput<'a>) -> BoxFuture<'a, ()> {
+        let _ = step;
+        Box::pin(async {})
+    }
 }
 
 /// How many times a step is retried before it is reported as failed.
 pub const MAX_ATTEMPTS: i64 = 8;
+
+/// After this many failed runs of a step, people are told what is still pending.
+pub const DELAY_NOTICE_AFTER: i64 = 3;
 
 /// How long a claimed step stays reserved without a heartbeat. A running step renews its
 /// lease every third of this, so the lease only runs out when the process is gone; then
@@ -106,6 +131,19 @@ pub const MAX_ATTEMPTS: i64 = 8;
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 
 impl Engine {
+    /// The incident's setup steps not done yet. Steps named `kind:key` are follow-ups
+    /// (status updates, chat captures), not part of setting the incident up.
+    pub async fn pending_setup(&self, incident: IncidentId) -> Result<Vec<String>, EngineError> {
+        Ok(self
+            .store()
+            .jobs_for(incident)
+            .await?
+            .into_iter()
+            .filter(|j| j.state != "done" && !j.step.contains(':'))
+            .map(|j| j.step)
+            .collect())
+    }
+
     /// Enqueue the provisioning steps of `incident`, with `input` for every step.
     pub async fn start_workflow(
         &self,
@@ -258,11 +296,19 @@ async fn run_job(
     match outcome {
         StepOutcome::Done { output, resources } => {
             store.complete_job(&job, output, &resources, now).await?;
+            // The last setup step done: if people were told of a delay, tell them it is over.
+            if !job.step.contains(':') && engine.pending_setup(job.incident_id).await?.is_empty() {
+                p.report_recovered(input()).await;
+            }
         }
         StepOutcome::Retry { after, error } if job.attempts < MAX_ATTEMPTS => {
             let at =
                 now + chrono::Duration::from_std(after).unwrap_or(chrono::Duration::seconds(5));
             store.retry_job(job.id, at, &error, now).await?;
+            if job.attempts >= DELAY_NOTICE_AFTER {
+                let pending = engine.pending_setup(job.incident_id).await?;
+                p.report_delay(input(), &error, &pending).await;
+            }
         }
         StepOutcome::Retry { error, .. } | StepOutcome::Failed(error) => {
             store.fail_job(job.id, &error, now).await?;

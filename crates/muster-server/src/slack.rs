@@ -275,14 +275,21 @@ async fn show(state: &AppState, r: IncidentRef, lang: Lang) -> Response {
                 .last()
                 .map(|u| format!("\n> {}", blocks::escape(&u.text)))
                 .unwrap_or_default();
+            let pending = state.engine.pending_setup(i.id).await.unwrap_or_default();
+            let pending = if pending.is_empty() {
+                String::new()
+            } else {
+                format!("\n_{}_", blocks::pending_line(lang, &pending))
+            };
             let text = format!(
-                "*{}: {}*\n{} · {} · {}{}",
+                "*{}: {}*\n{} · {} · {}{}{}",
                 i.number,
                 blocks::escape(i.title.as_str()),
                 c.status_label(&i.status, lang),
                 i.severity,
                 blocks::escape(&roles),
-                last
+                last,
+                pending
             );
             ephemeral(SlackMessage::text(text))
         }
@@ -365,7 +372,7 @@ async fn interactions(State(state): State<AppState>, headers: HeaderMap, body: B
                 .clone()
                 .or(sub.user.name.clone())
                 .unwrap_or_else(|| sub.user.id.clone());
-            let input = json!({"user_id": sub.user.id, "user_name": by, "lang": valid.lang.code()});
+            let input = json!({"user_id": sub.user.id, "user_name": by, "lang": valid.lang.code(), "origin_channel": valid.origin_channel});
             // The incident, the delivery key and the workflow are one transaction: the
             // same submission delivered twice declares once, and a failure keeps nothing,
             // so pressing Submit again declares.

@@ -49,9 +49,13 @@ impl Harness {
             .await
             .unwrap();
         let engine = Engine::new(store, Arc::new(config), Arc::new(SystemClock));
-        let client =
-            SlackClient::new(SlackClientConfig::new(sim.token()).with_base_url(sim.base_url()))
-                .unwrap();
+        // A short timeout, so the outage tests can make Slack "too slow" quickly.
+        let client = SlackClient::new(
+            SlackClientConfig::new(sim.token())
+                .with_base_url(sim.base_url())
+                .with_timeout(std::time::Duration::from_secs(2)),
+        )
+        .unwrap();
         let app = SlackApp::new(client, slack, Secret::new(SIGNING)).unwrap();
         let state = AppState::new(engine, true);
         let worker = app.worker(state.engine_arc());
@@ -511,6 +515,120 @@ async fn outages_and_rate_limits_are_retried_after_recovery() {
         "one welcome, despite the rate limit"
     );
     assert_eq!(h.sim.messages(&h.announce).len(), 1, "one announcement");
+}
+
+/// A storm: rate limits on every method, 5xx, and a call that times out although Slack
+/// acted. Acks stay fast throughout, `Retry-After` is honoured, people are told what is
+/// pending and then that it is done, and every effect happens exactly once.
+#[tokio::test]
+async fn a_storm_of_failures_ends_with_everything_done_once_and_people_told() {
+    use muster_testkit::sim::Fault;
+    use std::time::{Duration, Instant};
+    let h = Harness::new().await;
+    // Declared (the modal works); then the storm hits the workflow.
+    let name = h.declare("Storage latency", "storage-latency").await;
+    h.sim.rate_limit_storm(4, 1);
+    h.sim
+        .fail_next("conversations.invite", 3, Fault::Status(503));
+    h.sim.fail_next(
+        "chat.postMessage",
+        1,
+        Fault::Stall(Duration::from_millis(2300)),
+    );
+    h.sim.fail_next("bookmarks.add", 2, Fault::Status(502));
+    let start = Instant::now();
+    let mut slowest_ack = Duration::ZERO;
+    loop {
+        h.drain().await;
+        // Slack keeps sending commands during the storm: each is acknowledged at once.
+        let t = Instant::now();
+        let r = h.command("help", "U2BOB", "C0GENERAL").await;
+        assert_eq!(r.status, StatusCode::OK);
+        slowest_ack = slowest_ack.max(t.elapsed());
+        if h.state.engine().store().queue_depth().await.unwrap() == (0, 0) {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(40),
+            "steps still pending: {:?}",
+            h.state
+                .engine()
+                .pending_setup(
+                    h.state
+                        .engine()
+                        .get("INC-1".parse().unwrap())
+                        .await
+                        .unwrap()
+                        .incident
+                        .id
+                )
+                .await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(slowest_ack < Duration::from_millis(500), "{slowest_ack:?}");
+
+    // Retry-After: no call of a rate-limited method before the wait was over.
+    let faults = h.sim.faulted_calls();
+    let calls = h.sim.all_calls();
+    for f in &faults {
+        if let Fault::RateLimited { retry_after_secs } = f.fault {
+            let next = calls
+                .iter()
+                .map(|c| (&c.method, c.at))
+                .chain(faults.iter().map(|g| (&g.method, g.at)))
+                .filter(|(m, at)| **m == f.method && *at > f.at)
+                .map(|(_, at)| at)
+                .min();
+            if let Some(next) = next {
+                assert!(
+                    next - f.at
+                        >= Duration::from_secs(retry_after_secs) - Duration::from_millis(50),
+                    "{} called again {:?} after a 429 asking for {retry_after_secs} s",
+                    f.method,
+                    next - f.at
+                );
+            }
+        }
+    }
+
+    // Exactly once: one channel, its bookmarks, one welcome (the timed-out post was found
+    // by its mark), one announcement.
+    let ch = h.sim.channel_by_name(&name).unwrap();
+    assert_eq!(h.sim.bookmarks(&ch.id).len(), 2);
+    assert_eq!(h.sim.members(&ch.id), ["U0BOT0001", "U1ANA"]);
+    let posts: Vec<String> = h.sim.messages(&ch.id).into_iter().map(|m| m.text).collect();
+    let welcomes = h
+        .sim
+        .messages(&ch.id)
+        .into_iter()
+        .filter(|m| {
+            m.metadata
+                .as_ref()
+                .is_some_and(|md| md["event_payload"]["step"] == "welcome")
+        })
+        .count();
+    assert_eq!(welcomes, 1, "{posts:#?}");
+    assert_eq!(h.sim.messages(&h.announce).len(), 1, "one announcement");
+    // Told what was pending, in both languages, then that it is done.
+    let delayed: Vec<&String> = posts
+        .iter()
+        .filter(|t| t.contains("Still pending"))
+        .collect();
+    assert_eq!(delayed.len(), 1, "{posts:#?}");
+    assert!(delayed[0].contains("inviting people") && delayed[0].contains("les invitations"));
+    assert_eq!(
+        posts
+            .iter()
+            .filter(|t| t.contains("everything is set up"))
+            .count(),
+        1,
+        "{posts:#?}"
+    );
+    // `show` says nothing is pending any more.
+    let r = h.command("show", "U1ANA", &ch.id).await;
+    assert!(!r.body.contains("Still being set up"), "{}", r.body);
+    h.assert_clean();
 }
 
 #[tokio::test]

@@ -1057,6 +1057,76 @@ pub fn request_failed(lang: Lang, detail: &str) -> SlackMessage {
 
 /// A failed optional step, posted in the incident channel with a retry button whose
 /// value is `step_id`.
+/// What a workflow step does, in words (the step id itself for steps without a name).
+pub fn step_name(lang: Lang, step: &str) -> String {
+    let id = format!("slack-step-name-{step}");
+    if lang.has(&id) {
+        lang.t(&id)
+    } else {
+        step.to_owned()
+    }
+}
+
+fn step_names(lang: Lang, steps: &[String]) -> String {
+    steps
+        .iter()
+        .map(|s| step_name(lang, s))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One paragraph per language.
+fn in_each(langs: &[Lang], line: impl Fn(Lang) -> String) -> SlackMessage {
+    let langs = if langs.is_empty() {
+        &[Lang::En][..]
+    } else {
+        langs
+    };
+    SlackMessage::text(
+        langs
+            .iter()
+            .map(|&l| line(l))
+            .collect::<Vec<_>>()
+            .join("\n\n"),
+    )
+}
+
+/// Slack keeps failing for a while: say that Muster is on it and what is still pending.
+pub fn provisioning_delayed(
+    langs: &[Lang],
+    number: &str,
+    detail: &str,
+    pending: &[String],
+) -> SlackMessage {
+    in_each(langs, |l| {
+        tf(
+            l,
+            "slack-provisioning-delayed",
+            &[
+                ("number", number),
+                ("detail", &escape(detail)),
+                ("steps", &step_names(l, pending)),
+            ],
+        )
+    })
+}
+
+/// After a delay, everything is done.
+pub fn provisioning_recovered(langs: &[Lang], number: &str) -> SlackMessage {
+    in_each(langs, |l| {
+        tf(l, "slack-provisioning-recovered", &[("number", number)])
+    })
+}
+
+/// The line `show` adds while setup steps are pending.
+pub fn pending_line(lang: Lang, pending: &[String]) -> String {
+    tf(
+        lang,
+        "slack-show-pending",
+        &[("steps", &step_names(lang, pending))],
+    )
+}
+
 pub fn step_failed(lang: Lang, step: &str, detail: &str, step_id: &str) -> SlackMessage {
     let text = tf(
         lang,

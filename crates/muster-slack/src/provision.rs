@@ -192,6 +192,39 @@ fn no_channel() -> StepOutcome {
 }
 
 impl SlackProvisioner {
+    /// Tell the incident's people, once per incident and `kind`: in its channel once there
+    /// is one, else the declarer alone, in the channel where they typed the command. A
+    /// storm delays every step; one notice that reached people says it all, and a notice
+    /// that could not be posted is tried again by the next delayed step.
+    async fn tell_once(&self, step: &StepInput<'_>, kind: &str, msg: &blocks::SlackMessage) {
+        let key = format!("notice:{kind}:{}", step.detail.incident.id);
+        if step.ledger.is_reserved(&key).await.unwrap_or(true) {
+            return;
+        }
+        let arg = |k: &str| step.input.and_then(|v| v.get(k)).and_then(|v| v.as_str());
+        let sent = match (
+            channel_id(step.detail),
+            arg("origin_channel"),
+            arg("user_id"),
+        ) {
+            (Some(ch), _, _) => self.client.chat_post_message(ch, msg, None).await.map(drop),
+            (None, Some(origin), Some(user)) => self
+                .client
+                .chat_post_ephemeral(origin, user, msg)
+                .await
+                .map(drop),
+            _ => return,
+        };
+        match sent {
+            Ok(()) => {
+                let _ = step.ledger.reserve(&key).await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, step = step.step, "could not tell people about a delay")
+            }
+        }
+    }
+
     async fn timeline(&self, step: &StepInput<'_>) -> StepOutcome {
         let arg = |k: &str| step.input.and_then(|v| v.get(k));
         let (Some(channel), Some(ts)) = (
@@ -536,6 +569,32 @@ impl Provisioner for SlackProvisioner {
                 }
                 other => StepOutcome::Failed(format!("unknown step {other}")),
             }
+        })
+    }
+
+    fn report_delay<'a>(
+        &'a self,
+        step: StepInput<'a>,
+        error: &'a str,
+        pending: &'a [String],
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let number = step.detail.incident.number.to_string();
+            let msg = blocks::provisioning_delayed(&self.langs(), &number, error, pending);
+            self.tell_once(&step, "delayed", &msg).await;
+        })
+    }
+
+    fn report_recovered<'a>(&'a self, step: StepInput<'a>) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            // Only after a delay notice actually reached people.
+            let delayed = format!("notice:delayed:{}", step.detail.incident.id);
+            if !step.ledger.is_reserved(&delayed).await.unwrap_or(false) {
+                return;
+            }
+            let number = step.detail.incident.number.to_string();
+            let msg = blocks::provisioning_recovered(&self.langs(), &number);
+            self.tell_once(&step, "recovered", &msg).await;
         })
     }
 

@@ -144,6 +144,15 @@ impl Store {
         Ok(())
     }
 
+    /// Whether `key` is reserved, by any incident.
+    pub async fn is_reserved(&self, key: &str) -> Result<bool, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reservations WHERE key = ?")
+            .bind(key)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(n > 0)
+    }
+
     /// Reserve `key` for `incident` before asking for it outside.
     pub async fn reserve(
         &self,

@@ -14,4 +14,6 @@ pub mod sim;
 pub mod spec;
 
 pub use signed::{Input, SignedRequest, Signer, SlashCommandRequest, payloads};
-pub use sim::{Call, Fault, SimBookmark, SimChannel, SimFile, SimMessage, SimView, SlackSim};
+pub use sim::{
+    Call, Fault, FaultedCall, SimBookmark, SimChannel, SimFile, SimMessage, SimView, SlackSim,
+};

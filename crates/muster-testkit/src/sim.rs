@@ -57,6 +57,17 @@ pub enum Fault {
     Status(u16),
     /// HTTP 429, `{"ok": false, "error": "ratelimited"}` and `Retry-After: secs`.
     RateLimited { retry_after_secs: u64 },
+    /// Wait this long, then act and answer normally: a caller with a shorter timeout gives
+    /// up although Slack did what it asked (the nastiest kind of timeout).
+    Stall(Duration),
+}
+
+/// A call answered with an injected fault, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FaultedCall {
+    pub method: String,
+    pub fault: Fault,
+    pub at: std::time::Instant,
 }
 
 /// One accepted call: what was sent, and the error code answered (None if `ok`).
@@ -65,6 +76,8 @@ pub struct Call {
     pub method: String,
     pub args: BTreeMap<String, Value>,
     pub error: Option<String>,
+    /// When the simulator answered.
+    pub at: std::time::Instant,
 }
 
 impl Call {
@@ -169,6 +182,7 @@ struct Faults {
     latency: Duration,
     method_latency: HashMap<String, Duration>,
     faulted: HashMap<String, u32>,
+    log: Vec<FaultedCall>,
     holds: Vec<HoldSpec>,
 }
 
@@ -488,11 +502,21 @@ impl SlackSim {
 
     /// Remove every pending fault and latency.
     pub fn clear_faults(&self) {
-        let faulted = std::mem::take(&mut self.w().faults.faulted);
-        self.w().faults = Faults {
+        let mut w = self.w();
+        let (faulted, log) = (
+            std::mem::take(&mut w.faults.faulted),
+            std::mem::take(&mut w.faults.log),
+        );
+        w.faults = Faults {
             faulted,
+            log,
             ..Faults::default()
         };
+    }
+
+    /// Every call answered with an injected fault, in order.
+    pub fn faulted_calls(&self) -> Vec<FaultedCall> {
+        self.w().faults.log.clone()
     }
 
     /// How many calls of `method` were answered with an injected fault.
@@ -633,7 +657,10 @@ async fn handle(
         tokio::time::sleep(latency).await;
     }
 
-    if let Some(fault) = lock(&world).take_fault(&method) {
+    let fault = lock(&world).take_fault(&method);
+    if let Some(Fault::Stall(d)) = fault {
+        tokio::time::sleep(d).await;
+    } else if let Some(fault) = fault {
         return match fault {
             Fault::Error(code) => json_response(StatusCode::OK, error_body(&code)),
             Fault::Status(s) => (
@@ -650,6 +677,7 @@ async fn handle(
                 error_body("ratelimited").to_string(),
             )
                 .into_response(),
+            Fault::Stall(_) => unreachable!("handled above"),
         };
     }
 
@@ -750,6 +778,7 @@ fn answer(
         method,
         args: recorded_args,
         error,
+        at: std::time::Instant::now(),
     };
     let hold = w
         .faults
@@ -965,8 +994,13 @@ impl World {
                 .get_mut(method)
                 .and_then(VecDeque::pop_front)
         };
-        if fault.is_some() {
+        if let Some(f) = &fault {
             *self.faults.faulted.entry(method.to_owned()).or_default() += 1;
+            self.faults.log.push(FaultedCall {
+                method: method.to_owned(),
+                fault: f.clone(),
+                at: std::time::Instant::now(),
+            });
         }
         fault
     }
