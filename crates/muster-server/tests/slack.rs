@@ -125,6 +125,11 @@ impl Harness {
         panic!("the workflow did not settle");
     }
 
+    async fn first_incident(&self) -> muster_core::IncidentId {
+        let d = self.state.engine().get("INC-1".parse().unwrap()).await;
+        d.unwrap().incident.id
+    }
+
     fn assert_clean(&self) {
         assert!(
             self.sim.rejections().is_empty(),
@@ -469,16 +474,7 @@ async fn outages_and_rate_limits_are_retried_after_recovery() {
         .state
         .engine()
         .store()
-        .jobs_for(muster_core::IncidentId(
-            h.state
-                .engine()
-                .get("INC-1".parse().unwrap())
-                .await
-                .unwrap()
-                .incident
-                .id
-                .0,
-        ))
+        .jobs_for(h.first_incident().await)
         .await
         .unwrap();
     assert!(
@@ -553,15 +549,7 @@ async fn a_storm_of_failures_ends_with_everything_done_once_and_people_told() {
             "steps still pending: {:?}",
             h.state
                 .engine()
-                .pending_setup(
-                    h.state
-                        .engine()
-                        .get("INC-1".parse().unwrap())
-                        .await
-                        .unwrap()
-                        .incident
-                        .id
-                )
+                .pending_setup(h.first_incident().await)
                 .await
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
