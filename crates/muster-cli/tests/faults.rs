@@ -490,7 +490,11 @@ async fn a_thousand_random_deliveries_to_three_servers_declare_each_incident_onc
         set.spawn(async move {
             let (status, body) = world.send(&servers[server], &req).await;
             drop(permit);
-            assert_eq!((status, body.as_str()), (200, "{}"), "delivery {n}");
+            // "{}" closes the modal; "" is a signature this server saw already.
+            assert!(
+                status == 200 && (body == "{}" || body.is_empty()),
+                "delivery {n}: {status} {body}"
+            );
         });
     }
     while let Some(r) = set.join_next().await {

@@ -38,6 +38,8 @@ pub struct SlackApp {
     pub wake: Arc<Notify>,
     /// Finds credentials pasted into incident channels.
     pub scanner: Arc<muster_scan::Scanner>,
+    /// Signatures already accepted: a replayed request is answered and not acted on.
+    pub replays: muster_slack::replay::ReplayGuard,
 }
 
 impl SlackApp {
@@ -57,6 +59,7 @@ impl SlackApp {
             scanner: Arc::new(muster_scan::Scanner::new(
                 muster_scan::RuleSet::default_rules(),
             )?),
+            replays: Default::default(),
         })
     }
 
@@ -89,13 +92,25 @@ fn verified<'a>(
         return Err((StatusCode::NOT_FOUND, "Slack is not configured\n"));
     };
     let now = state.engine.now().timestamp();
-    match app.verifier.verify_headers(headers, body, now) {
-        Ok(()) => Ok(app),
-        Err(e) => {
-            tracing::warn!(error = %e, "refused a Slack request with a bad signature");
-            Err((StatusCode::UNAUTHORIZED, "invalid signature\n"))
-        }
+    if let Err(e) = app.verifier.verify_headers(headers, body, now) {
+        tracing::warn!(error = %e, "refused a Slack request with a bad signature");
+        return Err((StatusCode::UNAUTHORIZED, "invalid signature\n"));
     }
+    let get = |h: &str| headers.get(h).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ts = get(muster_slack::signature::TIMESTAMP_HEADER)
+        .parse()
+        .unwrap_or(now);
+    let signature = get(muster_slack::signature::SIGNATURE_HEADER);
+    if app.replays.check(signature, ts, now) == muster_slack::replay::Seen::Again {
+        // Seen already: a replay, or a Slack retry of what is being handled. Either way,
+        // acting again would duplicate it; answering 200 stops Slack's retries.
+        tracing::info!(
+            retry = ?muster_slack::signature::retry_num(headers),
+            "ignored a Slack request whose signature was already used"
+        );
+        return Err((StatusCode::OK, ""));
+    }
+    Ok(app)
 }
 
 fn ephemeral(msg: SlackMessage) -> Response {

@@ -388,6 +388,63 @@ async fn signatures_are_checked_and_events_answered() {
         )
         .await;
     assert_eq!(r.json()["challenge"], "chal-123");
+
+    // Missing headers.
+    let mut bare = good.clone();
+    bare.headers.retain(|(k, _)| !k.starts_with("x-slack"));
+    assert_eq!(h.send(&bare).await.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_replayed_request_is_answered_but_not_acted_on() {
+    let h = Harness::new().await;
+    let name = h.declare("Replay target", "replay-target").await;
+    h.drain().await;
+    let ch = h.sim.channel_by_name(&name).unwrap();
+    let cmd = SlashCommandRequest::new(
+        "/incident",
+        "note the cache was cold",
+        "U1ANA",
+        &ch.id,
+        &h.sim.new_trigger_id(),
+    );
+    let signed = h.signer.slash_command(&cmd, h.now());
+    let first = h.send(&signed).await;
+    assert_eq!(first.status, StatusCode::OK);
+    // The same bytes again (captured on the wire, or a retry reusing its signature).
+    for _ in 0..3 {
+        let again = h.send(&signed).await;
+        assert_eq!((again.status, again.body.as_str()), (StatusCode::OK, ""));
+    }
+    let d = h
+        .state
+        .engine()
+        .get("INC-1".parse().unwrap())
+        .await
+        .unwrap();
+    let notes = d
+        .timeline
+        .iter()
+        .filter(|e| {
+            matches!(&e.event, muster_core::incident::TimelineEvent::Note { text } if text == "the cache was cold")
+        })
+        .count();
+    assert_eq!(notes, 1);
+    // A new request with the same text is a new note.
+    h.send(&h.signer.slash_command(&cmd, h.now() + 1)).await;
+    let d = h
+        .state
+        .engine()
+        .get("INC-1".parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        d.timeline
+            .iter()
+            .filter(|e| matches!(&e.event, muster_core::incident::TimelineEvent::Note { .. }))
+            .count(),
+        2
+    );
 }
 
 impl Harness {

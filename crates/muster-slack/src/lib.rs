@@ -23,6 +23,7 @@ pub mod manifest;
 pub mod marks;
 pub mod payload;
 pub mod provision;
+pub mod replay;
 pub mod signature;
 
 pub use client::{SlackClient, SlackClientConfig, SlackError};
