@@ -19,8 +19,26 @@ use std::sync::Arc;
 use tower::ServiceExt;
 
 const SIGNING: &str = "8f742231b10e8888abcd99yyyzzz85a5";
+/// Planted bot token, shaped like a real one so the scanner would find it in a log.
+const BOT_TOKEN: &str = "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx";
+
+/// Every log line a test writes, at every level.
+#[derive(Clone, Default)]
+struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
 
 struct Harness {
+    logs: Logs,
+    _log_guard: tracing::subscriber::DefaultGuard,
     sim: SlackSim,
     router: axum::Router,
     state: AppState,
@@ -32,7 +50,18 @@ struct Harness {
 
 impl Harness {
     async fn new() -> Harness {
+        // Each test runs on its own thread: capture its logs, all levels, for the scan in
+        // `Drop`.
+        let logs = Logs::default();
+        let writer = logs.clone();
+        let log_guard = tracing::subscriber::set_default(
+            tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_writer(move || writer.clone())
+                .finish(),
+        );
         let sim = SlackSim::start().await;
+        sim.set_token(BOT_TOKEN);
         sim.add_user("U1ANA", "ana");
         sim.add_user("U2BOB", "bob");
         sim.add_user("U3CHO", "cho");
@@ -62,6 +91,8 @@ impl Harness {
         let state = state.with_slack(app);
         let router = muster_server::router(state.clone());
         Harness {
+            logs,
+            _log_guard: log_guard,
             sim,
             router,
             state,
@@ -123,6 +154,11 @@ impl Harness {
             }
         }
         panic!("the workflow did not settle");
+    }
+
+    /// Everything logged so far.
+    fn log_text(&self) -> String {
+        String::from_utf8_lossy(&self.logs.0.lock().unwrap()).into_owned()
     }
 
     async fn first_incident(&self) -> muster_core::IncidentId {
@@ -380,6 +416,10 @@ async fn signatures_are_checked_and_events_answered() {
     let res = h.router.clone().oneshot(tampered).await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert!(h.sim.views().is_empty(), "nothing acted on a bad signature");
+    assert!(
+        h.log_text().contains("bad signature"),
+        "the refusals are logged (and the log is captured for the secret scan)"
+    );
 
     let r = h
         .send(
@@ -445,6 +485,24 @@ async fn a_replayed_request_is_answered_but_not_acted_on() {
             .count(),
         2
     );
+}
+
+/// Every test ends with a scan of everything it logged: neither planted secret, and no
+/// finding by Muster's own scanner.
+impl Drop for Harness {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let logs = self.log_text();
+        assert!(
+            !logs.contains(BOT_TOKEN) && !logs.contains(SIGNING),
+            "a secret reached the logs"
+        );
+        let scanner = muster_scan::Scanner::new(muster_scan::RuleSet::default_rules()).unwrap();
+        let findings = scanner.scan_bytes(logs.as_bytes(), "test.log");
+        assert!(findings.is_empty(), "secrets in the logs: {findings:?}");
+    }
 }
 
 impl Harness {
