@@ -41,7 +41,10 @@ impl Failure {
         Failure::system(e.code(), e.message(lang))
     }
 
-    pub fn report(self, json: bool) -> ExitCode {
+    pub fn report(mut self, json: bool) -> ExitCode {
+        // Messages quote what people wrote (a config value, a title); a token pasted in the
+        // wrong place must not reach a terminal or a CI log from here.
+        self.message = muster_scan::Redactor::with_default_rules().redact_str(&self.message);
         if json {
             let body = serde_json::json!({"error": {"code": self.code, "message": self.message}});
             eprintln!("{body}");

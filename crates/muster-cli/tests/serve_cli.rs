@@ -362,3 +362,25 @@ fn logs_never_contain_a_secret() {
         "muster scan finds secrets in the logs: {findings:?}"
     );
 }
+
+#[test]
+fn a_token_pasted_into_the_config_is_never_echoed_in_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx";
+    std::fs::write(
+        dir.path().join("muster.toml"),
+        format!("[slack]\nannouncement_channels = [\"C1\"]\ncommand = \"{token}\"\n"),
+    )
+    .unwrap();
+    for args in [
+        &["config", "check"][..],
+        &["serve", "--bind", "127.0.0.1:0"][..],
+    ] {
+        let out = muster(dir.path(), args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("line 3"), "{err}");
+        assert!(!err.contains(token), "{args:?} printed the token: {err}");
+        assert!(err.contains("REDACTED"), "{err}");
+    }
+}
