@@ -41,6 +41,20 @@ impl Failure {
         Failure::system(e.code(), e.message(lang))
     }
 
+    /// For a database that is locked, read-only or full, say which file and what to do
+    /// with it (only for the local database: a server's errors are about its own).
+    pub fn at_database(mut self, path: &str, lang: Lang) -> Self {
+        use muster_store::StoreError;
+        let e = match self.code.as_str() {
+            "database_locked" => StoreError::Locked,
+            "database_read_only" => StoreError::ReadOnly,
+            "database_full" => StoreError::Full,
+            _ => return self,
+        };
+        self.message = e.message_at(lang, path);
+        self
+    }
+
     pub fn report(mut self, json: bool) -> ExitCode {
         // Messages quote what people wrote (a config value, a title); a token pasted in the
         // wrong place must not reach a terminal or a CI log from here.

@@ -226,7 +226,10 @@ pub async fn run(cmd: IncidentCommand, g: &Global) -> Result<(), Failure> {
     let backend = Backend::open(&s, g).await?;
     let result = dispatch(cmd, g, &s, &backend).await;
     backend.shutdown().await;
-    result
+    match backend {
+        Backend::Local(..) => result.map_err(|f| s.at_database(f)),
+        Backend::Remote(_) => result,
+    }
 }
 
 async fn dispatch(

@@ -116,13 +116,11 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 
 async fn migrate(global: &Global) -> Result<(), Failure> {
     let s = settings::Settings::load(global)?;
-    let store = muster_store::Store::connect(&s.database_url)
+    let fail = |e: muster_store::StoreError| s.at_database(Failure::store(&e, s.lang));
+    let store = muster_store::Store::connect_opts(&s.database_url, s.store_options()?)
         .await
-        .map_err(|e| Failure::store(&e, s.lang))?;
-    let n = store
-        .migrate()
-        .await
-        .map_err(|e| Failure::store(&e, s.lang))?;
+        .map_err(fail)?;
+    let n = store.migrate().await.map_err(fail)?;
     let mut a = muster_core::i18n::Args::new();
     a.num("count", n as i64).str("url", s.database_display());
     output::say(

@@ -145,7 +145,7 @@ pub async fn token(cmd: TokenCommand, g: &Global) -> Result<(), Failure> {
     let engine = s.engine().await?;
     let store = engine.store();
     let now = engine.now();
-    let fail = |e: muster_store::StoreError| Failure::store(&e, lang);
+    let fail = |e: muster_store::StoreError| s.at_database(Failure::store(&e, lang));
     match cmd {
         TokenCommand::Create { name } => {
             let name = name.trim().to_owned();

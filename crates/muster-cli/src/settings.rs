@@ -44,10 +44,50 @@ impl Settings {
         redact_url(&self.database_url)
     }
 
+    /// The database file as people find it on disk (for messages about it).
+    pub fn database_path(&self) -> String {
+        let u = self.database_display();
+        let p = u
+            .strip_prefix("sqlite://")
+            .or_else(|| u.strip_prefix("sqlite:"))
+            .unwrap_or(&u);
+        p.split('?').next().unwrap_or(p).to_owned()
+    }
+
+    /// Name the database file in a local database failure (locked, read-only, full).
+    pub fn at_database(&self, f: Failure) -> Failure {
+        f.at_database(&self.database_path(), self.lang)
+    }
+
+    /// How to open the database: the busy timeout from `MUSTER_DATABASE_BUSY_TIMEOUT_MS`,
+    /// and the testing aid `MUSTER_TEST_DATABASE_FAULT` (`read-only` or `full`), which makes
+    /// SQLite refuse writes as a read-only or full database would.
+    pub fn store_options(&self) -> Result<muster_store::StoreOptions, Failure> {
+        let mut o = muster_store::StoreOptions::default();
+        if let Ok(ms) = std::env::var("MUSTER_DATABASE_BUSY_TIMEOUT_MS") {
+            let ms: u64 = ms.trim().parse().map_err(|_| {
+                Failure::user(
+                    "bad_busy_timeout",
+                    format!(
+                        "MUSTER_DATABASE_BUSY_TIMEOUT_MS: not a number of milliseconds: {ms:?}"
+                    ),
+                )
+            })?;
+            o = o.busy_timeout(std::time::Duration::from_millis(ms));
+        }
+        if let Ok(f) = std::env::var("MUSTER_TEST_DATABASE_FAULT") {
+            let fault: muster_store::Fault = f
+                .parse()
+                .map_err(|e: String| Failure::user("bad_database_fault", e))?;
+            o = o.fault(muster_store::FaultSwitch::new(fault));
+        }
+        Ok(o)
+    }
+
     pub async fn engine(&self) -> Result<Engine, Failure> {
-        let store = muster_store::Store::open(&self.database_url)
+        let store = muster_store::Store::open_with(&self.database_url, self.store_options()?)
             .await
-            .map_err(|e| Failure::store(&e, self.lang))?;
+            .map_err(|e| self.at_database(Failure::store(&e, self.lang)))?;
         let mut engine = Engine::new(store, self.config.clone(), Arc::new(SystemClock));
         for (lang, name, source) in
             report_templates(&self.config, self.config_path.as_deref(), self.lang)?

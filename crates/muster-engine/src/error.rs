@@ -20,6 +20,19 @@ impl EngineError {
         matches!(self, EngineError::Domain(_))
     }
 
+    /// The database could not take the write (locked, read-only, full); nothing was stored.
+    pub fn is_database_trouble(&self) -> bool {
+        matches!(self, EngineError::Store(s) if s.is_trouble())
+    }
+
+    /// How long to wait before sending the same request again, when that can help.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            EngineError::Store(s) => s.retry_after(),
+            _ => None,
+        }
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             EngineError::Domain(d) => d.code(),

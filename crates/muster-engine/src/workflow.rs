@@ -162,11 +162,62 @@ impl Engine {
 }
 
 /// Runs due steps until told to stop.
+///
+/// When the database cannot take writes (locked, read-only, full), the worker keeps what
+/// it could not record instead of losing it: a step whose outside effect happened but
+/// whose outcome could not be written is remembered in memory and written first when the
+/// database accepts writes again, before any new step is claimed, so this process does not
+/// run it twice. (If the process stops meanwhile, the step's lease runs out and it runs
+/// again; steps are idempotent for that reason.) While the trouble lasts the worker backs
+/// off (doubling up to a ceiling) and logs once when it starts and once when it ends.
 pub struct Worker {
     engine: Arc<Engine>,
     provisioner: Arc<dyn Provisioner>,
     lease: Duration,
     wake: Arc<Notify>,
+    backoff: (Duration, Duration),
+    /// Outcomes of steps that ran but could not be recorded yet.
+    unrecorded: tokio::sync::Mutex<Vec<Record>>,
+}
+
+/// The write that records a step's outcome.
+#[derive(Debug, Clone)]
+enum Record {
+    Done {
+        job: Job,
+        output: Option<Value>,
+        resources: Vec<ExternalRef>,
+    },
+    Retry {
+        job: i64,
+        at: muster_core::time::Timestamp,
+        error: String,
+    },
+    Failed {
+        job: i64,
+        error: String,
+    },
+}
+
+impl Record {
+    async fn write(&self, engine: &Engine) -> Result<(), EngineError> {
+        let store = engine.store();
+        let now = engine.now();
+        match self {
+            Record::Done {
+                job,
+                output,
+                resources,
+            } => {
+                store
+                    .complete_job(job, output.clone(), resources, now)
+                    .await?
+            }
+            Record::Retry { job, at, error } => store.retry_job(*job, *at, error, now).await?,
+            Record::Failed { job, error } => store.fail_job(*job, error, now).await?,
+        }
+        Ok(())
+    }
 }
 
 impl Worker {
@@ -176,7 +227,30 @@ impl Worker {
             provisioner,
             lease: DEFAULT_LEASE,
             wake: Arc::new(Notify::new()),
+            backoff: (Duration::from_secs(1), Duration::from_secs(60)),
+            unrecorded: tokio::sync::Mutex::new(Vec::new()),
         }
+    }
+
+    /// How long to wait after the database refused a write: `first`, doubling up to `max`.
+    pub fn with_backoff(mut self, first: Duration, max: Duration) -> Self {
+        self.backoff = (first, max.max(first));
+        self
+    }
+
+    /// How many step outcomes wait for the database to accept writes again.
+    pub async fn unrecorded(&self) -> usize {
+        self.unrecorded.lock().await.len()
+    }
+
+    /// Write the outcomes kept while the database refused writes, oldest first.
+    async fn flush(&self) -> Result<(), EngineError> {
+        let mut pending = self.unrecorded.lock().await;
+        while let Some(r) = pending.first() {
+            r.write(&self.engine).await?;
+            pending.remove(0);
+        }
+        Ok(())
     }
 
     /// How long a claimed step stays reserved: after a crash, it runs again after this.
@@ -196,8 +270,11 @@ impl Worker {
         self.wake.clone()
     }
 
-    /// Claim and run every due step once, independent steps concurrently. Returns how many ran.
+    /// Claim and run every due step once, independent steps concurrently. Returns how many
+    /// ran. Outcomes that could not be recorded are kept and written first next time; then
+    /// the error is returned, so the caller backs off.
     pub async fn run_once(&self) -> Result<usize, EngineError> {
+        self.flush().await?;
         let jobs = self
             .engine
             .store()
@@ -211,53 +288,98 @@ impl Worker {
             let lease = self.lease;
             set.spawn(async move { run_job(&engine, provisioner.as_ref(), job, lease).await });
         }
+        let mut first_error = None;
         while let Some(r) = set.join_next().await {
-            if let Ok(Err(e)) = r {
-                tracing::warn!(error = %e, "workflow step could not be recorded");
+            match r {
+                Ok(Ok(())) => {}
+                Ok(Err((record, e))) => {
+                    if let Some(record) = record {
+                        self.unrecorded.lock().await.push(record);
+                    }
+                    first_error.get_or_insert(e);
+                }
+                Err(e) => tracing::error!(error = %e, "a workflow step panicked"),
             }
         }
-        Ok(n)
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(n),
+        }
     }
 
     /// Run until `shutdown` resolves: work while there is work, otherwise sleep until the
-    /// next step is due or someone wakes us.
+    /// next step is due or someone wakes us; back off while the database refuses writes.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let mut trouble: Option<(&'static str, Duration)> = None;
         loop {
-            let ran = match self.run_once().await {
-                Ok(n) => n,
+            let wait = match self.run_once().await {
+                Ok(n) => {
+                    if let Some((code, _)) = trouble.take() {
+                        tracing::info!(
+                            was = code,
+                            "the database takes writes again; workflow steps resume"
+                        );
+                    }
+                    if n > 0 {
+                        continue;
+                    }
+                    let now = self.engine.now();
+                    match self.engine.store().next_due().await {
+                        Ok(Some(t)) if t > now => {
+                            (t - now).to_std().unwrap_or(Duration::from_secs(1))
+                        }
+                        Ok(Some(_)) => Duration::from_millis(50),
+                        _ => Duration::from_secs(5),
+                    }
+                    .min(Duration::from_secs(5))
+                }
                 Err(e) => {
-                    tracing::warn!(error = %e, "workflow worker could not claim steps");
-                    0
+                    let code = e.code();
+                    let wait = match trouble {
+                        Some((c, w)) if c == code => (w * 2).min(self.backoff.1),
+                        _ => {
+                            // Once per episode (or when the kind of trouble changes).
+                            tracing::warn!(
+                                error = %e,
+                                code,
+                                unrecorded = self.unrecorded.try_lock().map(|u| u.len()).unwrap_or(0),
+                                "workflow paused: the database refuses writes; retrying with backoff, nothing is lost"
+                            );
+                            self.backoff.0
+                        }
+                    };
+                    tracing::debug!(code, ?wait, "workflow still paused");
+                    trouble = Some((code, wait));
+                    wait
                 }
             };
-            if ran > 0 {
-                continue;
-            }
-            let now = self.engine.now();
-            let wait = match self.engine.store().next_due().await {
-                Ok(Some(t)) if t > now => (t - now).to_std().unwrap_or(Duration::from_secs(1)),
-                Ok(Some(_)) => Duration::from_millis(50),
-                _ => Duration::from_secs(5),
-            }
-            .min(Duration::from_secs(5));
             tokio::select! {
                 _ = &mut shutdown => return,
-                _ = self.wake.notified() => {},
+                _ = self.wake.notified(), if trouble.is_none() => {},
                 _ = tokio::time::sleep(wait) => {},
             }
         }
     }
 }
 
+/// Run one claimed step and record its outcome. On failure, the outcome still to be
+/// recorded (if the step ran) and why it could not be.
 async fn run_job(
     engine: &Engine,
     p: &dyn Provisioner,
     job: Job,
     lease: Duration,
-) -> Result<(), EngineError> {
-    let detail = engine.get(IncidentRef::Id(job.incident_id)).await?;
-    let outputs = engine.store().job_outputs(job.incident_id).await?;
+) -> Result<(), (Option<Record>, EngineError)> {
+    let detail = engine
+        .get(IncidentRef::Id(job.incident_id))
+        .await
+        .map_err(|e| (None, e))?;
+    let outputs = engine
+        .store()
+        .job_outputs(job.incident_id)
+        .await
+        .map_err(|e| (None, e.into()))?;
     let input = || StepInput {
         step: &job.step,
         attempt: job.attempts,
@@ -291,29 +413,65 @@ async fn run_job(
             }
         }
     };
-    let store = engine.store();
     let now = engine.now();
-    match outcome {
-        StepOutcome::Done { output, resources } => {
-            store.complete_job(&job, output, &resources, now).await?;
-            // The last setup step done: if people were told of a delay, tell them it is over.
-            if !job.step.contains(':') && engine.pending_setup(job.incident_id).await?.is_empty() {
-                p.report_recovered(input()).await;
-            }
-        }
+    // What to record, and what to tell people once it is recorded.
+    let (record, then) = match outcome {
+        StepOutcome::Done { output, resources } => (
+            Record::Done {
+                job: job.clone(),
+                output,
+                resources,
+            },
+            After::Done,
+        ),
         StepOutcome::Retry { after, error } if job.attempts < MAX_ATTEMPTS => {
             let at =
                 now + chrono::Duration::from_std(after).unwrap_or(chrono::Duration::seconds(5));
-            store.retry_job(job.id, at, &error, now).await?;
-            if job.attempts >= DELAY_NOTICE_AFTER {
-                let pending = engine.pending_setup(job.incident_id).await?;
-                p.report_delay(input(), &error, &pending).await;
-            }
+            let record = Record::Retry {
+                job: job.id,
+                at,
+                error: error.clone(),
+            };
+            (record, After::Retry(error))
         }
         StepOutcome::Retry { error, .. } | StepOutcome::Failed(error) => {
-            store.fail_job(job.id, &error, now).await?;
-            p.report_failure(input(), &error).await;
+            let record = Record::Failed {
+                job: job.id,
+                error: error.clone(),
+            };
+            (record, After::Failed(error))
         }
+    };
+    let written = record.write(engine).await;
+    if let After::Failed(error) = &then {
+        // Told even when the database refused to record it: people must know.
+        p.report_failure(input(), error).await;
+    }
+    if let Err(e) = written {
+        return Err((Some(record), e));
+    }
+    let pending = || async {
+        engine
+            .pending_setup(job.incident_id)
+            .await
+            .map_err(|e| (None, e))
+    };
+    match then {
+        // The last setup step done: if people were told of a delay, tell them it is over.
+        After::Done if !job.step.contains(':') && pending().await?.is_empty() => {
+            p.report_recovered(input()).await;
+        }
+        After::Retry(error) if job.attempts >= DELAY_NOTICE_AFTER => {
+            p.report_delay(input(), &error, &pending().await?).await;
+        }
+        _ => {}
     }
     Ok(())
+}
+
+/// What people are told after a step's outcome is recorded.
+enum After {
+    Done,
+    Retry(String),
+    Failed(String),
 }

@@ -282,7 +282,10 @@ fn engine_error(e: &EngineError, lang: Lang) -> ApiError {
         EngineError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
         EngineError::Template(_) => StatusCode::INTERNAL_SERVER_ERROR,
     };
-    ApiError(error_response(status, e.code(), e.message(lang)))
+    ApiError(crate::trouble::with_retry_after(
+        error_response(status, e.code(), e.message(lang)),
+        e,
+    ))
 }
 
 /// `Json<T>` whose rejections are our JSON errors.

@@ -19,6 +19,7 @@ mod prometheus;
 pub mod slack;
 mod state;
 mod svg;
+mod trouble;
 
 pub use api::{documented_routes, openapi_document};
 pub use auth::{BindError, Viewer, check_bind, hash_token, new_token};

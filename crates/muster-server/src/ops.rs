@@ -19,12 +19,15 @@ async fn healthz() -> &'static str {
     "ok\n"
 }
 
+/// Ready when the database would take a write now: a write probe that is rolled back
+/// (see `Store::check_writable`), so a locked, read-only or full database takes the
+/// instance out of rotation, with the reason's stable code in the body.
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.engine.store().ping().await {
+    match state.engine.store().check_writable().await {
         Ok(()) => (StatusCode::OK, "ready\n".to_owned()),
         Err(e) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            format!("database unavailable: {}\n", e.code()),
+            format!("not ready: database {}: {}\n", e.code(), e),
         ),
     }
 }

@@ -189,13 +189,19 @@ fn engine_failure(state: &AppState, page: &PageCtx, e: &EngineError) -> Response
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    message(
+    let heading = if e.is_database_trouble() {
+        "web-db-trouble-heading"
+    } else {
+        "web-error-heading"
+    };
+    let res = message(
         state,
         page,
         status,
-        &page.lang.t("web-error-heading"),
+        &page.lang.t(heading),
         &e.message(page.lang),
-    )
+    );
+    crate::trouble::with_retry_after(res, e)
 }
 
 #[derive(Deserialize, Default)]
@@ -441,7 +447,25 @@ async fn declare(
             )
                 .into_response()
         }
-        Err(e) => engine_failure(&state, &page, &e),
+        // Not saved: show the form again with everything typed, and why.
+        Err(e) => {
+            let res = (
+                StatusCode::SERVICE_UNAVAILABLE,
+                declare_page(
+                    &state,
+                    &page,
+                    &form,
+                    context! {},
+                    Some(format!(
+                        "{} {}",
+                        lang.t("web-declare-not-saved"),
+                        e.message(lang)
+                    )),
+                ),
+            )
+                .into_response();
+            crate::trouble::with_retry_after(res, &e)
+        }
     }
 }
 

@@ -412,9 +412,10 @@ async fn interactions(State(state): State<AppState>, headers: HeaderMap, body: B
                 Ok(Some(d)) => d,
                 Ok(None) => return Json(json!({})).into_response(),
                 Err(e) => {
+                    tracing::warn!(error = %e, code = e.code(), "a declaration from Slack was not saved");
                     return Json(blocks::validation_errors(&[blocks::FieldError {
                         block_id: ids::BLOCK_TITLE,
-                        message: e.message(valid.lang),
+                        message: crate::trouble::declare_failed(&e, valid.lang),
                     }]))
                     .into_response();
                 }

@@ -52,6 +52,37 @@ impl StoreError {
     }
 }
 
+impl StoreError {
+    /// The database cannot take writes right now (locked, read-only, full) but may later:
+    /// nothing was stored, and the same request can be sent again.
+    pub fn is_trouble(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Locked | StoreError::ReadOnly | StoreError::Full
+        )
+    }
+
+    /// How long a client should wait before retrying, when retrying can help: soon for a
+    /// lock (it is usually held briefly), later when an operator must act first.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            StoreError::Locked | StoreError::Conflict => Some(std::time::Duration::from_secs(5)),
+            StoreError::ReadOnly | StoreError::Full => Some(std::time::Duration::from_secs(60)),
+            _ => None,
+        }
+    }
+
+    /// Like [`message`](Self::message), naming the database file where the reader can act
+    /// on it (the command line, on the machine holding the file; not web pages or chat).
+    pub fn message_at(&self, lang: Lang, path: &str) -> String {
+        if !self.is_trouble() {
+            return self.message(lang);
+        }
+        let id = format!("store-error-{}-at", self.code().replace('_', "-"));
+        lang.format(&id, &Args::new().with("path", path))
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         classify(&e)

@@ -11,12 +11,14 @@
 
 mod capture;
 mod error;
+mod fault;
 mod jobs;
 mod rows;
 mod store;
 mod tokens;
 
 pub use error::StoreError;
+pub use fault::{DEFAULT_BUSY_TIMEOUT, Fault, FaultSwitch, StoreOptions};
 pub use jobs::{Job, JobStatus, NewJob, Reservation};
 pub use store::{Change, ListFilter, NewAction, NewIncident, Page, Store};
 pub use tokens::TokenInfo;

@@ -1,6 +1,7 @@
 //! The [`Store`]: one pool, embedded migrations, and the operations the engine needs.
 
 use crate::StoreError;
+use crate::fault::StoreOptions;
 use crate::rows::{self, INCIDENT_COLUMNS};
 use muster_core::incident::{
     ActionType, ExternalRef, Impact, Incident, IncidentDetail, Priority, TimelineEvent,
@@ -16,8 +17,8 @@ use std::time::Duration;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
-/// How long a writer waits for another writer before reporting the database as locked.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long the readiness write probe waits for the write lock before calling it locked.
+const PROBE_BUSY_TIMEOUT_MS: u64 = 250;
 
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -101,13 +102,26 @@ impl Store {
         Ok(store)
     }
 
+    /// Open (creating if needed) with chosen options and apply pending migrations.
+    pub async fn open_with(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
+        let store = Store::connect_opts(url, options).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
     /// Open without migrating (for `muster migrate` and read-only tools).
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
-        Store::connect_with(url, BUSY_TIMEOUT).await
+        Store::connect_opts(url, StoreOptions::default()).await
     }
 
     /// Open with a chosen wait for a busy database before reporting it locked.
     pub async fn connect_with(url: &str, busy_timeout: Duration) -> Result<Store, StoreError> {
+        Store::connect_opts(url, StoreOptions::default().busy_timeout(busy_timeout)).await
+    }
+
+    /// Open without migrating, with chosen options.
+    pub async fn connect_opts(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
+        let busy_timeout = options.busy_timeout;
         let opts = SqliteConnectOptions::from_str(url)
             .map_err(|e| StoreError::CannotOpen(e.to_string()))?
             .create_if_missing(true)
@@ -115,11 +129,38 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(busy_timeout);
-        let pool = SqlitePoolOptions::new()
+        let mut pool = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(busy_timeout + Duration::from_secs(1))
-            .connect_with(opts)
-            .await?;
+            .after_release(|conn, _| {
+                Box::pin(async move {
+                    use sqlx::Connection;
+                    if conn.is_in_transaction() {
+                        // A dropped transaction's ROLLBACK is queued: let it run.
+                        sqlx::query("SELECT 1").execute(&mut *conn).await?;
+                    }
+                    // SQLite ends a transaction by itself on some errors (a full disk, an
+                    // I/O error); the queued ROLLBACK then fails and the connection still
+                    // believes it is in a transaction. Close it rather than reuse it.
+                    Ok(!conn.is_in_transaction())
+                })
+            });
+        if let Some(switch) = options.fault {
+            // New connections and idle ones alike follow the switch.
+            let on_connect = switch.clone();
+            pool = pool.after_connect(move |conn, _| {
+                let fault = on_connect.get();
+                Box::pin(async move { crate::fault::apply(conn, fault).await })
+            });
+            pool = pool.before_acquire(move |conn, _| {
+                let fault = switch.get();
+                Box::pin(async move {
+                    crate::fault::apply(conn, fault).await?;
+                    Ok(true)
+                })
+            });
+        }
+        let pool = pool.connect_with(opts).await?;
         Ok(Store { pool })
     }
 
@@ -144,6 +185,30 @@ impl Store {
     /// Cheap liveness check for readiness probes.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Whether a write would succeed now: takes the write lock (waiting at most 250 ms),
+    /// writes a row big enough to need new pages, and rolls back, so nothing is kept.
+    /// Reports a database that is locked, read-only (permissions, `mode=ro`) or capped
+    /// (`max_page_count`). A disk that is physically full is only seen when a write is
+    /// committed, so that shows up on the first real write instead.
+    pub async fn check_writable(&self) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        // The probe changes the connection's busy timeout: do not give it back to the pool.
+        conn.close_on_drop();
+        sqlx::query(AssertSqlSafe(format!(
+            "PRAGMA busy_timeout = {PROBE_BUSY_TIMEOUT_MS}"
+        )))
+        .execute(&mut *conn)
+        .await?;
+        let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
+        sqlx::query(
+            "INSERT INTO idempotency_keys (key, created_at) VALUES ('muster:write-probe:' || hex(randomblob(4096)), '')",
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.rollback().await?;
         Ok(())
     }
 

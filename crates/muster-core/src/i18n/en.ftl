@@ -28,7 +28,7 @@ error-unknown-language = Unknown language "{ $value }". Muster speaks en and fr.
 error-unknown-field = Unknown report field "{ $value }". Valid fields: { $valid }.
 
 ## Storage errors.
-store-error-database-locked = The database is locked by another process and stayed locked for 5 seconds. Nothing was changed; try again, and check for a stuck muster process.
+store-error-database-locked = The database is locked by another process, which held it longer than Muster waits. Nothing was changed; retry in a moment, and check for a stuck muster process.
 store-error-database-corrupt = The database file is damaged or is not a Muster database. Nothing was changed. Check the path in MUSTER_DATABASE_URL or the config, and restore from a backup if needed.
 store-error-database-read-only = The database is read-only. Nothing was changed. Check the file's permissions and the disk.
 store-error-database-full = The disk holding the database is full. Nothing was changed. Free some space and try again.
@@ -36,6 +36,10 @@ store-error-database-cannot-open = The database cannot be opened: { $detail }. C
 store-error-conflict = The incident kept changing while this request was handled. Nothing was changed; try again.
 store-error-migration-failed = The database schema could not be updated: { $detail }
 store-error-database-error = Database error: { $detail }
+# The same troubles, where the database file can be named (the command line).
+store-error-database-locked-at = The database { $path } is locked by another process, which held it longer than Muster waits. Nothing was changed; retry in a moment, and check for a stuck muster process.
+store-error-database-read-only-at = The database { $path } is read-only. Nothing was changed. Check the permissions of { $path }, of its folder and of the disk holding it, then retry.
+store-error-database-full-at = The disk holding { $path } is full. Nothing was changed. Free some space, then retry.
 report-template-error = The report template { $name } has an error at line { $line }: { $detail }
 
 ## Configuration errors.
@@ -173,6 +177,8 @@ web-metrics-incidents = incidents
 web-minutes = min
 web-not-found = Not found
 web-error-heading = That did not work
+web-declare-not-saved = The incident was not declared: the database could not save it. What you typed is still below; send it again once the problem is solved.
+web-db-trouble-heading = The database is in trouble
 web-csrf-refused = This form has expired or did not come from Muster. Go back, reload the page and send it again.
 web-sign-in-required = Sign in through your organisation's proxy to use Muster.
 web-api-invalid-token = The bearer token is unknown or revoked. Create one with `muster token create NAME`.
@@ -254,6 +260,8 @@ slack-modal-source = Declared from a message by { $author }:
 slack-yes = Yes
 slack-no = No
 slack-error-severity-required = Choose a severity.
+slack-not-declared = Nothing was declared. { $reason }
+slack-not-saved = Nothing was changed. { $reason }
 slack-label-severity = Severity
 slack-label-status = Status
 slack-label-commander = Incident Commander

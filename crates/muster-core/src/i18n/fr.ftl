@@ -28,7 +28,7 @@ error-unknown-language = Langue inconnue « { $value } ». Muster parle en et fr
 error-unknown-field = Champ de rapport inconnu « { $value } ». Champs valides : { $valid }.
 
 ## Erreurs de stockage.
-store-error-database-locked = La base de données est verrouillée par un autre processus depuis 5 secondes. Rien n'a été modifié; réessayez et vérifiez qu'aucun processus muster n'est bloqué.
+store-error-database-locked = La base de données est verrouillée par un autre processus, qui la garde plus longtemps que Muster n'attend. Rien n'a été modifié; réessayez dans un instant et vérifiez qu'aucun processus muster n'est bloqué.
 store-error-database-corrupt = Le fichier de base de données est endommagé ou n'est pas une base Muster. Rien n'a été modifié. Vérifiez le chemin dans MUSTER_DATABASE_URL ou la configuration, et restaurez une sauvegarde au besoin.
 store-error-database-read-only = La base de données est en lecture seule. Rien n'a été modifié. Vérifiez les droits du fichier et le disque.
 store-error-database-full = Le disque de la base de données est plein. Rien n'a été modifié. Libérez de l'espace et réessayez.
@@ -36,6 +36,10 @@ store-error-database-cannot-open = Impossible d'ouvrir la base de données : { $
 store-error-conflict = L'incident a changé sans arrêt pendant le traitement de cette demande. Rien n'a été modifié; réessayez.
 store-error-migration-failed = Le schéma de la base de données n'a pas pu être mis à jour : { $detail }
 store-error-database-error = Erreur de base de données : { $detail }
+# Les mêmes problèmes, quand le fichier de la base peut être nommé (ligne de commande).
+store-error-database-locked-at = La base de données { $path } est verrouillée par un autre processus, qui la garde plus longtemps que Muster n'attend. Rien n'a été modifié; réessayez dans un instant et vérifiez qu'aucun processus muster n'est bloqué.
+store-error-database-read-only-at = La base de données { $path } est en lecture seule. Rien n'a été modifié. Vérifiez les droits de { $path }, de son dossier et du disque qui la porte, puis réessayez.
+store-error-database-full-at = Le disque qui porte { $path } est plein. Rien n'a été modifié. Libérez de l'espace, puis réessayez.
 report-template-error = Le modèle de rapport { $name } contient une erreur à la ligne { $line } : { $detail }
 
 ## Erreurs de configuration.
@@ -173,6 +177,8 @@ web-metrics-incidents = incidents
 web-minutes = min
 web-not-found = Introuvable
 web-error-heading = Cela n'a pas fonctionné
+web-declare-not-saved = L'incident n'a pas été déclaré : la base de données n'a pas pu l'enregistrer. Ce que vous avez saisi est toujours ci-dessous ; renvoyez-le une fois le problème résolu.
+web-db-trouble-heading = La base de données a un problème
 web-csrf-refused = Ce formulaire a expiré ou ne vient pas de Muster. Revenez en arrière, rechargez la page et envoyez-le de nouveau.
 web-sign-in-required = Connectez-vous par le mandataire de votre organisation pour utiliser Muster.
 web-api-invalid-token = Le jeton porteur est inconnu ou révoqué. Créez-en un avec `muster token create NOM`.
@@ -254,6 +260,8 @@ slack-modal-source = Déclaré à partir d'un message de { $author } :
 slack-yes = Oui
 slack-no = Non
 slack-error-severity-required = Choisissez une gravité.
+slack-not-declared = Rien n'a été déclaré. { $reason }
+slack-not-saved = Rien n'a été modifié. { $reason }
 slack-label-severity = Gravité
 slack-label-status = Statut
 slack-label-commander = Responsable de l'incident
