@@ -1,6 +1,7 @@
 //! The incident lifecycle through the real `muster` binary, on a fresh SQLite file.
 
 use serde_json::Value;
+use sqlx::Connection;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -697,4 +698,198 @@ fn scan_declare_opens_a_security_incident_without_the_secret() {
         Some(0)
     );
     assert_eq!(s.count(), 1);
+}
+
+// A database in trouble: locked by another process, read-only, full. Each says what is
+// wrong and what to do, in English and French, exits 1 with a stable JSON code, leaves the
+// file intact and stores nothing half-way; what was declared before is all still there.
+
+impl Sandbox {
+    /// Run with extra environment (a short busy timeout always), expect exit code 1 and
+    /// nothing on stdout; stderr.
+    fn fails_env(&self, env: &[(&str, &str)], args: &[&str]) -> String {
+        let o = self.run_env(env, args);
+        let err = String::from_utf8(o.stderr).unwrap();
+        assert_eq!(o.status.code(), Some(1), "{:?}: {err}", &args[..2]);
+        assert!(o.stdout.is_empty(), "nothing printed as if it worked");
+        err
+    }
+
+    fn run_env(&self, env: &[(&str, &str)], args: &[&str]) -> Output {
+        let mut c = self.cmd(args);
+        c.env("MUSTER_DATABASE_BUSY_TIMEOUT_MS", "200")
+            .env_remove("MUSTER_TEST_DATABASE_FAULT");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    }
+
+    /// The stable code of a `--json` failure.
+    fn code(&self, env: &[(&str, &str)], args: &[&str]) -> String {
+        let mut a = vec!["--json"];
+        a.extend_from_slice(args);
+        let err = self.fails_env(env, &a);
+        let v: Value = serde_json::from_str(err.trim()).unwrap();
+        v["error"]["code"].as_str().unwrap().to_owned()
+    }
+
+    fn url(&self) -> String {
+        format!("sqlite://{}/muster.db", self.path().display())
+    }
+
+    /// Three incidents declared before the trouble, as the user saw them.
+    fn declare_before(&self) -> Vec<Value> {
+        (1..=3)
+            .map(|k| {
+                self.ok(&[
+                    "incident",
+                    "declare",
+                    &format!("Before the trouble {k}"),
+                    "--description",
+                    "It was fine",
+                ]);
+                self.json(&["incident", "show", &format!("INC-{k}")])
+            })
+            .collect()
+    }
+
+    /// Everything declared before is there, unchanged, and nothing else was added.
+    fn assert_intact(&self, before: &[Value]) {
+        let list = self.json(&["incident", "list", "--drills"]);
+        assert_eq!(list["total"], before.len(), "no incident added or lost");
+        for (k, b) in before.iter().enumerate() {
+            let now = self.json(&["incident", "show", &format!("INC-{}", k + 1)]);
+            assert_eq!(&now, b, "INC-{} changed", k + 1);
+            assert!(!now["timeline"].as_array().unwrap().is_empty());
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_locked_database_says_so_and_nothing_is_lost() {
+    let s = Sandbox::new();
+    let before = s.declare_before();
+    // Another process holds the write lock, past our busy timeout.
+    let mut holder = sqlx::SqliteConnection::connect(&s.url()).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    let err = s.fails_env(&[], &["incident", "declare", "During the lock"]);
+    assert!(
+        err.contains("muster.db is locked by another process"),
+        "{err}"
+    );
+    assert!(err.contains("retry in a moment"), "{err}");
+    let err = s.fails_env(&[], &["--lang", "fr", "incident", "declare", "Pendant"]);
+    assert!(err.contains("muster.db est verrouillée"), "{err}");
+    assert_eq!(
+        s.code(&[], &["incident", "note", "INC-1", "a note"]),
+        "database_locked"
+    );
+    // Reading is not blocked by a writer.
+    assert_eq!(s.json(&["incident", "list"])["total"], 3);
+    sqlx::query("ROLLBACK").execute(&mut holder).await.unwrap();
+    s.assert_intact(&before);
+    let d = s.json(&["incident", "declare", "After the lock"]);
+    assert_eq!(d["incident"]["number"], 4, "no number was used up");
+}
+
+#[test]
+fn a_read_only_database_says_so_and_nothing_is_lost() {
+    let s = Sandbox::new();
+    let before = s.declare_before();
+    let ro = format!("{}?mode=ro", s.url());
+    let err = s.fails_env(&[], &["--database", &ro, "incident", "declare", "During"]);
+    assert!(err.contains("muster.db is read-only"), "{err}");
+    assert!(err.contains("Check the permissions of"), "{err}");
+    assert!(
+        !err.contains("mode=ro"),
+        "names the file, not the URL: {err}"
+    );
+    let err = s.fails_env(
+        &[],
+        &[
+            "--lang",
+            "fr",
+            "--database",
+            &ro,
+            "incident",
+            "resolve",
+            "1",
+        ],
+    );
+    assert!(err.contains("est en lecture seule"), "{err}");
+    assert_eq!(
+        s.code(&[], &["--database", &ro, "incident", "declare", "x"]),
+        "database_read_only"
+    );
+    // Still readable.
+    let l = s.json(&["--database", &ro, "incident", "list"]);
+    assert_eq!(l["total"], 3);
+    s.assert_intact(&before);
+}
+
+#[test]
+fn a_database_file_without_write_permission_says_read_only() {
+    let s = Sandbox::new();
+    let before = s.declare_before();
+    use std::os::unix::fs::PermissionsExt;
+    let set = |mode| {
+        for p in [s.path().to_path_buf(), s.path().join("muster.db")] {
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+    };
+    set(0o555);
+    // Root ignores permissions: there, make SQLite refuse writes with the documented test
+    // hook instead, so this test checks the message either way and never passes idly.
+    let permissions_hold = std::fs::File::create(s.path().join("probe")).is_err();
+    let hook: &[(&str, &str)] = if permissions_hold {
+        &[]
+    } else {
+        &[("MUSTER_TEST_DATABASE_FAULT", "read-only")]
+    };
+    let err = s.fails_env(hook, &["incident", "declare", "During"]);
+    set(0o755);
+    assert!(err.contains("muster.db is read-only"), "{err}");
+    s.assert_intact(&before);
+}
+
+#[test]
+fn a_full_disk_says_so_and_nothing_is_lost() {
+    let s = Sandbox::new();
+    let mut accepted = s.declare_before();
+    let full = [("MUSTER_TEST_DATABASE_FAULT", "full")];
+    let long = "x".repeat(3000);
+    // The file may not grow: declarations fit while free pages last, then fail.
+    let err = loop {
+        let o = s.run_env(
+            &full,
+            &["incident", "declare", "During", "--description", &long],
+        );
+        if !o.status.success() {
+            assert_eq!(o.status.code(), Some(1));
+            break String::from_utf8(o.stderr).unwrap();
+        }
+        assert!(accepted.len() < 20, "the database never filled up");
+        accepted.push(s.json(&["incident", "show", &format!("INC-{}", accepted.len() + 1)]));
+    };
+    assert!(err.contains("The disk holding"), "{err}");
+    assert!(err.contains("muster.db is full"), "{err}");
+    assert!(err.contains("Free some space, then retry"), "{err}");
+    let last = format!("INC-{}", accepted.len());
+    let err = s.fails_env(&full, &["--lang", "fr", "incident", "note", &last, &long]);
+    assert!(err.contains("muster.db est plein"), "{err}");
+    assert_eq!(
+        s.code(&full, &["incident", "update", &last, &long]),
+        "database_full"
+    );
+    s.assert_intact(&accepted);
+    let d = s.json(&["incident", "declare", "After", "--description", &long]);
+    assert_eq!(
+        d["incident"]["number"],
+        accepted.len() + 1,
+        "no number was used up"
+    );
 }
