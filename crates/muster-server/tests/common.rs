@@ -43,9 +43,32 @@ impl TestApp {
     }
 
     pub async fn with_loopback(config_toml: &str, loopback: bool) -> TestApp {
+        Self::with_options(config_toml, loopback, muster_store::StoreOptions::default()).await
+    }
+
+    /// On a store whose database can be made read-only or full at will (and that waits
+    /// only 200 ms for a lock), to see what people see when the database is in trouble.
+    pub async fn with_fault(config_toml: &str) -> (TestApp, muster_store::FaultSwitch) {
+        let switch = muster_store::FaultSwitch::default();
+        let options = muster_store::StoreOptions::default()
+            .busy_timeout(std::time::Duration::from_millis(200))
+            .fault(switch.clone());
+        (Self::with_options(config_toml, true, options).await, switch)
+    }
+
+    /// The database file's URL, for a second connection (another process).
+    pub fn db_url(&self) -> String {
+        format!("sqlite://{}/t.db", self._dir.path().display())
+    }
+
+    async fn with_options(
+        config_toml: &str,
+        loopback: bool,
+        options: muster_store::StoreOptions,
+    ) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}/t.db", dir.path().display());
-        let store = muster_store::Store::open(&url).await.unwrap();
+        let store = muster_store::Store::open_with(&url, options).await.unwrap();
         let config = Config::from_toml(config_toml).unwrap();
         let engine = Engine::new(store, Arc::new(config), Arc::new(SystemClock));
         let state = AppState::new(engine, loopback);
