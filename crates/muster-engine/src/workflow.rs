@@ -1,8 +1,8 @@
 //! The durable provisioning workflow.
 //!
-//! A declaration made from chat stores the incident first, then enqueues the steps that
-//! create things outside (channel, invites, topic, bookmarks, welcome, announcement) as rows
-//! of the job queue. A [`Worker`] claims due steps with a lease, runs them through a
+//! A declaration made from chat stores the incident and, in the same transaction
+//! ([`Engine::declare_once`]), the steps that create things outside (channel, invites,
+//! topic, bookmarks, welcome, announcement) as rows of the job queue. A [`Worker`] claims due steps with a lease, runs them through a
 //! [`Provisioner`] (the chat adapter), and records the outcome. A crash leaves the step
 //! leased; when the lease runs out another worker (or the restarted process) runs it again,
 //! so every step must be idempotent, and the adapter keeps them so (invites that tolerate
