@@ -49,17 +49,16 @@ fuzz_target!(|data: &[u8]| {
     }
 
     // The input as a template, and as a title through a template of its own.
-    if let Ok(tpl) = ChannelTemplate::parse(s) {
-        if let Ok(name) = ChannelName::for_incident(&tpl, date, "Leaked tokens in CI logs") {
-            check_name(name.as_str());
-        }
+    if let Ok(tpl) = ChannelTemplate::parse(s)
+        && let Ok(name) = ChannelName::for_incident(&tpl, date, "Leaked tokens in CI logs")
+    {
+        check_name(name.as_str());
     }
-    if let Some((tpl, title)) = s.split_once('\n') {
-        if let Ok(tpl) = ChannelTemplate::parse(tpl) {
-            if let Ok(name) = ChannelName::for_incident(&tpl, date, title) {
-                check_name(name.as_str());
-            }
-        }
+    if let Some((tpl, title)) = s.split_once('\n')
+        && let Ok(tpl) = ChannelTemplate::parse(tpl)
+        && let Ok(name) = ChannelName::for_incident(&tpl, date, title)
+    {
+        check_name(name.as_str());
     }
 
     if let Ok(r) = s.parse::<IncidentRef>() {

@@ -107,12 +107,12 @@ fn replace_markers(out: &[u8]) -> Vec<u8> {
     let mut v = Vec::with_capacity(out.len());
     let mut i = 0;
     while i < out.len() {
-        if out[i..].starts_with(OPEN) {
-            if let Some(close) = out[i..].iter().position(|&b| b == b']') {
-                v.push(0xFF);
-                i += close + 1;
-                continue;
-            }
+        if out[i..].starts_with(OPEN)
+            && let Some(close) = out[i..].iter().position(|&b| b == b']')
+        {
+            v.push(0xFF);
+            i += close + 1;
+            continue;
         }
         v.push(out[i]);
         i += 1;

@@ -22,9 +22,9 @@ fuzz_target!(|body: &[u8]| {
             let _ = e.to_string();
         }
     }
-    if let Ok(text) = std::str::from_utf8(body) {
-        if let Ok(i) = Interaction::from_json(text) {
-            let _ = i.user_id();
-        }
+    if let Ok(text) = std::str::from_utf8(body)
+        && let Ok(i) = Interaction::from_json(text)
+    {
+        let _ = i.user_id();
     }
 });

@@ -147,6 +147,12 @@ pub fn slugify(text: &str, max: usize) -> String {
     });
     for c in ascii {
         let c = c.to_ascii_lowercase();
+        // Leading underscores would be trimmed anyway; skipping them keeps them from
+        // filling the budget, so a slug never starts without a letter or digit and a cut
+        // can never leave it empty (a title `Title::parse` accepts always names a channel).
+        if c == '_' && slug.is_empty() {
+            continue;
+        }
         if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' {
             if pending_dash && !slug.is_empty() {
                 slug.push('-');
@@ -222,6 +228,23 @@ mod tests {
                 .replace(' ', "-")
                 .starts_with(&n.as_str()["incident-2026-11-26-".len()..])
         );
+    }
+
+    #[test]
+    fn leading_underscores_do_not_use_up_the_budget() {
+        // Found by the `domain` fuzz target: 70 underscores before the only letter made a
+        // title that `Title::parse` accepts but whose slug, cut to the budget, was empty.
+        for title in [
+            format!("{}a", "_".repeat(70)),
+            format!("{} db down", "_ ".repeat(40)),
+            format!("{}=a", "_".repeat(30) + &"\0".repeat(4) + &"_".repeat(30)),
+        ] {
+            crate::Title::parse(&title).unwrap();
+            let n = ChannelName::for_incident(&ChannelTemplate::default(), day(), &title).unwrap();
+            assert!(is_valid_channel_name(n.as_str()), "{n}");
+        }
+        assert_eq!(slugify(&format!("{}a", "_".repeat(70)), 10), "a");
+        assert_eq!(slugify("__db_primary__", 80), "db_primary");
     }
 
     #[test]
