@@ -428,6 +428,28 @@ impl SlackClient {
         }
     }
 
+    /// A copy of this client that calls with another token (the app-level `xapp-` token
+    /// for [`SlackClient::apps_connections_open`]).
+    pub fn with_token(&self, token: Secret) -> Self {
+        SlackClient {
+            token,
+            ..self.clone()
+        }
+    }
+
+    /// `apps.connections.open`: a fresh Socket Mode WebSocket URL (call with the app-level
+    /// token, see [`SlackClient::with_token`]). The URL holds a one-time ticket: never log it.
+    pub async fn apps_connections_open(&self) -> Result<Secret, SlackError> {
+        let body = self.call("apps.connections.open", &[]).await?;
+        body.get("url")
+            .and_then(Value::as_str)
+            .map(Secret::new)
+            .ok_or_else(|| SlackError::Decode {
+                method: "apps.connections.open".into(),
+                detail: "no `url` in the answer".into(),
+            })
+    }
+
     /// Call any Web API method with form arguments; returns the whole JSON answer when
     /// `ok` is true. The typed methods below are built on this.
     pub async fn call(&self, method: &str, args: &[(&str, String)]) -> Result<Value, SlackError> {

@@ -12,6 +12,8 @@
 //!   messages in `muster-core`, in English and French.
 //! - [`limits`]: checks of every built view and message against Block Kit limits.
 //! - [`manifest`]: the Slack app manifest for a deployment.
+//! - [`socket`]: the Socket Mode transport (WebSocket connections opened by Muster, acks,
+//!   refresh and reconnection with backoff).
 //!
 //! The web endpoints (`/slack/commands`, `/slack/interactions`, `/slack/events`) and the
 //! provisioning workflow live in other crates and call these.
@@ -25,6 +27,7 @@ pub mod payload;
 pub mod provision;
 pub mod replay;
 pub mod signature;
+pub mod socket;
 
 pub use client::{SlackClient, SlackClientConfig, SlackError};
 pub use signature::{SignatureError, Verifier};

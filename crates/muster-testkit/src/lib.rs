@@ -6,14 +6,19 @@
 //!   only requests that match Slack's published method descriptions ([`spec`]) and
 //!   answers in the shape of their response examples, with real errors, latency, and
 //!   injected failures and rate limits.
+//! - [`socket::SocketSim`]: the simulator's Socket Mode server (WebSockets handed out by
+//!   `apps.connections.open`), which can drop connections, ask for a refresh and redeliver
+//!   envelopes.
 //! - [`signed`]: correctly signed slash commands, interactions and events, as Slack
 //!   sends them, for end-to-end tests of the Slack endpoints.
 
 pub mod signed;
 pub mod sim;
+pub mod socket;
 pub mod spec;
 
 pub use signed::{Input, SignedRequest, Signer, SlashCommandRequest, payloads};
 pub use sim::{
     Call, Fault, FaultedCall, SimBookmark, SimChannel, SimFile, SimMessage, SimView, SlackSim,
 };
+pub use socket::{EnvelopeKind, SimAck, SocketSim};

@@ -174,9 +174,9 @@ impl SlashCommandRequest {
         }
     }
 
-    /// The form body, fields in the order Slack sends them.
-    pub fn form(&self) -> String {
-        serde_urlencoded::to_string([
+    /// The fields, in the order Slack sends them.
+    fn fields(&self) -> [(&str, &str); 13] {
+        [
             ("token", "verification-token-not-used"),
             ("team_id", &self.team_id),
             ("team_domain", &self.team_domain),
@@ -190,8 +190,26 @@ impl SlashCommandRequest {
             ("is_enterprise_install", "false"),
             ("response_url", &self.response_url),
             ("trigger_id", &self.trigger_id),
-        ])
-        .expect("form encoding of strings")
+        ]
+    }
+
+    /// The form body posted to the slash command's request URL.
+    pub fn form(&self) -> String {
+        serde_urlencoded::to_string(self.fields()).expect("form encoding of strings")
+    }
+
+    /// The same fields as JSON, as a Socket Mode `slash_commands` envelope carries them
+    /// (`is_enterprise_install` is a JSON boolean there).
+    pub fn json(&self) -> Value {
+        let mut o = serde_json::Map::new();
+        for (k, v) in self.fields() {
+            let v = match k {
+                "is_enterprise_install" => Value::Bool(v == "true"),
+                _ => Value::String(v.to_owned()),
+            };
+            o.insert(k.to_owned(), v);
+        }
+        Value::Object(o)
     }
 }
 

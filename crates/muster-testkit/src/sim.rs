@@ -8,7 +8,9 @@
 //! 2. delayed by the configured latency;
 //! 3. failed if a fault was injected (`ratelimited` with HTTP 429 and `Retry-After`, an
 //!    HTTP status such as 503, or any Slack error code);
-//! 4. refused with `not_authed` / `invalid_auth` without the right bot token;
+//! 4. refused with `not_authed` / `invalid_auth` without the right bot token (the app-level
+//!    token for `apps.connections.open`, which refuses the bot token with
+//!    `not_allowed_token_type` and answers a URL of the Socket Mode server, [`crate::socket`]);
 //! 5. refused with `invalid_arguments` / `missing_argument` when an argument's name or
 //!    type is not in the description or a required one is missing (these requests are
 //!    listed by [`SlackSim::rejections`], which tests should expect to be empty);
@@ -19,6 +21,7 @@
 //! Accepted calls (steps 5 passed, whatever the outcome) are recorded for assertions:
 //! [`SlackSim::calls`]. State inspectors return snapshots.
 
+use crate::socket::{SIM_APP_TOKEN, SocketSim};
 use crate::spec::{self, ArgProblem, MethodSpec};
 use axum::Router;
 use axum::body::Bytes;
@@ -207,6 +210,7 @@ impl Hold {
 
 struct World {
     token: String,
+    socket: SocketSim,
     team_id: String,
     team_name: String,
     bot_user_id: String,
@@ -233,11 +237,14 @@ pub struct SlackSim {
     world: Shared,
     addr: SocketAddr,
     task: tokio::task::JoinHandle<()>,
+    socket: SocketSim,
+    socket_task: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for SlackSim {
     fn drop(&mut self) {
         self.task.abort();
+        self.socket_task.abort();
     }
 }
 
@@ -262,8 +269,10 @@ impl SlackSim {
                 is_bot: true,
             },
         );
+        let (socket, socket_task) = SocketSim::start().await;
         let world = Arc::new(Mutex::new(World {
             token: SIM_BOT_TOKEN.into(),
+            socket: socket.clone(),
             team_id: SIM_TEAM.into(),
             team_name: "Simulated Workspace".into(),
             bot_user_id: SIM_BOT_USER.into(),
@@ -291,7 +300,18 @@ impl SlackSim {
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        SlackSim { world, addr, task }
+        SlackSim {
+            world,
+            addr,
+            task,
+            socket,
+            socket_task,
+        }
+    }
+
+    /// The Socket Mode server (`apps.connections.open` hands out its URLs).
+    pub fn socket(&self) -> &SocketSim {
+        &self.socket
     }
 
     fn w(&self) -> MutexGuard<'_, World> {
@@ -715,6 +735,9 @@ fn answer(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_owned);
     let token = bearer.or_else(|| args.get("token").and_then(Value::as_str).map(str::to_owned));
+    // `apps.connections.open` takes the app-level token; every other method the bot token.
+    let app_level = spec.name == "apps.connections.open";
+    let expected = if app_level { SIM_APP_TOKEN } else { &w.token };
     match token {
         None => {
             return (
@@ -722,7 +745,13 @@ fn answer(
                 None,
             );
         }
-        Some(t) if t != w.token => {
+        Some(t) if app_level && t == w.token => {
+            return (
+                json_response(StatusCode::OK, error_body("not_allowed_token_type")),
+                None,
+            );
+        }
+        Some(t) if t != expected => {
             return (
                 json_response(StatusCode::OK, error_body("invalid_auth")),
                 None,
@@ -1198,6 +1227,7 @@ impl World {
     fn apply(&mut self, spec: &MethodSpec, args: &BTreeMap<String, Value>) -> ApiResult {
         let a = |name: &str| text_arg(args, name).map(str::to_owned);
         match spec.name.as_str() {
+            "apps.connections.open" => Ok(json!({ "url": self.socket.open_url() })),
             "auth.test" => Ok(json!({
                 "url": format!("{PERMALINK_HOST}/"),
                 "team": self.team_name,

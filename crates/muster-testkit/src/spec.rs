@@ -15,6 +15,7 @@ macro_rules! method_fixtures {
 }
 
 const FIXTURES: &[(&str, &str)] = method_fixtures![
+    "apps.connections.open",
     "auth.test",
     "bookmarks.add",
     "bookmarks.list",

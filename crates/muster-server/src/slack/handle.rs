@@ -1,136 +1,41 @@
-//! The Slack endpoints: `/slack/commands`, `/slack/interactions`, `/slack/events`.
+//! Handling of parsed, trusted Slack requests, whatever the transport: a slash command,
+//! an interaction or an event callback gives a [`Reply`] (the ack), which the HTTP
+//! endpoints turn into a response and Socket Mode into an envelope ack.
 //!
-//! Every request is verified (v0 signature over the raw body, 5-minute window) before it is
-//! parsed. Handlers answer well inside Slack's 3-second window: declaring stores the
-//! incident and enqueues the provisioning workflow, which the background worker runs;
-//! duplicate deliveries (Slack retries, a view submitted twice) are recognised by their
-//! event id or view id and do nothing.
+//! Handlers answer well inside Slack's 3-second window: declaring stores the incident and
+//! enqueues the provisioning workflow, which the background worker runs; duplicate
+//! deliveries (Slack retries, a view submitted twice) are recognised by their event id or
+//! view id and do nothing.
 
+use super::{Reply, SlackApp};
 use crate::AppState;
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Json, Response};
-use axum::routing::post;
-use muster_core::config::SlackConfig;
 use muster_core::i18n::Args;
 use muster_core::incident::{IncidentDetail, ResourceKind};
 use muster_core::{IncidentId, IncidentRef, Lang};
 use muster_engine::workflow::Provisioner;
 use muster_engine::{ActionInput, Declaration, EngineError};
 use muster_slack::blocks::{self, DeclareForm, SlackMessage, ids};
-use muster_slack::payload::{Event, EventBody, Interaction, SlashCommand};
-use muster_slack::provision::SlackProvisioner;
-use muster_slack::{SlackClient, Verifier};
+use muster_slack::payload::{Event, EventCallback, Interaction, SlashCommand};
 use muster_store::NewJob;
 use serde_json::json;
 use std::sync::Arc;
-use tokio::sync::Notify;
 
-/// Everything the Slack endpoints need.
-pub struct SlackApp {
-    pub verifier: Verifier,
-    pub client: SlackClient,
-    pub provisioner: Arc<SlackProvisioner>,
-    pub config: SlackConfig,
-    /// Wakes the workflow worker after an enqueue.
-    pub wake: Arc<Notify>,
-    /// Finds credentials pasted into incident channels.
-    pub scanner: Arc<muster_scan::Scanner>,
-    /// Signatures already accepted: a replayed request is answered and not acted on.
-    pub replays: muster_slack::replay::ReplayGuard,
-}
-
-impl SlackApp {
-    /// The Slack side of `muster serve`: the signing secret's verifier, the client, the
-    /// provisioner built on it, and the default secret-scanning rules.
-    pub fn new(
-        client: SlackClient,
-        config: SlackConfig,
-        signing_secret: muster_core::Secret,
-    ) -> Result<SlackApp, muster_scan::ScanError> {
-        Ok(SlackApp {
-            verifier: Verifier::new(signing_secret),
-            provisioner: Arc::new(SlackProvisioner::new(client.clone(), config.clone())),
-            client,
-            config,
-            wake: Arc::new(Notify::new()),
-            scanner: Arc::new(muster_scan::Scanner::new(
-                muster_scan::RuleSet::default_rules(),
-            )?),
-            replays: Default::default(),
-        })
-    }
-
-    /// A workflow worker for this app's steps, woken whenever the endpoints enqueue one.
-    pub fn worker(&self, engine: Arc<muster_engine::Engine>) -> muster_engine::workflow::Worker {
-        muster_engine::workflow::Worker::new(engine, self.provisioner.clone())
-            .with_waker(self.wake.clone())
-            .with_lease(self.config.step_lease)
-    }
-}
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/slack/commands", post(commands))
-        .route("/slack/interactions", post(interactions))
-        .route("/slack/events", post(events))
-}
-
-fn lang_of(app: &SlackApp) -> Lang {
+pub(super) fn lang_of(app: &SlackApp) -> Lang {
     app.config.languages.first().copied().unwrap_or_default()
 }
 
-/// Verify, or answer why not. Slack never shows this to people; operators see the status.
-fn verified<'a>(
-    state: &'a AppState,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<&'a Arc<SlackApp>, (StatusCode, &'static str)> {
-    let Some(app) = state.slack.as_ref() else {
-        return Err((StatusCode::NOT_FOUND, "Slack is not configured\n"));
-    };
-    let now = state.engine.now().timestamp();
-    if let Err(e) = app.verifier.verify_headers(headers, body, now) {
-        tracing::warn!(error = %e, "refused a Slack request with a bad signature");
-        return Err((StatusCode::UNAUTHORIZED, "invalid signature\n"));
-    }
-    let get = |h: &str| headers.get(h).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let ts = get(muster_slack::signature::TIMESTAMP_HEADER)
-        .parse()
-        .unwrap_or(now);
-    let signature = get(muster_slack::signature::SIGNATURE_HEADER);
-    if app.replays.check(signature, ts, now) == muster_slack::replay::Seen::Again {
-        // Seen already: a replay, or a Slack retry of what is being handled. Either way,
-        // acting again would duplicate it; answering 200 stops Slack's retries.
-        tracing::info!(
-            retry = ?muster_slack::signature::retry_num(headers),
-            "ignored a Slack request whose signature was already used"
-        );
-        return Err((StatusCode::OK, ""));
-    }
-    Ok(app)
+fn ephemeral(msg: SlackMessage) -> Reply {
+    Reply::Json(msg.ephemeral_response())
 }
 
-fn ephemeral(msg: SlackMessage) -> Response {
-    Json(msg.ephemeral_response()).into_response()
+fn in_channel(msg: SlackMessage) -> Reply {
+    Reply::Json(msg.in_channel_response())
 }
 
-fn in_channel(msg: SlackMessage) -> Response {
-    Json(msg.in_channel_response()).into_response()
-}
-
-async fn commands(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let app = match verified(&state, &headers, &body) {
-        Ok(a) => a.clone(),
-        Err(r) => return r.into_response(),
-    };
+/// A slash command: help, an in-channel subcommand, or the declare modal.
+pub(super) async fn command(state: &AppState, app: Arc<SlackApp>, cmd: SlashCommand) -> Reply {
+    let state = state.clone();
     let lang = lang_of(&app);
-    let cmd = match SlashCommand::from_form(&body) {
-        Ok(c) => c,
-        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
-    };
     let (sub, rest) = cmd.subcommand();
     let incident = state
         .engine
@@ -184,7 +89,7 @@ async fn commands(State(state): State<AppState>, headers: HeaderMap, body: Bytes
                         .await;
                 }
             });
-            StatusCode::OK.into_response()
+            Reply::Empty
         }
     }
 }
@@ -197,7 +102,7 @@ async fn in_channel_command(
     sub: &str,
     rest: &str,
     lang: Lang,
-) -> Response {
+) -> Reply {
     let e = &state.engine;
     let r = IncidentRef::Id(id);
     let by = cmd.user_name.clone();
@@ -274,7 +179,7 @@ fn changed(message_id: &str, d: &IncidentDetail, state: &AppState, lang: Lang) -
     lang.format(message_id, &d.message_args(state.engine.config(), lang))
 }
 
-async fn show(state: &AppState, r: IncidentRef, lang: Lang) -> Response {
+async fn show(state: &AppState, r: IncidentRef, lang: Lang) -> Reply {
     match state.engine.get(r).await {
         Ok(d) => {
             let c = state.engine.config();
@@ -361,16 +266,14 @@ async fn enqueue_with(
     app.wake.notify_one();
 }
 
-async fn interactions(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let app = match verified(&state, &headers, &body) {
-        Ok(a) => a.clone(),
-        Err(r) => return r.into_response(),
-    };
+/// A view submission, block action or message shortcut.
+pub(super) async fn interaction(
+    state: &AppState,
+    app: Arc<SlackApp>,
+    interaction: Interaction,
+) -> Reply {
+    let state = state.clone();
     let lang = lang_of(&app);
-    let interaction = match Interaction::from_form(&body) {
-        Ok(i) => i,
-        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
-    };
     match interaction {
         Interaction::ViewSubmission(sub)
             if sub.view.callback_id == ids::CALLBACK_DECLARE
@@ -379,7 +282,7 @@ async fn interactions(State(state): State<AppState>, headers: HeaderMap, body: B
             let form = DeclareForm::from_view(&sub.view);
             let valid = match form.validate(state.engine.config()) {
                 Ok(v) => v,
-                Err(errors) => return Json(blocks::validation_errors(&errors)).into_response(),
+                Err(errors) => return Reply::Json(blocks::validation_errors(&errors)),
             };
             let by = sub
                 .user
@@ -410,14 +313,13 @@ async fn interactions(State(state): State<AppState>, headers: HeaderMap, body: B
                 .await;
             let d = match declared {
                 Ok(Some(d)) => d,
-                Ok(None) => return Json(json!({})).into_response(),
+                Ok(None) => return Reply::Json(json!({})),
                 Err(e) => {
                     tracing::warn!(error = %e, code = e.code(), "a declaration from Slack was not saved");
-                    return Json(blocks::validation_errors(&[blocks::FieldError {
-                        block_id: ids::BLOCK_TITLE,
-                        message: crate::trouble::declare_failed(&e, valid.lang),
-                    }]))
-                    .into_response();
+                    return field_error(
+                        ids::BLOCK_TITLE,
+                        crate::trouble::declare_failed(&e, valid.lang),
+                    );
                 }
             };
             if let Some(src) = &valid.source {
@@ -435,18 +337,14 @@ async fn interactions(State(state): State<AppState>, headers: HeaderMap, body: B
                 let _ = state.engine.store().set_resource(d.incident.id, &r).await;
             }
             app.wake.notify_one();
-            Json(json!({})).into_response()
+            Reply::Json(json!({}))
         }
         Interaction::ViewSubmission(sub) if sub.view.callback_id == ids::CALLBACK_ROLES => {
             let (meta, chosen) = blocks::roles_from_view(&sub.view);
             let Ok(r) = meta.incident_id.parse::<IncidentRef>() else {
-                return Json(json!({})).into_response();
+                return Reply::Json(json!({}));
             };
-            let by = sub
-                .user
-                .username
-                .clone()
-                .unwrap_or_else(|| sub.user.id.clone());
+            let by = actor(&sub.user);
             let current = state
                 .engine
                 .get(r)
@@ -459,35 +357,22 @@ async fn interactions(State(state): State<AppState>, headers: HeaderMap, body: B
                     continue;
                 }
                 if let Err(e) = state.engine.assign_role(r, &role, &person, &by).await {
-                    return Json(blocks::validation_errors(&[blocks::FieldError {
-                        block_id: ids::BLOCK_ROLE_PREFIX,
-                        message: e.message(meta.lang),
-                    }]))
-                    .into_response();
+                    return field_error(ids::BLOCK_ROLE_PREFIX, e.message(meta.lang));
                 }
             }
-            Json(json!({})).into_response()
+            Reply::Json(json!({}))
         }
         Interaction::ViewSubmission(sub) if sub.view.callback_id == ids::CALLBACK_UPDATE => {
             let form = match blocks::update_from_view(&sub.view) {
                 Ok(f) => f,
-                Err(errors) => return Json(blocks::validation_errors(&errors)).into_response(),
+                Err(errors) => return Reply::Json(blocks::validation_errors(&errors)),
             };
             let Ok(r) = form.meta.incident_id.parse::<IncidentRef>() else {
-                return Json(json!({})).into_response();
+                return Reply::Json(json!({}));
             };
-            let by = sub
-                .user
-                .username
-                .clone()
-                .unwrap_or_else(|| sub.user.id.clone());
-            let fail = |e: EngineError| {
-                Json(blocks::validation_errors(&[blocks::FieldError {
-                    block_id: ids::BLOCK_UPDATE_STATUS,
-                    message: e.message(form.meta.lang),
-                }]))
-                .into_response()
-            };
+            let by = actor(&sub.user);
+            let fail =
+                |e: EngineError| field_error(ids::BLOCK_UPDATE_STATUS, e.message(form.meta.lang));
             let current = match state.engine.get(r).await {
                 Ok(d) => d,
                 Err(e) => return fail(e),
@@ -515,7 +400,7 @@ async fn interactions(State(state): State<AppState>, headers: HeaderMap, body: B
                         Some(json!({"text": form.text})),
                     )
                     .await;
-                    Json(json!({})).into_response()
+                    Reply::Json(json!({}))
                 }
                 Err(e) => fail(e),
             }
@@ -571,11 +456,7 @@ async fn interactions(State(state): State<AppState>, headers: HeaderMap, body: B
                         .as_deref()
                         .and_then(|v| v.parse::<IncidentRef>().ok())
                     {
-                        let by = ba
-                            .user
-                            .username
-                            .clone()
-                            .unwrap_or_else(|| ba.user.id.clone());
+                        let by = actor(&ba.user);
                         if let (Err(e), Some(ch)) =
                             (state.engine.resolve(id, &by).await, ba.channel.as_ref())
                         {
@@ -605,7 +486,7 @@ async fn interactions(State(state): State<AppState>, headers: HeaderMap, body: B
                     app.wake.notify_one();
                 }
             }
-            StatusCode::OK.into_response()
+            Reply::Empty
         }
         Interaction::MessageAction(ma) if ma.callback_id == ids::CALLBACK_DECLARE_FROM_MESSAGE => {
             let form = DeclareForm::from_message(&ma, lang);
@@ -613,49 +494,55 @@ async fn interactions(State(state): State<AppState>, headers: HeaderMap, body: B
             if let Err(e) = app.client.views_open(&ma.trigger_id, &view).await {
                 tracing::warn!(error = %e, "could not open the declare modal");
             }
-            StatusCode::OK.into_response()
+            Reply::Empty
         }
-        _ => StatusCode::OK.into_response(),
+        _ => Reply::Empty,
     }
 }
 
-async fn events(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let app = match verified(&state, &headers, &body) {
-        Ok(a) => a.clone(),
-        Err(r) => return r.into_response(),
-    };
-    match EventBody::from_json(&body) {
-        Ok(v @ EventBody::UrlVerification { .. }) => Json(v.challenge_response()).into_response(),
-        Ok(EventBody::EventCallback(cb)) => {
-            // Slack retries deliveries it thinks failed; each event id is handled once.
-            // Reactions become queued steps named by the event id, which dedupes them in
-            // the same write that keeps them.
-            let queued = matches!(
-                cb.event,
-                Event::ReactionAdded(_) | Event::ReactionRemoved(_)
-            );
-            if !queued {
-                match state
-                    .engine
-                    .store()
-                    .remember(&format!("slack:event:{}", cb.event_id), state.engine.now())
-                    .await
-                {
-                    Ok(true) => {}
-                    Ok(false) => return StatusCode::OK.into_response(),
-                    Err(_) => return StatusCode::SERVICE_UNAVAILABLE.into_response(),
-                }
-            }
-            if let Err(e) = handle_event(&state, &app, cb.event, &cb.event_id).await {
-                // Not kept: let Slack deliver it again.
-                tracing::warn!(error = %e, "could not keep a Slack event");
-                return StatusCode::SERVICE_UNAVAILABLE.into_response();
-            }
-            StatusCode::OK.into_response()
+/// Who acted, as the record names them: the Slack username, else the user id.
+fn actor(user: &muster_slack::payload::UserRef) -> String {
+    user.username.clone().unwrap_or_else(|| user.id.clone())
+}
+
+/// A `response_action: errors` ack with one message under one input.
+fn field_error(block_id: &'static str, message: String) -> Reply {
+    Reply::Json(blocks::validation_errors(&[blocks::FieldError {
+        block_id,
+        message,
+    }]))
+}
+
+/// An Events API callback. Slack retries deliveries it thinks failed, over HTTP and Socket
+/// Mode alike; each event id is handled once. Reactions become queued steps named by the
+/// event id, which dedupes them in the same write that keeps them.
+pub(super) async fn event_callback(
+    state: &AppState,
+    app: &Arc<SlackApp>,
+    cb: EventCallback,
+) -> Reply {
+    let queued = matches!(
+        cb.event,
+        Event::ReactionAdded(_) | Event::ReactionRemoved(_)
+    );
+    if !queued {
+        match state
+            .engine
+            .store()
+            .remember(&format!("slack:event:{}", cb.event_id), state.engine.now())
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => return Reply::Empty,
+            Err(_) => return Reply::Unavailable,
         }
-        Ok(_) => StatusCode::OK.into_response(),
-        Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
     }
+    if let Err(e) = handle_event(state, app, cb.event, &cb.event_id).await {
+        // Not kept: let Slack deliver it again.
+        tracing::warn!(error = %e, "could not keep a Slack event");
+        return Reply::Unavailable;
+    }
+    Reply::Empty
 }
 
 /// A Slack user's name as people know it, or the id if Slack cannot say.

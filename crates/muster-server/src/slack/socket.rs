@@ -1,0 +1,89 @@
+//! Socket Mode: the same handlers as the HTTP endpoints, fed by envelopes.
+//!
+//! Every envelope is deduplicated before it is handled, with the store's durable
+//! idempotency keys, so a redelivery (on another connection, after a reconnect, after a
+//! restart) does nothing twice: events by their event id (as over HTTP), slash commands and
+//! interactions by their envelope id (declaring view submissions are also deduplicated by
+//! view id inside the handler). The ack is sent once the handler has recorded what it must
+//! (incident, queued steps); when the store cannot remember the envelope, no ack is sent
+//! and Slack delivers it again.
+
+use super::{Reply, SlackApp, handle};
+use crate::AppState;
+use muster_slack::payload::{EventBody, SocketEnvelope, SocketPayload};
+use muster_slack::socket::{Ack, Handler, SocketMode, SocketModeConfig};
+use std::sync::Arc;
+
+/// Socket Mode for this server: `connections` WebSockets opened with the app-level token,
+/// envelopes handled like HTTP requests. Run it with [`SocketMode::run`].
+pub fn socket_mode(
+    state: &AppState,
+    app_token: muster_core::Secret,
+    config: SocketModeConfig,
+) -> Option<SocketMode> {
+    let app = state.slack.clone()?;
+    let client = app.client.clone();
+    Some(SocketMode::new(
+        &client,
+        app_token,
+        config,
+        handler(state.clone(), app),
+    ))
+}
+
+/// The envelope handler Socket Mode calls.
+pub fn handler(state: AppState, app: Arc<SlackApp>) -> Handler {
+    Arc::new(move |env| {
+        let (state, app) = (state.clone(), app.clone());
+        Box::pin(async move { envelope(&state, app, env).await })
+    })
+}
+
+async fn envelope(state: &AppState, app: Arc<SlackApp>, env: SocketEnvelope) -> Ack {
+    if env.retry_attempt.unwrap_or(0) > 0 {
+        tracing::debug!(
+            envelope = %env.envelope_id,
+            attempt = env.retry_attempt,
+            reason = env.retry_reason.as_deref().unwrap_or(""),
+            "Slack redelivered an envelope"
+        );
+    }
+    let reply = match env.payload {
+        SocketPayload::Events(EventBody::EventCallback(cb)) => {
+            handle::event_callback(state, &app, *cb).await
+        }
+        SocketPayload::Events(_) => Reply::Empty,
+        SocketPayload::SlashCommand(cmd) => match first_delivery(state, &env.envelope_id).await {
+            Some(true) => handle::command(state, app, *cmd).await,
+            Some(false) => Reply::Empty,
+            None => Reply::Unavailable,
+        },
+        SocketPayload::Interactive(i) => match first_delivery(state, &env.envelope_id).await {
+            Some(true) => handle::interaction(state, app, *i).await,
+            Some(false) => Reply::Empty,
+            None => Reply::Unavailable,
+        },
+    };
+    match reply {
+        Reply::Empty => Ack::Send(None),
+        Reply::Json(v) => Ack::Send(Some(v)),
+        Reply::Unavailable => Ack::Withhold,
+    }
+}
+
+/// Whether this envelope id is new (`None` when the store cannot say).
+async fn first_delivery(state: &AppState, envelope_id: &str) -> Option<bool> {
+    let key = format!("slack:envelope:{envelope_id}");
+    match state
+        .engine
+        .store()
+        .remember(&key, state.engine.now())
+        .await
+    {
+        Ok(new) => Some(new),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not record a Socket Mode envelope");
+            None
+        }
+    }
+}
