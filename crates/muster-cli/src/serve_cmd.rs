@@ -31,6 +31,11 @@ pub enum TokenCommand {
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("MUSTER_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    // Socket Mode's one-time URL tickets never reach a log, whatever the level.
+    let filter = match muster_slack::socket::QUIET_HANDSHAKE.parse() {
+        Ok(d) => filter.add_directive(d),
+        Err(_) => filter,
+    };
     let redactor = muster_scan::Redactor::with_default_rules();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -37,6 +37,10 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::Message;
 
+/// A log filter directive to add wherever logs are configured: tungstenite's handshake
+/// traces quote the request line, and with it the URL's one-time ticket.
+pub const QUIET_HANDSHAKE: &str = "tungstenite::handshake=debug";
+
 /// The most connections Slack allows an app at once.
 pub const MAX_CONNECTIONS: usize = 10;
 
