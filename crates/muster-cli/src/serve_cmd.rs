@@ -5,6 +5,7 @@ use crate::failure::Failure;
 use crate::output;
 use crate::settings::Settings;
 use clap::Subcommand;
+use muster_core::config::SlackTransport;
 use muster_core::i18n::Args;
 use std::net::SocketAddr;
 
@@ -92,14 +93,26 @@ async fn run(args: ServeArgs, g: &Global) -> Result<(), Failure> {
     let mut state = muster_server::AppState::new(engine, local.ip().is_loopback());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut worker_task = None;
+    let mut socket_task = None;
     if let Some(slack) = s.config.slack.clone() {
         let app = crate::slack_cmd::slack_app(&slack, s.config_path.as_deref(), lang)?;
+        let app_token = match slack.transport {
+            SlackTransport::Socket => Some(crate::slack_cmd::app_token(
+                &slack,
+                s.config_path.as_deref(),
+                lang,
+            )?),
+            SlackTransport::Http => None,
+        };
         let worker = app.worker(state.engine_arc());
         state = state.with_slack(app);
         let mut rx = stop_rx.clone();
         worker_task = Some(tokio::spawn(worker.run(async move {
             let _ = rx.wait_for(|stop| *stop).await;
         })));
+        if let Some(token) = app_token {
+            socket_task = Some(socket_mode(&state, &slack, token, stop_rx.clone(), lang));
+        }
     }
     eprintln!(
         "{}",
@@ -119,8 +132,53 @@ async fn run(args: ServeArgs, g: &Global) -> Result<(), Failure> {
     if let Some(t) = worker_task {
         let _ = t.await;
     }
+    if let Some(t) = socket_task {
+        let _ = t.await;
+    }
     drop(stop_rx);
     result
+}
+
+/// Socket Mode, until shutdown. If Slack turns it off for the app (`link_disabled`) or
+/// refuses the token, the operator is told on standard error and nothing reconnects; the
+/// pages and the API keep running.
+fn socket_mode(
+    state: &muster_server::AppState,
+    slack: &muster_core::config::SlackConfig,
+    token: muster_core::Secret,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    lang: muster_core::Lang,
+) -> tokio::task::JoinHandle<()> {
+    let config = muster_slack::socket::SocketModeConfig {
+        connections: slack.socket_connections,
+        ..Default::default()
+    };
+    let socket = muster_server::slack::socket::socket_mode(state, token, config);
+    eprintln!(
+        "{}",
+        lang.format(
+            "cli-slack-socket-mode",
+            Args::new().num("connections", slack.socket_connections as i64)
+        )
+    );
+    tokio::spawn(async move {
+        let Some(socket) = socket else { return };
+        let result = socket
+            .run(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .await;
+        let message = match result {
+            Ok(()) => return,
+            Err(muster_slack::socket::SocketModeError::LinkDisabled) => {
+                lang.t("cli-slack-socket-link-disabled")
+            }
+            Err(muster_slack::socket::SocketModeError::Refused(code)) => {
+                lang.format("cli-slack-socket-refused", &Args::new().with("code", code))
+            }
+        };
+        eprintln!("{message}");
+    })
 }
 
 async fn shutdown_signal() {

@@ -3,7 +3,7 @@
 use crate::Global;
 use crate::failure::Failure;
 use clap::Subcommand;
-use muster_core::config::SlackConfig;
+use muster_core::config::{SlackConfig, SlackTransport};
 use muster_core::i18n::Args;
 use muster_core::{Lang, Secret};
 use muster_slack::{SlackClient, SlackClientConfig};
@@ -11,11 +11,14 @@ use std::path::Path;
 
 #[derive(Debug, Subcommand)]
 pub enum SlackCommand {
-    /// Print a ready Slack app manifest (JSON) for Muster at URL.
+    /// Print a ready Slack app manifest (JSON) for Muster at URL, or for Socket Mode.
     Manifest {
-        /// Where Slack reaches Muster, e.g. https://muster.example.org
+        /// Where Slack reaches Muster, e.g. https://muster.example.org (not with Socket Mode)
         #[arg(long)]
-        url: String,
+        url: Option<String>,
+        /// A Socket Mode app: no request URLs [default: with `transport = "socket"`]
+        #[arg(long)]
+        socket: bool,
         /// The slash command [default: from the config, /incident]
         #[arg(long)]
         command: Option<String>,
@@ -25,7 +28,29 @@ pub enum SlackCommand {
 pub fn run(cmd: SlackCommand, g: &Global) -> Result<(), Failure> {
     let s = crate::settings::Settings::load(g)?;
     match cmd {
-        SlackCommand::Manifest { url, command } => {
+        SlackCommand::Manifest {
+            url,
+            socket,
+            command,
+        } => {
+            let command = command
+                .or_else(|| s.config.slack.as_ref().map(|c| c.command.clone()))
+                .unwrap_or_else(|| "/incident".into());
+            let socket = socket
+                || s.config
+                    .slack
+                    .as_ref()
+                    .is_some_and(|c| c.transport == SlackTransport::Socket);
+            if socket {
+                crate::output::print_json(&muster_slack::manifest::socket_mode_manifest(&command));
+                return Ok(());
+            }
+            let Some(url) = url else {
+                return Err(Failure::user(
+                    "manifest_needs_url",
+                    s.lang.t("cli-slack-manifest-needs-url"),
+                ));
+            };
             let url = url.trim().trim_end_matches('/');
             if !(url.starts_with("https://") || url.starts_with("http://")) {
                 return Err(Failure::user(
@@ -33,9 +58,6 @@ pub fn run(cmd: SlackCommand, g: &Global) -> Result<(), Failure> {
                     muster_core::DomainError::BadUrl(url.to_owned()).message(s.lang),
                 ));
             }
-            let command = command
-                .or_else(|| s.config.slack.as_ref().map(|c| c.command.clone()))
-                .unwrap_or_else(|| "/incident".into());
             let m = muster_slack::manifest::manifest(url, &command);
             crate::output::print_json(&m);
             Ok(())
@@ -76,17 +98,58 @@ pub fn slack_app(
     config_path: Option<&Path>,
     lang: Lang,
 ) -> Result<muster_server::slack::SlackApp, Failure> {
-    let base = config_path.and_then(Path::parent).unwrap_or(Path::new(""));
+    let base = base_dir(config_path);
     let token = secret(&c.bot_token_env, c.bot_token_file.as_deref(), base, lang)?;
-    let signing = secret(
-        &c.signing_secret_env,
-        c.signing_secret_file.as_deref(),
-        base,
-        lang,
-    )?;
     let client =
         SlackClient::new(SlackClientConfig::new(token).with_base_url(c.api_base_url.clone()))
             .map_err(|e| Failure::user("slack_config", e.to_string()))?;
-    muster_server::slack::SlackApp::new(client, c.clone(), signing)
-        .map_err(|e| Failure::system("scanner", e.to_string()))
+    let app = match c.transport {
+        // Socket Mode needs no signing secret: Slack speaks on connections Muster opened.
+        SlackTransport::Socket => {
+            muster_server::slack::SlackApp::for_socket_mode(client, c.clone())
+        }
+        SlackTransport::Http => {
+            let signing = secret(
+                &c.signing_secret_env,
+                c.signing_secret_file.as_deref(),
+                base,
+                lang,
+            )?;
+            muster_server::slack::SlackApp::new(client, c.clone(), signing)
+        }
+    };
+    app.map_err(|e| Failure::system("scanner", e.to_string()))
+}
+
+fn base_dir(config_path: Option<&Path>) -> &Path {
+    config_path.and_then(Path::parent).unwrap_or(Path::new(""))
+}
+
+/// The app-level token for Socket Mode, which must be one (`xapp-…`). The refusal names
+/// where it came from, never the value.
+pub fn app_token(
+    c: &SlackConfig,
+    config_path: Option<&Path>,
+    lang: Lang,
+) -> Result<Secret, Failure> {
+    let token = secret(
+        &c.app_token_env,
+        c.app_token_file.as_deref(),
+        base_dir(config_path),
+        lang,
+    )?;
+    if token.expose().starts_with("xapp-") {
+        return Ok(token);
+    }
+    let source = match &c.app_token_file {
+        Some(f) => f.display().to_string(),
+        None => c.app_token_env.clone(),
+    };
+    Err(Failure::user(
+        "slack_app_token_invalid",
+        lang.format(
+            "cli-slack-app-token-invalid",
+            &Args::new().with("name", source),
+        ),
+    ))
 }

@@ -99,6 +99,13 @@ pub struct Config {
 pub struct SlackConfig {
     pub api_base_url: String,
     pub command: String,
+    /// How Slack reaches Muster: request URLs, or Socket Mode connections Muster opens.
+    pub transport: SlackTransport,
+    /// The app-level token (`xapp-…`) for Socket Mode.
+    pub app_token_env: String,
+    pub app_token_file: Option<PathBuf>,
+    /// Socket Mode connections kept open at once (1 to 10).
+    pub socket_connections: usize,
     pub bot_token_env: String,
     pub bot_token_file: Option<PathBuf>,
     pub signing_secret_env: String,
@@ -112,6 +119,17 @@ pub struct SlackConfig {
     /// How long a step claimed by a process that then died stays reserved before another
     /// worker (or the restarted process) runs it again. Running steps renew it.
     pub step_lease: std::time::Duration,
+}
+
+/// `[slack] transport`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SlackTransport {
+    /// Slack posts to `/slack/commands`, `/slack/interactions` and `/slack/events`
+    /// (public URL, signing secret).
+    #[default]
+    Http,
+    /// Muster opens WebSockets to Slack with an app-level token (no public URL).
+    Socket,
 }
 
 /// Who to invite to an incident channel, when an incident matches.
@@ -188,6 +206,10 @@ pub enum ConfigProblem {
     BadLanguage(String),
     BadBind(String),
     BadCommand(String),
+    /// `[slack] transport` is neither `http` nor `socket`.
+    BadTransport(String),
+    /// `[slack] socket_connections` outside 1 to 10.
+    BadConnections(i64),
 }
 
 impl ConfigError {
@@ -238,6 +260,14 @@ impl ConfigError {
                 a.str("value", v);
                 "config-error-bad-command"
             }
+            ConfigProblem::BadTransport(v) => {
+                a.str("value", v);
+                "config-error-bad-transport"
+            }
+            ConfigProblem::BadConnections(n) => {
+                a.num("value", *n);
+                "config-error-bad-connections"
+            }
         };
         let body = lang.format(id, &a);
         match (self.line, self.column) {
@@ -284,6 +314,10 @@ struct RawConfig {
 struct RawSlack {
     api_base_url: Option<Spanned<String>>,
     command: Option<Spanned<String>>,
+    transport: Option<Spanned<String>>,
+    app_token_env: Option<String>,
+    app_token_file: Option<PathBuf>,
+    socket_connections: Option<Spanned<i64>>,
     bot_token_env: Option<String>,
     bot_token_file: Option<PathBuf>,
     signing_secret_env: Option<String>,
@@ -713,6 +747,25 @@ impl Config {
                     Some(c) => c.get_ref().clone(),
                     None => "/incident".to_owned(),
                 };
+                let transport = match rs.transport {
+                    None => SlackTransport::Http,
+                    Some(t) => match t.get_ref().trim() {
+                        "http" => SlackTransport::Http,
+                        "socket" => SlackTransport::Socket,
+                        _ => {
+                            return Err(
+                                loc.err(&t, ConfigProblem::BadTransport(t.get_ref().clone()))
+                            );
+                        }
+                    },
+                };
+                let socket_connections = match rs.socket_connections {
+                    None => 2,
+                    Some(n) if (1..=10).contains(n.get_ref()) => *n.get_ref() as usize,
+                    Some(n) => {
+                        return Err(loc.err(&n, ConfigProblem::BadConnections(*n.get_ref())));
+                    }
+                };
                 let languages = match rs.languages {
                     Some(ls) => ls
                         .iter()
@@ -755,6 +808,12 @@ impl Config {
                 Some(SlackConfig {
                     api_base_url,
                     command,
+                    transport,
+                    app_token_env: rs
+                        .app_token_env
+                        .unwrap_or_else(|| "MUSTER_SLACK_APP_TOKEN".into()),
+                    app_token_file: rs.app_token_file,
+                    socket_connections,
                     bot_token_env: rs
                         .bot_token_env
                         .unwrap_or_else(|| "MUSTER_SLACK_BOT_TOKEN".into()),
@@ -1001,6 +1060,38 @@ mod tests {
         assert_eq!(e.line, Some(3));
         let e = Config::from_toml("[slack]\ncommand = \"incident\"\n").unwrap_err();
         assert_eq!(e.line, Some(2));
+    }
+
+    #[test]
+    fn slack_transport() {
+        let s = Config::from_toml("[slack]\n").unwrap().slack.unwrap();
+        assert_eq!(s.transport, SlackTransport::Http);
+        assert_eq!(s.socket_connections, 2);
+        assert_eq!(s.app_token_env, "MUSTER_SLACK_APP_TOKEN");
+        let s = Config::from_toml(
+            "[slack]\ntransport = \"socket\"\nsocket_connections = 4\napp_token_file = \"app.token\"\n",
+        )
+        .unwrap()
+        .slack
+        .unwrap();
+        assert_eq!(s.transport, SlackTransport::Socket);
+        assert_eq!(s.socket_connections, 4);
+        assert_eq!(
+            s.app_token_file.as_deref(),
+            Some(std::path::Path::new("app.token"))
+        );
+        let e = Config::from_toml("[slack]\ntransport = \"websocket\"\n").unwrap_err();
+        assert_eq!(e.problem, ConfigProblem::BadTransport("websocket".into()));
+        assert_eq!(e.line, Some(2));
+        for n in [0, 11, -1] {
+            let e =
+                Config::from_toml(&format!("[slack]\n\nsocket_connections = {n}\n")).unwrap_err();
+            assert_eq!(e.problem, ConfigProblem::BadConnections(n));
+            assert_eq!(e.line, Some(3));
+            for lang in [Lang::En, Lang::Fr] {
+                assert!(e.message(lang).contains(&n.to_string()));
+            }
+        }
     }
 
     #[test]

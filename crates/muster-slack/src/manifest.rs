@@ -85,9 +85,47 @@ pub fn manifest(base_url: &str, command_name: &str) -> Value {
     })
 }
 
+/// The manifest for Socket Mode: the same app with `socket_mode_enabled` and no request
+/// URLs (Slack delivers commands, events and interactions over the WebSockets Muster
+/// opens). Socket Mode also needs an app-level token with the `connections:write` scope,
+/// which is created in the app's settings, not by the manifest.
+pub fn socket_mode_manifest(command_name: &str) -> Value {
+    let mut m = manifest("https://unused.invalid", command_name);
+    if let Some(cmd) = m["features"]["slash_commands"][0].as_object_mut() {
+        cmd.remove("url");
+    }
+    let settings = &mut m["settings"];
+    for section in ["event_subscriptions", "interactivity"] {
+        if let Some(o) = settings[section].as_object_mut() {
+            o.remove("request_url");
+        }
+    }
+    settings["socket_mode_enabled"] = json!(true);
+    m
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn socket_mode_manifest_has_no_urls() {
+        let m = socket_mode_manifest("/incident");
+        assert_eq!(m["settings"]["socket_mode_enabled"], true);
+        let text = m.to_string();
+        assert!(!text.contains("https://"), "{text}");
+        assert!(!text.contains("request_url") && !text.contains("\"url\""));
+        assert_eq!(m["features"]["slash_commands"][0]["command"], "/incident");
+        assert_eq!(m["settings"]["interactivity"]["is_enabled"], true);
+        assert_eq!(
+            m["settings"]["event_subscriptions"]["bot_events"],
+            manifest("https://x.test", "/incident")["settings"]["event_subscriptions"]["bot_events"]
+        );
+        assert_eq!(
+            manifest("https://x.test", "/incident")["settings"]["socket_mode_enabled"],
+            false
+        );
+    }
 
     #[test]
     fn manifest_points_every_url_at_the_deployment() {

@@ -55,6 +55,8 @@ config-error-bad-url = "{ $value }" is not an http:// or https:// address.
 config-error-bad-language = "{ $value }" is not a language Muster speaks: use "en" or "fr".
 config-error-bad-bind = "{ $value }" is not an address to listen on: use IP:PORT, for example 127.0.0.1:8080.
 config-error-bad-command = "{ $value }" is not a slash command: it must start with /, for example /incident.
+config-error-bad-transport = "{ $value }" is not a Slack transport: use http (Slack posts to Muster's public URL) or socket (Socket Mode, no public URL).
+config-error-bad-connections = { $value } Socket Mode connections: use 1 to 10.
 
 ## Timeline entries Muster records.
 timeline-declared = Incident declared: { $title } ({ $severity })
@@ -328,6 +330,11 @@ slack-bookmark-meeting = Meeting
 slack-bookmark-report = Incident report
 cli-slack-secret-missing = Slack is configured but the environment variable { $name } is empty or not set. Set it, or name a file in [slack].
 cli-slack-secret-unreadable = Could not read the Slack secret file { $path }: { $detail }
+cli-slack-manifest-needs-url = Give --url (where Slack reaches Muster, for example https://muster.example.org), or --socket for a Socket Mode app.
+cli-slack-app-token-invalid = The Slack app-level token from { $name } is not one: it must start with xapp- (create it under Basic Information → App-Level Tokens, with the connections:write scope).
+cli-slack-socket-mode = Slack: Socket Mode, { $connections } connections.
+cli-slack-socket-link-disabled = Slack turned Socket Mode off for this app (link_disabled): Muster no longer receives Slack commands or events. Turn Socket Mode back on in the app's settings and restart Muster, or use transport = "http".
+cli-slack-socket-refused = Slack refused the app-level token ({ $code }): Socket Mode stopped. Check the token and its connections:write scope, then restart Muster.
 slack-secret-warning = :warning: This message contains what looks like a credential ({ $kinds }). Delete the message now, then rotate the secret: deleting does not undo the exposure.
 slack-secret-note = { $author } posted a credential in the incident channel ({ $findings }). The message must be deleted and the secret rotated.
 scan-incident-title = Credentials leaked in logs ({ $count } found by muster scan)

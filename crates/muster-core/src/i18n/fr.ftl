@@ -55,6 +55,8 @@ config-error-bad-url = « { $value } » n'est pas une adresse http:// ou https:/
 config-error-bad-language = « { $value } » n'est pas une langue que Muster parle : utilisez « en » ou « fr ».
 config-error-bad-bind = « { $value } » n'est pas une adresse d'écoute : utilisez IP:PORT, par exemple 127.0.0.1:8080.
 config-error-bad-command = « { $value } » n'est pas une commande oblique : elle doit commencer par /, par exemple /incident.
+config-error-bad-transport = « { $value } » n'est pas un transport Slack : utilisez http (Slack appelle l'URL publique de Muster) ou socket (Socket Mode, sans URL publique).
+config-error-bad-connections = { $value } connexions Socket Mode : utilisez 1 à 10.
 
 ## Entrées de chronologie que Muster consigne.
 timeline-declared = Incident déclaré : { $title } ({ $severity })
@@ -328,6 +330,11 @@ slack-bookmark-meeting = Réunion
 slack-bookmark-report = Rapport d'incident
 cli-slack-secret-missing = Slack est configuré, mais la variable d'environnement { $name } est vide ou absente. Définissez-la, ou indiquez un fichier dans [slack].
 cli-slack-secret-unreadable = Impossible de lire le fichier de secret Slack { $path } : { $detail }
+cli-slack-manifest-needs-url = Indiquez --url (où Slack joint Muster, par exemple https://muster.example.org), ou --socket pour une application en Socket Mode.
+cli-slack-app-token-invalid = Le jeton d'application Slack lu dans { $name } n'en est pas un : il doit commencer par xapp- (créez-le sous Basic Information → App-Level Tokens, avec la portée connections:write).
+cli-slack-socket-mode = Slack : Socket Mode, { $connections } connexions.
+cli-slack-socket-link-disabled = Slack a désactivé le Socket Mode pour cette application (link_disabled) : Muster ne reçoit plus les commandes ni les événements Slack. Réactivez le Socket Mode dans les réglages de l'application et redémarrez Muster, ou utilisez transport = "http".
+cli-slack-socket-refused = Slack a refusé le jeton d'application ({ $code }) : le Socket Mode est arrêté. Vérifiez le jeton et sa portée connections:write, puis redémarrez Muster.
 slack-secret-warning = :warning: Ce message semble contenir un identifiant secret ({ $kinds }). Supprimez le message maintenant, puis faites changer le secret : la suppression n'efface pas l'exposition.
 slack-secret-note = { $author } a publié un identifiant secret dans le canal de l'incident ({ $findings }). Il faut supprimer le message et changer le secret.
 scan-incident-title = Identifiants secrets exposés dans des journaux ({ $count } trouvés par muster scan)
