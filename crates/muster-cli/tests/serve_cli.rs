@@ -384,3 +384,116 @@ fn a_token_pasted_into_the_config_is_never_echoed_in_an_error() {
         assert!(err.contains("REDACTED"), "{err}");
     }
 }
+
+/// `muster serve` with `transport = "socket"`: no signing secret needed, an `xapp-` token
+/// required (a bot token is refused without being printed), two connections to the
+/// simulator, a slash command answered in its ack, and `link_disabled` reported to the
+/// operator without a reconnection storm. No token reaches the logs.
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_over_socket_mode() {
+    use muster_testkit::{EnvelopeKind, SlackSim, SlashCommandRequest};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+    let sim = SlackSim::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("muster.toml"),
+        format!(
+            "[slack]\ntransport = \"socket\"\nsocket_connections = 2\napi_base_url = \"{}\"\nannouncement_channels = [\"C1\"]\n",
+            sim.base_url()
+        ),
+    )
+    .unwrap();
+    let bot = sim.token().expose().to_owned();
+    let app = sim.socket().app_token().expose().to_owned();
+
+    // The manifest follows the transport: Socket Mode on, no request URLs.
+    let m: serde_json::Value =
+        serde_json::from_str(&ok(muster(dir.path(), &["slack", "manifest"])
+            .output()
+            .unwrap()))
+        .unwrap();
+    assert_eq!(m["settings"]["socket_mode_enabled"], true);
+    assert!(!m.to_string().contains("request_url"), "{m}");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let o = muster(elsewhere.path(), &["slack", "manifest"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "HTTP needs --url");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--socket"));
+
+    let o = muster(dir.path(), &["serve", "--bind", "127.0.0.1:0"])
+        .env("MUSTER_SLACK_BOT_TOKEN", &bot)
+        .env("MUSTER_SLACK_APP_TOKEN", &bot)
+        .env_remove("MUSTER_SLACK_SIGNING_SECRET")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("MUSTER_SLACK_APP_TOKEN") && err.contains("xapp-"),
+        "{err}"
+    );
+    assert!(!err.contains(&bot), "the refused token was printed");
+
+    let mut child = muster(dir.path(), &["serve", "--bind", "127.0.0.1:0"])
+        .env("MUSTER_SLACK_BOT_TOKEN", &bot)
+        .env("MUSTER_SLACK_APP_TOKEN", &app)
+        .env_remove("MUSTER_SLACK_SIGNING_SECRET")
+        .env("MUSTER_LOG", "trace")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let logs = Arc::new(Mutex::new(String::new()));
+    let stderr = child.stderr.take().unwrap();
+    let sink = logs.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            sink.lock().unwrap().push_str(&(line + "\n"));
+        }
+    });
+    let server = Server {
+        child,
+        url: String::new(),
+    };
+    let sock = sim.socket();
+    assert!(
+        sock.wait_connections(2, Duration::from_secs(20)).await,
+        "two connections: {}",
+        logs.lock().unwrap()
+    );
+    let cmd = SlashCommandRequest::new("/incident", "help", "U1", "C1", "t.1");
+    let id = sock.push(EnvelopeKind::SlashCommands, cmd.json());
+    let ack = sock
+        .wait_ack(&id, Duration::from_secs(5))
+        .await
+        .expect("acked");
+    let payload = ack.payload.expect("the help, in the ack");
+    assert_eq!(payload["response_type"], "ephemeral", "{payload}");
+
+    let issued = sock.urls_issued();
+    sock.disconnect(sock.connections()[0], "link_disabled", Duration::ZERO);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !logs.lock().unwrap().contains("turned Socket Mode off") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{}",
+            logs.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(sock.wait_connections(0, Duration::from_secs(5)).await);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        sock.urls_issued(),
+        issued,
+        "no reconnection after link_disabled"
+    );
+    drop(server);
+    let logs = logs.lock().unwrap().clone();
+    assert!(logs.contains("Socket Mode, 2 connections"), "{logs}");
+    for leak in [bot.as_str(), app.as_str(), "ticket="] {
+        assert!(!logs.contains(leak), "{leak} in the logs");
+    }
+    assert!(sim.rejections().is_empty(), "{:?}", sim.rejections());
+}
