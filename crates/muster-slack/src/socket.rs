@@ -41,6 +41,10 @@ use tokio_tungstenite::tungstenite::Message;
 /// traces quote the request line, and with it the URL's one-time ticket.
 pub const QUIET_HANDSHAKE: &str = "tungstenite::handshake=debug";
 
+/// How long Slack waits for an ack: the longest a closing connection waits for the
+/// envelopes it is handling.
+const ACK_WINDOW: Duration = Duration::from_secs(3);
+
 /// The most connections Slack allows an app at once.
 pub const MAX_CONNECTIONS: usize = 10;
 
@@ -371,6 +375,17 @@ impl SocketMode {
             let deadline = last_seen + wait;
             tokio::select! {
                 _ = stopped(&mut close) => {
+                    // Ack what is being handled before closing: Slack would redeliver it
+                    // otherwise, and a redelivery loses the ack's payload.
+                    drop(ack_tx);
+                    let flush = async {
+                        while let Some(ack) = ack_rx.recv().await {
+                            if sink.send(Message::text(ack.to_string())).await.is_ok() {
+                                self.stats.acks.fetch_add(1, Ordering::SeqCst);
+                            }
+                        }
+                    };
+                    let _ = tokio::time::timeout(ACK_WINDOW, flush).await;
                     let _ = sink.send(Message::Close(None)).await;
                     break closed(hello);
                 }

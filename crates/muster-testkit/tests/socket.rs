@@ -35,13 +35,15 @@ fn config(connections: usize) -> SocketModeConfig {
     }
 }
 
-/// A handler that records envelopes and answers a payload for slash commands.
-fn recorder() -> (Handler, Seen) {
+/// A handler that records envelopes and answers a payload for slash commands, after
+/// `delay`.
+fn recorder(delay: Duration) -> (Handler, Seen) {
     let seen: Seen = Arc::default();
     let s = seen.clone();
     let handler: Handler = Arc::new(move |env| {
         let s = s.clone();
         Box::pin(async move {
+            tokio::time::sleep(delay).await;
             let (kind, payload) = match &env.payload {
                 SocketPayload::Events(_) => ("events_api", None),
                 SocketPayload::SlashCommand(c) => ("slash_commands", Some(json!({"text": c.text}))),
@@ -67,11 +69,15 @@ struct Running {
 }
 
 async fn start(config: SocketModeConfig, token: Option<Secret>) -> Running {
+    start_slow(config, token, Duration::ZERO).await
+}
+
+async fn start_slow(config: SocketModeConfig, token: Option<Secret>, delay: Duration) -> Running {
     let sim = SlackSim::start().await;
     let client =
         SlackClient::new(SlackClientConfig::new(sim.token()).with_base_url(sim.base_url()))
             .unwrap();
-    let (handler, seen) = recorder();
+    let (handler, seen) = recorder(delay);
     let token = token.unwrap_or_else(|| sim.socket().app_token());
     let sm = SocketMode::new(&client, token, config, handler);
     let stats = sm.stats();
@@ -163,6 +169,29 @@ async fn refresh_requested_and_warning_open_a_new_connection_before_closing_the_
     }
     assert_eq!(r.stats.refreshes(), 2);
     assert_eq!(r.stats.drops(), 0, "a refresh is not a drop");
+}
+
+#[tokio::test]
+async fn a_refreshed_connection_acks_what_it_is_handling_before_closing() {
+    let r = start_slow(config(2), None, Duration::from_millis(600)).await;
+    let sock = r.sim.socket();
+    assert!(sock.wait_connections(2, WAIT).await);
+    let old = sock.connections()[0];
+    let id = sock.push_on(old, EnvelopeKind::EventsApi, event("Ev1"));
+    // The replacement says hello long before the handler is done.
+    sock.disconnect(old, "refresh_requested", Duration::from_secs(10));
+    let ack = sock.wait_ack(&id, WAIT).await.expect("acked");
+    assert_eq!(
+        ack.connection, old,
+        "acked on its connection before it closed"
+    );
+    until("the old connection closed", || {
+        !sock.connections().contains(&old)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let seen = r.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "handled once, not redelivered: {seen:?}");
 }
 
 #[tokio::test]
