@@ -1,16 +1,17 @@
 //! Socket Mode: the same handlers as the HTTP endpoints, fed by envelopes.
 //!
-//! Every envelope is deduplicated before it is handled, with the store's durable
-//! idempotency keys, so a redelivery (on another connection, after a reconnect, after a
-//! restart) does nothing twice: events by their event id (as over HTTP), slash commands and
-//! interactions by their envelope id (declaring view submissions are also deduplicated by
-//! view id inside the handler). The ack is sent once the handler has recorded what it must
+//! Every envelope is deduplicated with the store's durable idempotency keys, so a
+//! redelivery (on another connection, after a reconnect, after a restart) does nothing
+//! twice: events by their event id (as over HTTP; reactions in the write that queues
+//! them), declaring view submissions by view id in the transaction that declares, other
+//! slash commands and interactions by their envelope id. The ack is sent once the handler has recorded what it must
 //! (incident, queued steps); when the store cannot remember the envelope, no ack is sent
 //! and Slack delivers it again.
 
 use super::{Reply, SlackApp, handle};
 use crate::AppState;
-use muster_slack::payload::{EventBody, SocketEnvelope, SocketPayload};
+use muster_slack::blocks::ids;
+use muster_slack::payload::{EventBody, Interaction, SocketEnvelope, SocketPayload};
 use muster_slack::socket::{Ack, Handler, SocketMode, SocketModeConfig};
 use std::sync::Arc;
 
@@ -58,6 +59,11 @@ async fn envelope(state: &AppState, app: Arc<SlackApp>, env: SocketEnvelope) -> 
             Some(false) => Reply::Empty,
             None => Reply::Unavailable,
         },
+        // A declaration is deduplicated by view id in the transaction that declares
+        // (`declare_once`): remembering the envelope first would lose it on a crash.
+        SocketPayload::Interactive(i) if is_declaration(&i) => {
+            handle::interaction(state, app, *i).await
+        }
         SocketPayload::Interactive(i) => match first_delivery(state, &env.envelope_id).await {
             Some(true) => handle::interaction(state, app, *i).await,
             Some(false) => Reply::Empty,
@@ -69,6 +75,12 @@ async fn envelope(state: &AppState, app: Arc<SlackApp>, env: SocketEnvelope) -> 
         Reply::Json(v) => Ack::Send(Some(v)),
         Reply::Unavailable => Ack::Withhold,
     }
+}
+
+fn is_declaration(i: &Interaction) -> bool {
+    matches!(i, Interaction::ViewSubmission(sub)
+        if sub.view.callback_id == ids::CALLBACK_DECLARE
+            || sub.view.callback_id == ids::CALLBACK_DECLARE_FROM_MESSAGE)
 }
 
 /// Whether this envelope id is new (`None` when the store cannot say).
