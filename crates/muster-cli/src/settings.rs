@@ -89,6 +89,10 @@ impl Settings {
             .await
             .map_err(|e| self.at_database(Failure::store(&e, self.lang)))?;
         let mut engine = Engine::new(store, self.config.clone(), Arc::new(SystemClock));
+        if self.config.slack.is_some() {
+            // Changes made here (CLI, web, API) keep Slack's announcement in step too.
+            engine = engine.with_follow_ups(Arc::new(muster_slack::provision::SlackFollowUps));
+        }
         for (lang, name, source) in
             report_templates(&self.config, self.config_path.as_deref(), self.lang)?
         {

@@ -81,6 +81,7 @@ pub struct Engine {
     config: Arc<Config>,
     clock: Arc<dyn Clock>,
     templates: [Option<Template>; 2],
+    follow_ups: Option<Arc<dyn crate::workflow::FollowUps>>,
 }
 
 impl Engine {
@@ -90,7 +91,15 @@ impl Engine {
             config,
             clock,
             templates: [None, None],
+            follow_ups: None,
         }
+    }
+
+    /// Queue the chat adapter's follow-up steps with every change (e.g. refresh the
+    /// announcement when the status changes), whoever makes it: chat, web, API or CLI.
+    pub fn with_follow_ups(mut self, f: Arc<dyn crate::workflow::FollowUps>) -> Self {
+        self.follow_ups = Some(f);
+        self
     }
 
     /// Use a team's own report template for `lang`. Checked now so a broken template is
@@ -640,7 +649,14 @@ impl Engine {
         loop {
             let detail = self.get(r).await?;
             let now = self.clock.now();
-            let change = f(&detail, now)?;
+            let mut change = f(&detail, now)?;
+            if let Some(fu) = &self.follow_ups {
+                // The version the store will give the incident (it only moves forward),
+                // so each change names its own follow-up steps.
+                let version =
+                    now.max(detail.incident.updated_at + chrono::Duration::microseconds(1));
+                change.jobs = fu.plan(&detail, &change, version);
+            }
             match self.store.apply(&detail.incident, &by, now, change).await {
                 Ok(_) => return self.get(IncidentRef::Id(detail.incident.id)).await,
                 Err(StoreError::Conflict) if attempt + 1 < CONFLICT_RETRIES => attempt += 1,

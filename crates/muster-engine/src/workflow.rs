@@ -119,6 +119,20 @@ pub trait Provisioner: Send + Sync {
     }
 }
 
+/// The chat adapter's side of a change to an incident: which steps it calls for (e.g.
+/// refresh the announcement after a status change). Pure: the steps are queued with the
+/// change, in its transaction, and run by the worker like any other.
+pub trait FollowUps: Send + Sync {
+    /// `before` is the incident as the change was computed against; `version` is the
+    /// incident's `updated_at` after the change, unique to it.
+    fn plan(
+        &self,
+        before: &IncidentDetail,
+        change: &muster_store::Change,
+        version: muster_core::time::Timestamp,
+    ) -> Vec<NewJob>;
+}
+
 /// How many times a step is retried before it is reported as failed.
 pub const MAX_ATTEMPTS: i64 = 8;
 

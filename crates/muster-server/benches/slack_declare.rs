@@ -41,7 +41,8 @@ async fn main() {
     let store = muster_store::Store::open(&format!("sqlite://{}/b.db", dir.path().display()))
         .await
         .unwrap();
-    let engine = Engine::new(store, Arc::new(config), Arc::new(SystemClock));
+    let engine = Engine::new(store, Arc::new(config), Arc::new(SystemClock))
+        .with_follow_ups(Arc::new(muster_slack::provision::SlackFollowUps));
     let client =
         SlackClient::new(SlackClientConfig::new(sim.token()).with_base_url(sim.base_url()))
             .unwrap();

@@ -70,7 +70,10 @@ impl TestApp {
         let url = format!("sqlite://{}/t.db", dir.path().display());
         let store = muster_store::Store::open_with(&url, options).await.unwrap();
         let config = Config::from_toml(config_toml).unwrap();
-        let engine = Engine::new(store, Arc::new(config), Arc::new(SystemClock));
+        let mut engine = Engine::new(store, Arc::new(config.clone()), Arc::new(SystemClock));
+        if config.slack.is_some() {
+            engine = engine.with_follow_ups(Arc::new(muster_slack::provision::SlackFollowUps));
+        }
         let state = AppState::new(engine, loopback);
         let router = muster_server::router(state.clone());
         TestApp {

@@ -77,7 +77,8 @@ impl Harness {
         let store = muster_store::Store::open(&format!("sqlite://{}/s.db", dir.path().display()))
             .await
             .unwrap();
-        let engine = Engine::new(store, Arc::new(config), Arc::new(SystemClock));
+        let engine = Engine::new(store, Arc::new(config), Arc::new(SystemClock))
+            .with_follow_ups(Arc::new(muster_slack::provision::SlackFollowUps));
         // A short timeout, so the outage tests can make Slack "too slow" quickly.
         let client = SlackClient::new(
             SlackClientConfig::new(sim.token())
@@ -1063,5 +1064,45 @@ async fn a_credential_posted_in_an_incident_channel_is_flagged_at_once() {
             .iter()
             .any(|m| m.thread_ts.as_deref() == Some(ts2.as_str()))
     );
+    h.assert_clean();
+}
+
+#[tokio::test]
+async fn changes_made_outside_slack_keep_the_announcement_in_step() {
+    let h = Harness::new().await;
+    let name = h.declare("Queue backlog", "queue-backlog").await;
+    h.drain().await;
+    let ch = h.sim.channel_by_name(&name).unwrap();
+    let announcement = h.sim.messages(&h.announce)[0].clone();
+    assert!(announcement.text.contains("INC-1"));
+    // The web page, the API and the CLI all change the record through the engine.
+    let e = h.state.engine();
+    e.set_status("INC-1".parse().unwrap(), "In Progress", "dana")
+        .await
+        .unwrap();
+    e.post_update("INC-1".parse().unwrap(), "Consumers scaled to 12", "dana")
+        .await
+        .unwrap();
+    h.drain().await;
+    let refreshed = h.sim.message(&h.announce, &announcement.ts).unwrap();
+    assert!(refreshed.edited, "the announcement was refreshed");
+    assert!(
+        refreshed.blocks.to_string().contains("In Progress"),
+        "{}",
+        refreshed.blocks
+    );
+    let replies: Vec<String> = h
+        .sim
+        .messages(&h.announce)
+        .into_iter()
+        .filter(|m| m.thread_ts.as_deref() == Some(announcement.ts.as_str()))
+        .map(|m| m.text)
+        .collect();
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    assert!(replies[0].contains("Consumers scaled to 12"));
+    // Closing from outside archives the channel.
+    e.close("INC-1".parse().unwrap(), "dana").await.unwrap();
+    h.drain().await;
+    assert!(h.sim.channel(&ch.id).unwrap().is_archived);
     h.assert_clean();
 }

@@ -18,7 +18,9 @@ use crate::marks::Mark;
 use muster_core::Lang;
 use muster_core::config::SlackConfig;
 use muster_core::incident::{ExternalRef, IncidentDetail, ResourceKind};
-use muster_engine::workflow::{BoxFuture, Provisioner, Reservation, StepInput, StepOutcome};
+use muster_engine::workflow::{
+    BoxFuture, FollowUps, Provisioner, Reservation, StepInput, StepOutcome,
+};
 use muster_store::NewJob;
 use serde_json::json;
 use std::time::Duration;
@@ -137,6 +139,52 @@ impl SlackProvisioner {
             .public_url
             .as_ref()
             .map(|u| format!("{u}/incidents/{}/report", d.incident.number))
+    }
+}
+
+/// The Slack steps a change calls for, whoever made it (chat, web, API or CLI): a status
+/// update is posted under the announcement, a new status, severity or title refreshes it,
+/// closing archives the channel. Only for incidents that have a Slack channel; queued with
+/// the change, in its transaction (`Engine::with_follow_ups`).
+pub struct SlackFollowUps;
+
+impl FollowUps for SlackFollowUps {
+    fn plan(
+        &self,
+        before: &IncidentDetail,
+        change: &muster_store::Change,
+        version: muster_core::time::Timestamp,
+    ) -> Vec<NewJob> {
+        if channel_id(before).is_none() {
+            return vec![];
+        }
+        // After the announcement exists, so there is something to refresh.
+        let after_announce = |step: String, input: Option<serde_json::Value>| NewJob {
+            step,
+            depends_on: Some(STEP_ANNOUNCE.into()),
+            input,
+        };
+        let mut jobs = vec![];
+        if let Some(text) = &change.update {
+            let n = before.updates.len() + 1;
+            jobs.push(after_announce(
+                format!("{STEP_UPDATE_PREFIX}{n}"),
+                Some(json!({ "text": text })),
+            ));
+        } else if change.status.is_some() || change.severity.is_some() || change.title.is_some() {
+            jobs.push(after_announce(
+                format!("{STEP_REFRESH_PREFIX}{}", version.timestamp_micros()),
+                None,
+            ));
+        }
+        if change.closed_at.is_some() {
+            jobs.push(NewJob {
+                step: STEP_ARCHIVE.into(),
+                depends_on: None,
+                input: None,
+            });
+        }
+        jobs
     }
 }
 

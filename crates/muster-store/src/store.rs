@@ -73,6 +73,9 @@ pub struct Change {
     pub complete_action: Option<i64>,
     /// Timeline entries: when it happened and what.
     pub events: Vec<(Timestamp, TimelineEvent)>,
+    /// Workflow steps the change calls for (e.g. refreshing the chat announcement),
+    /// queued in the same transaction so a crash cannot keep the change and lose them.
+    pub jobs: Vec<crate::NewJob>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -518,6 +521,7 @@ impl Store {
         for (at, e) in &change.events {
             append_entry(&mut tx, id, &to_storage(*at), &now_s, author, e, None).await?;
         }
+        crate::jobs::enqueue_in(&mut tx, id, &change.jobs, now).await?;
         let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?"
         )))

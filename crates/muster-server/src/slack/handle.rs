@@ -132,13 +132,7 @@ async fn in_channel_command(
             (e.add_action(r, input, &by).await, "cli-action-added")
         }
         "resolve" => (e.resolve(r, &by).await, "cli-resolved"),
-        "close" => {
-            let res = e.close(r, &by).await;
-            if res.is_ok() {
-                enqueue(state, app, id, muster_slack::provision::STEP_ARCHIVE).await;
-            }
-            (res, "cli-closed")
-        }
+        "close" => (e.close(r, &by).await, "cli-closed"),
         _ => {
             return ephemeral(blocks::help_message(
                 lang,
@@ -149,26 +143,8 @@ async fn in_channel_command(
     };
     match result {
         Ok(d) => {
-            // Keep the announcement in step with the record.
-            let version = d.incident.updated_at.timestamp_micros();
-            let (step, input) = if sub == "update" {
-                (
-                    format!(
-                        "{}{}",
-                        muster_slack::provision::STEP_UPDATE_PREFIX,
-                        d.updates.len()
-                    ),
-                    Some(json!({"text": rest})),
-                )
-            } else {
-                (
-                    format!("{}{version}", muster_slack::provision::STEP_REFRESH_PREFIX),
-                    None,
-                )
-            };
-            if matches!(sub, "update" | "status" | "severity" | "resolve" | "close") {
-                enqueue_with(state, app, id, &step, input).await;
-            }
+            // The change queued its Slack follow-ups (announcement, archive): run them.
+            app.wake.notify_one();
             in_channel(SlackMessage::text(changed(message_id, &d, state, lang)))
         }
         Err(err) => ephemeral(SlackMessage::text(err.message(lang))),
@@ -234,36 +210,6 @@ async fn person_name(app: &SlackApp, raw: &str) -> String {
         };
     }
     raw.trim_start_matches('@').to_owned()
-}
-
-async fn enqueue(state: &AppState, app: &SlackApp, id: IncidentId, step: &str) {
-    enqueue_with(state, app, id, step, None).await
-}
-
-async fn enqueue_with(
-    state: &AppState,
-    app: &SlackApp,
-    id: IncidentId,
-    step: &str,
-    input: Option<serde_json::Value>,
-) {
-    let job = NewJob {
-        step: step.to_owned(),
-        // After the announcement exists, so there is something to refresh.
-        depends_on: step
-            .contains(':')
-            .then(|| muster_slack::provision::STEP_ANNOUNCE.to_owned()),
-        input,
-    };
-    if let Err(e) = state
-        .engine
-        .store()
-        .enqueue(id, &[job], state.engine.now())
-        .await
-    {
-        tracing::warn!(error = %e, step, "could not enqueue a workflow step");
-    }
-    app.wake.notify_one();
 }
 
 /// A view submission, block action or message shortcut.
@@ -386,20 +332,9 @@ pub(super) async fn interaction(
                 return fail(e);
             }
             match state.engine.post_update(r, &form.text, &by).await {
-                Ok(d) => {
-                    let step = format!(
-                        "{}{}",
-                        muster_slack::provision::STEP_UPDATE_PREFIX,
-                        d.updates.len()
-                    );
-                    enqueue_with(
-                        &state,
-                        &app,
-                        d.incident.id,
-                        &step,
-                        Some(json!({"text": form.text})),
-                    )
-                    .await;
+                Ok(_) => {
+                    // Posting under the announcement was queued with the update.
+                    app.wake.notify_one();
                     Reply::Json(json!({}))
                 }
                 Err(e) => fail(e),
@@ -457,9 +392,9 @@ pub(super) async fn interaction(
                         .and_then(|v| v.parse::<IncidentRef>().ok())
                     {
                         let by = actor(&ba.user);
-                        if let (Err(e), Some(ch)) =
-                            (state.engine.resolve(id, &by).await, ba.channel.as_ref())
-                        {
+                        let resolved = state.engine.resolve(id, &by).await;
+                        app.wake.notify_one();
+                        if let (Err(e), Some(ch)) = (resolved, ba.channel.as_ref()) {
                             let _ = app
                                 .client
                                 .chat_post_ephemeral(
