@@ -4,6 +4,9 @@
 //! Targets (issue 3): cold start to the first answer on /healthz ≤ 200 ms; idle resident
 //! memory ≤ 30 MB.
 
+mod support;
+use support::rss_kib;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
@@ -28,16 +31,6 @@ fn healthz(port: u16) -> bool {
     let mut out = String::new();
     let _ = s.read_to_string(&mut out);
     out.starts_with("HTTP/1.1 200")
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
 }
 
 fn median(v: &mut [f64]) -> f64 {

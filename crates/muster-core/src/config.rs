@@ -160,6 +160,11 @@ pub struct ServerConfig {
     pub require_api_token: bool,
     /// People (or `*`) allowed to see security incidents.
     pub security_viewers: Vec<String>,
+    /// Requests answered at once, per kind (pages and API; Slack); more are refused (503)
+    /// rather than queued, so acknowledgements stay fast.
+    pub max_concurrent_requests: u32,
+    /// `[server.rate_limit]`: per-source request limits.
+    pub rate_limit: RateLimitConfig,
 }
 
 impl Default for ServerConfig {
@@ -169,6 +174,49 @@ impl Default for ServerConfig {
             proxy_user_header: None,
             require_api_token: false,
             security_viewers: Vec::new(),
+            max_concurrent_requests: 256,
+            rate_limit: RateLimitConfig::default(),
+        }
+    }
+}
+
+/// `[server.rate_limit]`: token buckets (a steady rate and a burst) keyed by source.
+///
+/// Pages and API are limited per client address. Slack's requests all come from Slack's
+/// addresses, so `/slack/*` is limited in two ways instead: requests whose signature fails
+/// are limited per address (each costs an HMAC; Slack's own never fail), and verified
+/// requests per Slack workspace (team), generously.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimitConfig {
+    pub enabled: bool,
+    /// Pages and API: requests per second per client address, and the burst allowed.
+    pub per_second: u32,
+    pub burst: u32,
+    /// `/slack/*`: requests with a bad signature, per address.
+    pub slack_bad_signature_per_second: u32,
+    pub slack_bad_signature_burst: u32,
+    /// `/slack/*`: verified requests per Slack workspace.
+    pub slack_team_per_second: u32,
+    pub slack_team_burst: u32,
+    /// Most sources remembered per limiter; idle ones are forgotten first.
+    pub max_sources: u32,
+    /// With `proxy_user_header` set (Muster behind a trusted proxy), the client address is
+    /// the last entry of this header, the one the proxy added.
+    pub forwarded_for_header: String,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        RateLimitConfig {
+            enabled: true,
+            per_second: 20,
+            burst: 100,
+            slack_bad_signature_per_second: 1,
+            slack_bad_signature_burst: 20,
+            slack_team_per_second: 500,
+            slack_team_burst: 2000,
+            max_sources: 10_000,
+            forwarded_for_header: "X-Forwarded-For".into(),
         }
     }
 }
@@ -210,6 +258,8 @@ pub enum ConfigProblem {
     BadTransport(String),
     /// `[slack] socket_connections` outside 1 to 10.
     BadConnections(i64),
+    /// A limit that must be a whole number above zero.
+    BadLimit(String),
 }
 
 impl ConfigError {
@@ -267,6 +317,10 @@ impl ConfigError {
             ConfigProblem::BadConnections(n) => {
                 a.num("value", *n);
                 "config-error-bad-connections"
+            }
+            ConfigProblem::BadLimit(v) => {
+                a.str("value", v);
+                "config-error-bad-limit"
             }
         };
         let body = lang.format(id, &a);
@@ -353,6 +407,22 @@ struct RawServer {
     proxy_user_header: Option<String>,
     require_api_token: Option<bool>,
     security_viewers: Option<Vec<String>>,
+    max_concurrent_requests: Option<Spanned<u32>>,
+    rate_limit: Option<RawRateLimit>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRateLimit {
+    enabled: Option<bool>,
+    per_second: Option<Spanned<u32>>,
+    burst: Option<Spanned<u32>>,
+    slack_bad_signature_per_second: Option<Spanned<u32>>,
+    slack_bad_signature_burst: Option<Spanned<u32>>,
+    slack_team_per_second: Option<Spanned<u32>>,
+    slack_team_burst: Option<Spanned<u32>>,
+    max_sources: Option<Spanned<u32>>,
+    forwarded_for_header: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -538,6 +608,55 @@ impl Config {
                 .filter(|h| !h.is_empty());
             server.require_api_token = rs.require_api_token.unwrap_or(false);
             server.security_viewers = rs.security_viewers.unwrap_or_default();
+            let positive = |v: Option<Spanned<u32>>, name: &str, into: &mut u32| match v {
+                Some(v) if *v.get_ref() == 0 => {
+                    Err(loc.err(&v, ConfigProblem::BadLimit(name.to_owned())))
+                }
+                Some(v) => {
+                    *into = *v.get_ref();
+                    Ok(())
+                }
+                None => Ok(()),
+            };
+            positive(
+                rs.max_concurrent_requests,
+                "max_concurrent_requests",
+                &mut server.max_concurrent_requests,
+            )?;
+            if let Some(rl) = rs.rate_limit {
+                let l = &mut server.rate_limit;
+                l.enabled = rl.enabled.unwrap_or(true);
+                positive(rl.per_second, "per_second", &mut l.per_second)?;
+                positive(rl.burst, "burst", &mut l.burst)?;
+                positive(
+                    rl.slack_bad_signature_per_second,
+                    "slack_bad_signature_per_second",
+                    &mut l.slack_bad_signature_per_second,
+                )?;
+                positive(
+                    rl.slack_bad_signature_burst,
+                    "slack_bad_signature_burst",
+                    &mut l.slack_bad_signature_burst,
+                )?;
+                positive(
+                    rl.slack_team_per_second,
+                    "slack_team_per_second",
+                    &mut l.slack_team_per_second,
+                )?;
+                positive(
+                    rl.slack_team_burst,
+                    "slack_team_burst",
+                    &mut l.slack_team_burst,
+                )?;
+                positive(rl.max_sources, "max_sources", &mut l.max_sources)?;
+                if let Some(h) = rl
+                    .forwarded_for_header
+                    .map(|h| h.trim().to_owned())
+                    .filter(|h| !h.is_empty())
+                {
+                    l.forwarded_for_header = h;
+                }
+            }
         }
 
         let language = match language {
@@ -1092,6 +1211,27 @@ mod tests {
                 assert!(e.message(lang).contains(&n.to_string()));
             }
         }
+    }
+
+    #[test]
+    fn rate_limits_default_as_documented_and_are_checked() {
+        // default.toml and the code agree, since a file's [server] replaces the default one.
+        let c = Config::default();
+        assert_eq!(c.server.rate_limit, RateLimitConfig::default());
+        assert_eq!(c.server.max_concurrent_requests, 256);
+        let c = Config::from_toml(
+            "[server]\nmax_concurrent_requests = 8\n[server.rate_limit]\nenabled = false\nburst = 5\nforwarded_for_header = \"X-Real-IP\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.server.max_concurrent_requests, 8);
+        assert!(!c.server.rate_limit.enabled);
+        assert_eq!(c.server.rate_limit.burst, 5);
+        assert_eq!(c.server.rate_limit.per_second, 20);
+        assert_eq!(c.server.rate_limit.forwarded_for_header, "X-Real-IP");
+        let e = Config::from_toml("[server.rate_limit]\nper_second = 0\n").unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.message(Lang::En).contains("per_second"), "{e}");
+        assert!(Config::from_toml("[server.rate_limit]\nburst = -1\n").is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! (double-submit cookie), security headers, body limits, authentication and request
 //! metrics. Who may see security incidents is decided once per request ([`Viewer`]).
 
+mod abuse;
 mod api;
 mod auth;
 mod csrf;
@@ -16,11 +17,13 @@ mod lang;
 mod ops;
 mod pages;
 mod prometheus;
+mod ratelimit;
 pub mod slack;
 mod state;
 mod svg;
 mod trouble;
 
+pub use abuse::{Guard, bucket_key};
 pub use api::{documented_routes, openapi_document};
 pub use auth::{BindError, Viewer, check_bind, hash_token, new_token};
 pub use state::AppState;
@@ -51,6 +54,10 @@ pub fn router(state: AppState) -> Router {
         .merge(slack::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            abuse::layer,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             lang::layer,
         ))
         .layer(axum::middleware::from_fn_with_state(
@@ -66,15 +73,19 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serve until `shutdown` resolves, finishing requests in flight.
+/// Serve until `shutdown` resolves, finishing requests in flight. Each request knows its
+/// peer's address, for the per-source limits.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 async fn security_headers(

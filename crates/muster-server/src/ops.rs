@@ -71,6 +71,7 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         let _ = writeln!(out, "muster_workflow_steps{{state=\"failed\"}} {failed}");
     }
     state.http.render(&mut out);
+    state.abuse.render(&mut out);
     (
         [(
             header::CONTENT_TYPE,

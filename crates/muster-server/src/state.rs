@@ -12,11 +12,14 @@ pub struct AppState {
     /// The listener is on loopback: anonymous local use is allowed.
     pub(crate) loopback: bool,
     pub(crate) slack: Option<Arc<crate::slack::SlackApp>>,
+    /// Per-source limits, concurrency pools, bounded work after acks.
+    pub(crate) abuse: Arc<crate::abuse::Guard>,
 }
 
 impl AppState {
     pub fn new(engine: Engine, loopback: bool) -> Self {
         AppState {
+            abuse: Arc::new(crate::abuse::Guard::new(&engine.config().server)),
             engine: Arc::new(engine),
             pages: Arc::new(Pages::new()),
             http: Arc::new(HttpMetrics::default()),
@@ -29,6 +32,11 @@ impl AppState {
     pub fn with_slack(mut self, app: crate::slack::SlackApp) -> Self {
         self.slack = Some(Arc::new(app));
         self
+    }
+
+    /// The abuse limits in force (counters, remembered sources).
+    pub fn abuse(&self) -> &crate::abuse::Guard {
+        &self.abuse
     }
 
     pub fn engine(&self) -> &Engine {

@@ -57,6 +57,7 @@ config-error-bad-bind = "{ $value }" is not an address to listen on: use IP:PORT
 config-error-bad-command = "{ $value }" is not a slash command: it must start with /, for example /incident.
 config-error-bad-transport = "{ $value }" is not a Slack transport: use http (Slack posts to Muster's public URL) or socket (Socket Mode, no public URL).
 config-error-bad-connections = { $value } Socket Mode connections: use 1 to 10.
+config-error-bad-limit = { $value } must be a whole number greater than 0.
 
 ## Timeline entries Muster records.
 timeline-declared = Incident declared: { $title } ({ $severity })
@@ -339,3 +340,11 @@ slack-secret-warning = :warning: This message contains what looks like a credent
 slack-secret-note = { $author } posted a credential in the incident channel ({ $findings }). The message must be deleted and the secret rotated.
 scan-incident-title = Credentials leaked in logs ({ $count } found by muster scan)
 scan-incident-declared = muster scan: declared { $number }, a security incident, with the redacted findings as its first note.
+web-rate-limited-heading = Too many requests
+web-rate-limited = Too many requests came from your address in a short time. Wait { $seconds ->
+    [one] one second
+   *[other] { $seconds } seconds
+}, then try again.
+web-overloaded-heading = Muster is busy
+web-overloaded = Muster is answering too many requests at once. Try again in a moment.
+slack-busy = Muster is very busy and could not open the form. Run the command again in a few seconds.

@@ -57,6 +57,7 @@ config-error-bad-bind = « { $value } » n'est pas une adresse d'écoute : utili
 config-error-bad-command = « { $value } » n'est pas une commande oblique : elle doit commencer par /, par exemple /incident.
 config-error-bad-transport = « { $value } » n'est pas un transport Slack : utilisez http (Slack appelle l'URL publique de Muster) ou socket (Socket Mode, sans URL publique).
 config-error-bad-connections = { $value } connexions Socket Mode : utilisez 1 à 10.
+config-error-bad-limit = { $value } doit être un nombre entier supérieur à 0.
 
 ## Entrées de chronologie que Muster consigne.
 timeline-declared = Incident déclaré : { $title } ({ $severity })
@@ -339,3 +340,11 @@ slack-secret-warning = :warning: Ce message semble contenir un identifiant secre
 slack-secret-note = { $author } a publié un identifiant secret dans le canal de l'incident ({ $findings }). Il faut supprimer le message et changer le secret.
 scan-incident-title = Identifiants secrets exposés dans des journaux ({ $count } trouvés par muster scan)
 scan-incident-declared = muster scan : { $number } déclaré, un incident de sécurité, avec les résultats masqués comme première note.
+web-rate-limited-heading = Trop de requêtes
+web-rate-limited = Trop de requêtes sont venues de votre adresse en peu de temps. Attendez { $seconds ->
+    [one] une seconde
+   *[other] { $seconds } secondes
+}, puis réessayez.
+web-overloaded-heading = Muster est occupé
+web-overloaded = Muster répond à trop de requêtes à la fois. Réessayez dans un instant.
+slack-busy = Muster est très occupé et n'a pas pu ouvrir le formulaire. Relancez la commande dans quelques secondes.

@@ -79,7 +79,7 @@ pub(super) async fn command(state: &AppState, app: Arc<SlackApp>, cmd: SlashComm
             let view = blocks::declare_modal(&form, state.engine.config());
             // Ack now, open the modal right after: the trigger id stays valid for 3 s,
             // and the ack must not wait on Slack's own latency.
-            tokio::spawn(async move {
+            let queued = crate::abuse::spawn_after_ack(state.abuse.clone(), async move {
                 if let Err(e) = app.client.views_open(&cmd.trigger_id, &view).await {
                     tracing::warn!(error = %e, "could not open the declare modal");
                     let msg = blocks::request_failed(lang, &e.to_string());
@@ -89,6 +89,9 @@ pub(super) async fn command(state: &AppState, app: Arc<SlackApp>, cmd: SlashComm
                         .await;
                 }
             });
+            if !queued {
+                return ephemeral(SlackMessage::text(lang.t("slack-busy")));
+            }
             Reply::Empty
         }
     }
