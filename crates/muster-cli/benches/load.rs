@@ -2,7 +2,8 @@
 //! optimised binary), with Slack played by the in-process simulator.
 //!
 //! `cargo bench -p muster --bench load` (60 s at 200 req/s), or
-//! `cargo bench -p muster --bench load -- --secs 10 --rate 200`.
+//! `cargo bench -p muster --bench load -- --secs 10 --rate 200` (`--only-modals`: slash
+//! commands only, no declarations).
 //!
 //! Open loop: request k is sent at `start + k / rate` whether or not earlier ones were
 //! answered, and its latency counts from that scheduled time, so a slow server cannot hide
@@ -15,7 +16,7 @@
 //! Targets (issue 5): ack p99 ≤ 50 ms, no memory growth.
 
 mod support;
-use support::rss_kib;
+use support::{rss_breakdown, rss_kib};
 
 use muster_core::Secret;
 use muster_testkit::signed::{Input, SignedRequest, Signer, SlashCommandRequest, payloads};
@@ -29,6 +30,8 @@ const SIGNING: &str = "load-bench-signing-secret";
 struct Args {
     secs: u64,
     rate: u64,
+    /// Only slash commands that open the modal (`--only-modals`): no declarations.
+    only_modals: bool,
 }
 
 fn args() -> Option<Args> {
@@ -47,6 +50,7 @@ fn args() -> Option<Args> {
     Some(Args {
         secs: value("--secs", 60),
         rate: value("--rate", 200),
+        only_modals: all.iter().any(|a| a == "--only-modals"),
     })
 }
 
@@ -172,6 +176,7 @@ async fn main() {
     let measure_from = start + interval * warmup as u32;
     let mut tasks = Vec::with_capacity(total as usize);
     let mut next_sample = measure_from;
+    let mut start_breakdown = String::new();
     for k in 0..warmup + total {
         let scheduled = start + interval * k as u32;
         if scheduled >= next_sample {
@@ -181,10 +186,14 @@ async fn main() {
                     .as_secs(),
                 rss_kib(pid),
             ));
+            if start_breakdown.is_empty() {
+                start_breakdown = rss_breakdown(pid);
+            }
             next_sample += Duration::from_secs(10);
         }
         tokio::time::sleep_until(scheduled.into()).await;
         let kind = match k % 20 {
+            _ if args.only_modals => Kind::Modal,
             7 => Kind::Submit,
             13 => Kind::InChannel,
             _ => Kind::Modal,
@@ -243,6 +252,7 @@ async fn main() {
         }
     }
     let end_rss = rss_kib(pid);
+    let end_breakdown = rss_breakdown(pid);
     tokio::time::sleep(Duration::from_secs(3)).await;
     let settled_rss = rss_kib(pid);
     let metrics = http
@@ -289,6 +299,7 @@ async fn main() {
         mb(end_rss),
         mb(settled_rss)
     );
+    println!("  at start: {start_breakdown}\n  at end:   {end_breakdown}");
     let throttled: Vec<&str> = metrics
         .lines()
         .filter(|l| {
