@@ -645,7 +645,7 @@ async fn a_storm_of_failures_ends_with_everything_done_once_and_people_told() {
     h.sim.fail_next(
         "chat.postMessage",
         1,
-        Fault::Stall(Duration::from_millis(2300)),
+        Fault::Stall(Duration::from_millis(2100)),
     );
     h.sim.fail_next("bookmarks.add", 2, Fault::Status(502));
     let start = Instant::now();
