@@ -70,6 +70,30 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         let _ = writeln!(out, "muster_workflow_steps{{state=\"pending\"}} {pending}");
         let _ = writeln!(out, "muster_workflow_steps{{state=\"failed\"}} {failed}");
     }
+    if let Some(socket) = state.slack.as_ref().and_then(|a| a.socket_stats.get()) {
+        let _ = writeln!(
+            out,
+            "# HELP muster_slack_socket_connections Socket Mode connections open now."
+        );
+        let _ = writeln!(out, "# TYPE muster_slack_socket_connections gauge");
+        let _ = writeln!(out, "muster_slack_socket_connections {}", socket.open());
+        let _ = writeln!(
+            out,
+            "# HELP muster_slack_socket_events_total Socket Mode connections made, dropped and replaced on Slack's request, and envelopes acked."
+        );
+        let _ = writeln!(out, "# TYPE muster_slack_socket_events_total counter");
+        for (event, n) in [
+            ("connect", socket.connects()),
+            ("drop", socket.drops()),
+            ("refresh", socket.refreshes()),
+            ("ack", socket.acks()),
+        ] {
+            let _ = writeln!(
+                out,
+                "muster_slack_socket_events_total{{event=\"{event}\"}} {n}"
+            );
+        }
+    }
     state.http.render(&mut out);
     state.abuse.render(&mut out);
     (

@@ -310,6 +310,26 @@ async fn keeps_working_through_a_refresh() {
     let ch = h.declare("Refresh works", "refresh-works").await;
     assert!(!ch.is_empty());
     assert_eq!(h.stats.refreshes(), 1);
+    // Operators see the same counters in /metrics.
+    use tower::ServiceExt;
+    let res = muster_server::router(h.state.clone())
+        .oneshot(
+            axum::http::Request::get("/metrics")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let body = http_body_util::BodyExt::collect(res.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let text = String::from_utf8_lossy(&body);
+    assert!(text.contains("muster_slack_socket_connections 2"), "{text}");
+    assert!(
+        text.contains("muster_slack_socket_events_total{event=\"refresh\"} 1"),
+        "{text}"
+    );
     h.assert_clean();
 }
 

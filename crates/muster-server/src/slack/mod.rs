@@ -34,6 +34,8 @@ pub struct SlackApp {
     pub scanner: Arc<muster_scan::Scanner>,
     /// Signatures already accepted: a replayed HTTP request is answered and not acted on.
     pub replays: muster_slack::replay::ReplayGuard,
+    /// The Socket Mode transport's counters, once it runs.
+    pub socket_stats: std::sync::OnceLock<Arc<muster_slack::socket::SocketStats>>,
 }
 
 impl SlackApp {
@@ -71,6 +73,7 @@ impl SlackApp {
                 muster_scan::RuleSet::default_rules(),
             )?),
             replays: Default::default(),
+            socket_stats: Default::default(),
         })
     }
 

@@ -24,12 +24,15 @@ pub fn socket_mode(
 ) -> Option<SocketMode> {
     let app = state.slack.clone()?;
     let client = app.client.clone();
-    Some(SocketMode::new(
+    let socket = SocketMode::new(
         &client,
         app_token,
         config,
-        handler(state.clone(), app),
-    ))
+        handler(state.clone(), app.clone()),
+    );
+    // For /metrics.
+    let _ = app.socket_stats.set(socket.stats());
+    Some(socket)
 }
 
 /// The envelope handler Socket Mode calls.
