@@ -24,9 +24,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Planted secrets, shaped like real ones so the scanner would recognise them in a log.
-const BOT_TOKEN: &str = "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx";
-const SIGNING: &str = "8f742231b10e8888abcd99yyyzzz85a5";
+use muster_testkit::secrets::{
+    PLANTED_BOT_TOKEN as BOT_TOKEN, PLANTED_SIGNING_SECRET as SIGNING, assert_logs_clean,
+};
 const LEASE_SECS: u64 = 3;
 
 /// One `muster serve` process; its stderr is kept for the log scan.
@@ -304,13 +304,7 @@ impl World {
     fn assert_logs_clean(&self) {
         let logs = self.logs();
         assert!(!logs.is_empty());
-        assert!(
-            !logs.contains(BOT_TOKEN) && !logs.contains(SIGNING),
-            "a secret reached the logs"
-        );
-        let scanner = muster_scan::Scanner::new(muster_scan::RuleSet::default_rules()).unwrap();
-        let findings = scanner.scan_bytes(logs.as_bytes(), "serve.log");
-        assert!(findings.is_empty(), "secrets in the logs: {findings:?}");
+        assert_logs_clean(&logs, &[BOT_TOKEN, SIGNING]);
     }
 }
 

@@ -651,10 +651,9 @@ impl Engine {
             let now = self.clock.now();
             let mut change = f(&detail, now)?;
             if let Some(fu) = &self.follow_ups {
-                // The version the store will give the incident (it only moves forward),
-                // so each change names its own follow-up steps.
-                let version =
-                    now.max(detail.incident.updated_at + chrono::Duration::microseconds(1));
+                // Named after the version the store will give the incident, so each change
+                // names its own follow-up steps.
+                let version = muster_store::next_version(&detail.incident, now);
                 change.jobs = fu.plan(&detail, &change, version);
             }
             match self.store.apply(&detail.incident, &by, now, change).await {

@@ -144,16 +144,21 @@ pub const DELAY_NOTICE_AFTER: i64 = 3;
 /// another worker (or the restarted process) picks the step up after at most this long.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 
+/// Steps named `kind:key` are follow-ups of a change or of chat (status updates, refreshes,
+/// captures), not part of setting the incident up: nobody waits on them to start working.
+fn is_follow_up(step: &str) -> bool {
+    step.contains(':')
+}
+
 impl Engine {
-    /// The incident's setup steps not done yet. Steps named `kind:key` are follow-ups
-    /// (status updates, chat captures), not part of setting the incident up.
+    /// The incident's setup steps not done yet.
     pub async fn pending_setup(&self, incident: IncidentId) -> Result<Vec<String>, EngineError> {
         Ok(self
             .store()
             .jobs_for(incident)
             .await?
             .into_iter()
-            .filter(|j| j.state != "done" && !j.step.contains(':'))
+            .filter(|j| j.state != "done" && !is_follow_up(&j.step))
             .map(|j| j.step)
             .collect())
     }
@@ -472,7 +477,7 @@ async fn run_job(
     };
     match then {
         // The last setup step done: if people were told of a delay, tell them it is over.
-        After::Done if !job.step.contains(':') && pending().await?.is_empty() => {
+        After::Done if !is_follow_up(&job.step) && pending().await?.is_empty() => {
             p.report_recovered(input()).await;
         }
         After::Retry(error) if job.attempts >= DELAY_NOTICE_AFTER => {

@@ -18,9 +18,7 @@ use muster_testkit::sim::SlackSim;
 use std::sync::Arc;
 use tower::ServiceExt;
 
-const SIGNING: &str = "8f742231b10e8888abcd99yyyzzz85a5";
-/// Planted bot token, shaped like a real one so the scanner would find it in a log.
-const BOT_TOKEN: &str = "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx";
+use muster_testkit::secrets::{PLANTED_BOT_TOKEN as BOT_TOKEN, PLANTED_SIGNING_SECRET as SIGNING};
 
 /// Every log line a test writes, at every level.
 #[derive(Clone, Default)]
@@ -495,14 +493,7 @@ impl Drop for Harness {
         if std::thread::panicking() {
             return;
         }
-        let logs = self.log_text();
-        assert!(
-            !logs.contains(BOT_TOKEN) && !logs.contains(SIGNING),
-            "a secret reached the logs"
-        );
-        let scanner = muster_scan::Scanner::new(muster_scan::RuleSet::default_rules()).unwrap();
-        let findings = scanner.scan_bytes(logs.as_bytes(), "test.log");
-        assert!(findings.is_empty(), "secrets in the logs: {findings:?}");
+        muster_testkit::secrets::assert_logs_clean(&self.log_text(), &[BOT_TOKEN, SIGNING]);
     }
 }
 

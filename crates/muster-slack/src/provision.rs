@@ -195,11 +195,13 @@ pub fn channel_id(d: &IncidentDetail) -> Option<&str> {
         .map(|r| r.external_id.as_str())
 }
 
+/// A text value of what the workflow was started with (the declarer, a channel…).
+fn input_str<'a>(step: &StepInput<'a>, key: &str) -> Option<&'a str> {
+    step.input?.get(key)?.as_str()
+}
+
 fn user_id(step: &StepInput<'_>) -> Option<String> {
-    step.input
-        .and_then(|v| v.get("user_id"))
-        .and_then(|v| v.as_str())
-        .map(str::to_owned)
+    input_str(step, "user_id").map(str::to_owned)
 }
 
 fn retry_or_fail(e: SlackError, attempt: i64) -> StepOutcome {
@@ -249,11 +251,10 @@ impl SlackProvisioner {
         if step.ledger.is_reserved(&key).await.unwrap_or(true) {
             return;
         }
-        let arg = |k: &str| step.input.and_then(|v| v.get(k)).and_then(|v| v.as_str());
         let sent = match (
             channel_id(step.detail),
-            arg("origin_channel"),
-            arg("user_id"),
+            input_str(step, "origin_channel"),
+            input_str(step, "user_id"),
         ) {
             (Some(ch), _, _) => self.client.chat_post_message(ch, msg, None).await.map(drop),
             (None, Some(origin), Some(user)) => self
@@ -274,14 +275,11 @@ impl SlackProvisioner {
     }
 
     async fn timeline(&self, step: &StepInput<'_>) -> StepOutcome {
-        let arg = |k: &str| step.input.and_then(|v| v.get(k));
-        let (Some(channel), Some(ts)) = (
-            arg("channel").and_then(|v| v.as_str()),
-            arg("ts").and_then(|v| v.as_str()),
-        ) else {
+        let (Some(channel), Some(ts)) = (input_str(step, "channel"), input_str(step, "ts")) else {
             return StepOutcome::Failed("a timeline step without channel and ts".into());
         };
-        let recorded = if arg("removed").and_then(|v| v.as_bool()) == Some(true) {
+        let removed = step.input.and_then(|v| v.get("removed")?.as_bool());
+        let recorded = if removed == Some(true) {
             let key = muster_engine::CapturedMessage::slack_key(channel, ts);
             step.ledger.uncapture(&key).await
         } else {
@@ -580,11 +578,7 @@ impl Provisioner for SlackProvisioner {
                         .to_owned();
                     let info = self.announcement(&step, channel, user);
                     let msg = blocks::announcement_message(&info, &self.langs());
-                    let text = step
-                        .input
-                        .and_then(|v| v.get("text"))
-                        .and_then(|t| t.as_str())
-                        .map(str::to_owned);
+                    let text = input_str(&step, "text").map(str::to_owned);
                     for (ch, ts) in &posted {
                         if let Some(t) = &text
                             && s.starts_with(STEP_UPDATE_PREFIX)

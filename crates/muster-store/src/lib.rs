@@ -20,5 +20,5 @@ mod tokens;
 pub use error::StoreError;
 pub use fault::{DEFAULT_BUSY_TIMEOUT, Fault, FaultSwitch, StoreOptions};
 pub use jobs::{Job, JobStatus, NewJob, Reservation};
-pub use store::{Change, ListFilter, NewAction, NewIncident, Page, Store};
+pub use store::{Change, ListFilter, NewAction, NewIncident, Page, Store, next_version};
 pub use tokens::TokenInfo;

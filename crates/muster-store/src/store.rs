@@ -419,12 +419,7 @@ impl Store {
         change: Change,
     ) -> Result<Incident, StoreError> {
         let id = incident.id;
-        // updated_at doubles as a version: it must move forward on every change.
-        let now = if now <= incident.updated_at {
-            incident.updated_at + chrono::Duration::microseconds(1)
-        } else {
-            now
-        };
+        let now = next_version(incident, now);
         let now_s = to_storage(now);
         let mut tx = self.pool.begin().await?;
         let mut q = QueryBuilder::<Sqlite>::new("UPDATE incidents SET updated_at = ");
@@ -608,6 +603,16 @@ async fn append_entry(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// The `updated_at` a change made at `now` gives `incident`. It doubles as the incident's
+/// version, so it moves forward on every change, even two in the same microsecond.
+pub fn next_version(incident: &Incident, now: Timestamp) -> Timestamp {
+    if now <= incident.updated_at {
+        incident.updated_at + chrono::Duration::microseconds(1)
+    } else {
+        now
+    }
 }
 
 /// The incident, its roles, resources and first timeline entries.

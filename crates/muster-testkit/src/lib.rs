@@ -9,9 +9,11 @@
 //! - [`socket::SocketSim`]: the simulator's Socket Mode server (WebSockets handed out by
 //!   `apps.connections.open`), which can drop connections, ask for a refresh and redeliver
 //!   envelopes.
+//! - [`secrets`]: planted secrets and the check that logs never hold them.
 //! - [`signed`]: correctly signed slash commands, interactions and events, as Slack
 //!   sends them, for end-to-end tests of the Slack endpoints.
 
+pub mod secrets;
 pub mod signed;
 pub mod sim;
 pub mod socket;
