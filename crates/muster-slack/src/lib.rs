@@ -9,7 +9,8 @@
 //!   classified errors (`name_taken`, rate limits with `Retry-After`, 5xx, timeouts).
 //! - [`blocks`]: Block Kit builders for the declare modal, the welcome and announcement
 //!   messages, confirmations and modal validation errors, all text from the Fluent
-//!   messages in `muster-core`, in English and French.
+//!   messages in `muster-core`, in English and French. A directory: shared helpers in
+//!   `mod.rs`, then `declare.rs`, `incident.rs` and `notices.rs`.
 //! - [`limits`]: checks of every built view and message against Block Kit limits.
 //! - [`manifest`]: the Slack app manifest for a deployment.
 //! - [`socket`]: the Socket Mode transport (WebSocket connections opened by Muster, acks,

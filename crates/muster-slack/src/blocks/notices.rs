@@ -1,0 +1,152 @@
+//! Short notices: `/incident help`, the declare confirmation, refusals, and what
+//! provisioning says when a step is slow or fails. One-paragraph messages, kept apart from
+//! the larger builders.
+
+use super::{SlackMessage, button, context, escape, header, ids, section, t, tf};
+use muster_core::Lang;
+use serde_json::json;
+
+/// `/incident help`: every command, and how the timeline works.
+pub fn help_message(lang: Lang, command: &str, timeline_emoji: &str) -> SlackMessage {
+    let lines: Vec<String> = [
+        "slack-help-declare",
+        "slack-help-status",
+        "slack-help-severity",
+        "slack-help-role",
+        "slack-help-update",
+        "slack-help-note",
+        "slack-help-action",
+        "slack-help-resolve",
+        "slack-help-close",
+        "slack-help-show",
+    ]
+    .iter()
+    .map(|id| format!("• {}", tf(lang, id, &[("command", command)])))
+    .collect();
+    let heading = t(lang, "slack-help-heading");
+    SlackMessage {
+        text: heading.clone(),
+        blocks: vec![
+            header(&heading),
+            section(&lines.join("\n")),
+            context(&tf(
+                lang,
+                "slack-help-timeline",
+                &[("emoji", timeline_emoji)],
+            )),
+        ],
+    }
+}
+
+/// The ephemeral confirmation after a valid declaration.
+pub fn declare_received(lang: Lang, title: &str) -> SlackMessage {
+    SlackMessage::text(tf(
+        lang,
+        "slack-declare-received",
+        &[("title", &escape(title))],
+    ))
+}
+
+/// "This only works in an incident channel."
+pub fn not_incident_channel(lang: Lang, command: &str) -> SlackMessage {
+    SlackMessage::text(tf(
+        lang,
+        "slack-not-incident-channel",
+        &[("command", command)],
+    ))
+}
+
+/// A refused request or failed command, with the reason (already in `lang`).
+pub fn request_failed(lang: Lang, detail: &str) -> SlackMessage {
+    SlackMessage::text(tf(
+        lang,
+        "slack-request-failed",
+        &[("detail", &escape(detail))],
+    ))
+}
+
+/// A failed optional step, posted in the incident channel with a retry button whose
+/// value is `step_id`.
+/// What a workflow step does, in words (the step id itself for steps without a name).
+pub fn step_name(lang: Lang, step: &str) -> String {
+    let id = format!("slack-step-name-{step}");
+    if lang.has(&id) {
+        lang.t(&id)
+    } else {
+        step.to_owned()
+    }
+}
+
+fn step_names(lang: Lang, steps: &[String]) -> String {
+    steps
+        .iter()
+        .map(|s| step_name(lang, s))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One paragraph per language.
+fn in_each(langs: &[Lang], line: impl Fn(Lang) -> String) -> SlackMessage {
+    let langs = if langs.is_empty() {
+        &[Lang::En][..]
+    } else {
+        langs
+    };
+    SlackMessage::text(
+        langs
+            .iter()
+            .map(|&l| line(l))
+            .collect::<Vec<_>>()
+            .join("\n\n"),
+    )
+}
+
+/// Slack keeps failing for a while: say that Muster is on it and what is still pending.
+pub fn provisioning_delayed(
+    langs: &[Lang],
+    number: &str,
+    detail: &str,
+    pending: &[String],
+) -> SlackMessage {
+    in_each(langs, |l| {
+        tf(
+            l,
+            "slack-provisioning-delayed",
+            &[
+                ("number", number),
+                ("detail", &escape(detail)),
+                ("steps", &step_names(l, pending)),
+            ],
+        )
+    })
+}
+
+/// After a delay, everything is done.
+pub fn provisioning_recovered(langs: &[Lang], number: &str) -> SlackMessage {
+    in_each(langs, |l| {
+        tf(l, "slack-provisioning-recovered", &[("number", number)])
+    })
+}
+
+/// The line `show` adds while setup steps are pending.
+pub fn pending_line(lang: Lang, pending: &[String]) -> String {
+    tf(
+        lang,
+        "slack-show-pending",
+        &[("steps", &step_names(lang, pending))],
+    )
+}
+
+pub fn step_failed(lang: Lang, step: &str, detail: &str, step_id: &str) -> SlackMessage {
+    let text = tf(
+        lang,
+        "slack-step-failed",
+        &[("step", &escape(step)), ("detail", &escape(detail))],
+    );
+    let mut m = SlackMessage::text(text);
+    m.blocks.push(json!({
+        "type": "actions",
+        "elements": [button(&t(lang, "slack-button-retry"), ids::ACTION_RETRY_STEP, step_id)],
+    }));
+    m
+}
