@@ -5,7 +5,9 @@
 //! - [`sim::SlackSim`]: a stateful Slack Web API simulator on 127.0.0.1, which accepts
 //!   only requests that match Slack's published method descriptions ([`spec`]) and
 //!   answers in the shape of their response examples, with real errors, latency, and
-//!   injected failures and rate limits.
+//!   injected failures and rate limits. Its request path and state are in `sim/mod.rs`
+//!   and `sim/http.rs`; each family of Slack methods (`conversations.*`, `chat.*`, ...)
+//!   has its own file in `sim/`.
 //! - [`socket::SocketSim`]: the simulator's Socket Mode server (WebSockets handed out by
 //!   `apps.connections.open`), which can drop connections, ask for a refresh and redeliver
 //!   envelopes.
