@@ -9,7 +9,7 @@ use crate::DomainError;
 use crate::channel::ChannelTemplate;
 use crate::i18n::{Args, Lang};
 use serde::Deserialize;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use toml::Spanned;
 
@@ -71,6 +71,16 @@ pub struct TeamDef {
     pub name: String,
 }
 
+/// `[[people]]`: who a Muster user is in chat, so that someone who declares from the web,
+/// the API or the command line can be invited to the incident's channel.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Person {
+    /// The Muster user name, as recorded by `--by`, the web pages and API tokens.
+    pub name: String,
+    /// Platform (`slack`, `matrix` …) to that person's user id there.
+    pub chat_ids: BTreeMap<String, String>,
+}
+
 /// A validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -91,6 +101,7 @@ pub struct Config {
     pub teams: Vec<TeamDef>,
     pub server: ServerConfig,
     pub slack: Option<SlackConfig>,
+    pub people: Vec<Person>,
 }
 
 /// `[slack]`: present when Muster runs a Slack app. Secrets are not here: only where to
@@ -260,6 +271,19 @@ pub enum ConfigProblem {
     BadConnections(i64),
     /// A limit that must be a whole number above zero.
     BadLimit(String),
+    /// A `[[people]]` entry whose name is blank.
+    EmptyPersonName,
+    /// Two `[[people]]` entries with the same name, case aside.
+    DuplicatePerson(String),
+    /// A `[[people]]` key that is not a platform name (`[a-z][a-z0-9_-]*`).
+    BadPlatform(String),
+    /// A blank chat user id in `[[people]]`.
+    EmptyChatId {
+        person: String,
+        platform: String,
+    },
+    /// A `[[people]] slack` value that is not a Slack user id.
+    BadSlackUserId(String),
 }
 
 impl ConfigError {
@@ -322,6 +346,23 @@ impl ConfigError {
                 a.str("value", v);
                 "config-error-bad-limit"
             }
+            ConfigProblem::EmptyPersonName => "config-error-empty-person-name",
+            ConfigProblem::DuplicatePerson(v) => {
+                a.str("value", v);
+                "config-error-duplicate-person"
+            }
+            ConfigProblem::BadPlatform(v) => {
+                a.str("value", v);
+                "config-error-bad-platform"
+            }
+            ConfigProblem::EmptyChatId { person, platform } => {
+                a.str("person", person).str("platform", platform);
+                "config-error-empty-chat-id"
+            }
+            ConfigProblem::BadSlackUserId(v) => {
+                a.str("value", v);
+                "config-error-bad-slack-user-id"
+            }
         };
         let body = lang.format(id, &a);
         match (self.line, self.column) {
@@ -361,6 +402,7 @@ struct RawConfig {
     teams: Option<Vec<RawTeam>>,
     server: Option<RawServer>,
     slack: Option<RawSlack>,
+    people: Option<Vec<RawPerson>>,
 }
 
 #[derive(Deserialize)]
@@ -494,6 +536,49 @@ struct RawTeam {
     name: Option<String>,
 }
 
+/// A `[[people]]` entry: `name`, and every other key a chat platform with the person's id
+/// there.
+///
+/// Read by hand rather than with `#[serde(flatten)]` into a map: flatten buffers the values
+/// before handing them on, which loses toml's spans ("expected a spanned value"), and it
+/// cannot be combined with `deny_unknown_fields`. Here every key and value keeps its span,
+/// so a bad platform name is reported where the key is, and the pairs stay in file order,
+/// so the first problem in the file is the one reported.
+struct RawPerson {
+    name: Spanned<String>,
+    chat_ids: Vec<(Spanned<String>, Spanned<String>)>,
+}
+
+impl<'de> Deserialize<'de> for RawPerson {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = RawPerson;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a table with a name and chat user ids")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RawPerson, A::Error> {
+                let mut name = None;
+                let mut chat_ids = Vec::new();
+                while let Some(key) = map.next_key::<Spanned<String>>()? {
+                    let value = map.next_value::<Spanned<String>>()?;
+                    if key.get_ref() == "name" {
+                        name = Some(value);
+                    } else {
+                        chat_ids.push((key, value));
+                    }
+                }
+                let name = name.ok_or_else(|| serde::de::Error::missing_field("name"))?;
+                Ok(RawPerson { name, chat_ids })
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
 /// Normalise a word for lookups: case, spaces, hyphens and underscores do not matter.
 fn norm(s: &str) -> String {
     s.trim()
@@ -586,6 +671,7 @@ impl Config {
             .slack
             .map(|s| validate_slack(s, &severities, loc))
             .transpose()?;
+        let people = validate_people(raw.people.unwrap_or_default(), loc)?;
         let (report_template_en, report_template_fr) = raw
             .report
             .map_or((None, None), |r| (r.template_en, r.template_fr));
@@ -608,6 +694,7 @@ impl Config {
             roles,
             teams,
             server,
+            people,
         })
     }
 
@@ -700,6 +787,27 @@ impl Config {
             .map(|r| r.label(lang).to_owned())
             .unwrap_or_else(|| key.to_owned())
     }
+
+    /// The chat user id of the Muster user `person` on `platform` (`slack`, `matrix` …): who
+    /// to invite when that person declares from the web, the API or the command line.
+    pub fn chat_id(&self, person: &str, platform: &str) -> Option<&str> {
+        let wanted = person_key(person);
+        self.people
+            .iter()
+            .find(|p| person_key(&p.name) == wanted)?
+            .chat_ids
+            .get(platform)
+            .map(String::as_str)
+    }
+
+    /// The Muster user name behind a chat user id, the reverse of [`Config::chat_id`]. Ids
+    /// are compared exactly: chat platforms treat them as opaque.
+    pub fn person_for_chat_id(&self, platform: &str, chat_id: &str) -> Option<&str> {
+        self.people
+            .iter()
+            .find(|p| p.chat_ids.get(platform).is_some_and(|id| id == chat_id))
+            .map(|p| p.name.as_str())
+    }
 }
 
 /// The file's settings, with those it leaves out taken from the built-in defaults (`None`
@@ -707,7 +815,7 @@ impl Config {
 /// error in one would be a bug in default.toml, which the tests rule out.
 ///
 /// `[server]` is not taken from the defaults because [`ServerConfig::default`] says the
-/// same (tested); `[report]`, `[[teams]]` and `[slack]` are empty there.
+/// same (tested); `[report]`, `[[teams]]`, `[slack]` and `[[people]]` are empty there.
 fn with_defaults(mut raw: RawConfig, defaults: Option<RawConfig>) -> RawConfig {
     let Some(d) = defaults else {
         return raw;
@@ -1140,6 +1248,70 @@ fn validate_invite(
     })
 }
 
+fn validate_people(raw: Vec<RawPerson>, loc: &Locator<'_>) -> Result<Vec<Person>, ConfigError> {
+    let mut seen = HashSet::new();
+    let mut people = Vec::new();
+    for p in raw {
+        let name = p.name.get_ref().trim().to_owned();
+        if name.is_empty() {
+            return Err(loc.err(&p.name, ConfigProblem::EmptyPersonName));
+        }
+        // Lookups ignore case, so two entries differing only in case could not both be found.
+        if !seen.insert(person_key(&name)) {
+            return Err(loc.err(&p.name, ConfigProblem::DuplicatePerson(name)));
+        }
+        let mut chat_ids = BTreeMap::new();
+        for (platform, id) in p.chat_ids {
+            if !platform_name_ok(platform.get_ref()) {
+                return Err(loc.err(
+                    &platform,
+                    ConfigProblem::BadPlatform(platform.get_ref().clone()),
+                ));
+            }
+            let value = id.get_ref().trim();
+            if value.is_empty() {
+                return Err(loc.err(
+                    &id,
+                    ConfigProblem::EmptyChatId {
+                        person: name,
+                        platform: platform.into_inner(),
+                    },
+                ));
+            }
+            if platform.get_ref() == "slack" && !looks_like_slack_user_id(value) {
+                return Err(loc.err(&id, ConfigProblem::BadSlackUserId(value.to_owned())));
+            }
+            chat_ids.insert(platform.into_inner(), value.to_owned());
+        }
+        people.push(Person { name, chat_ids });
+    }
+    Ok(people)
+}
+
+/// How people's names are compared: the web, tokens and `--by` may spell a name in any case.
+fn person_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+/// `[a-z][a-z0-9_-]*`, so a platform is spelled one way in the file and in the code that
+/// looks it up.
+fn platform_name_ok(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+/// Slack user ids are `U…`, or `W…` on Enterprise Grid: 9 to 12 capital letters and digits.
+/// A display name or an `@handle` is the usual mistake, and Slack would only refuse it when
+/// an invitation is tried, during an incident.
+fn looks_like_slack_user_id(id: &str) -> bool {
+    (9..=12).contains(&id.len())
+        && id.starts_with(['U', 'W'])
+        && id
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1434,5 +1606,205 @@ mod tests {
                 "{text:?}"
             );
         }
+    }
+
+    const PEOPLE: &str = "[[people]]\nname = \"Alice\"\nslack = \"U0123ABCD\"\nmatrix = \"@alice:example.org\"\n\n[[people]]\nname = \"bob\"\nslack = \"W0123456789A\"\n";
+
+    #[test]
+    fn people_map_muster_users_to_chat_ids_and_back() {
+        assert!(Config::default().people.is_empty());
+        assert_eq!(Config::default().chat_id("alice", "slack"), None);
+        let c = Config::from_toml(PEOPLE).unwrap();
+        assert_eq!(
+            c.people[0],
+            Person {
+                name: "Alice".into(),
+                chat_ids: BTreeMap::from([
+                    ("matrix".into(), "@alice:example.org".into()),
+                    ("slack".into(), "U0123ABCD".into()),
+                ]),
+            }
+        );
+        // The name as --by, the web or a token spelled it.
+        assert_eq!(c.chat_id("alice", "slack"), Some("U0123ABCD"));
+        assert_eq!(c.chat_id("  ALICE ", "slack"), Some("U0123ABCD"));
+        assert_eq!(c.chat_id("alice", "matrix"), Some("@alice:example.org"));
+        assert_eq!(c.chat_id("bob", "slack"), Some("W0123456789A"));
+        assert_eq!(c.chat_id("bob", "matrix"), None);
+        assert_eq!(c.chat_id("carol", "slack"), None);
+        assert_eq!(c.chat_id("alice", "Slack"), None);
+
+        assert_eq!(c.person_for_chat_id("slack", "U0123ABCD"), Some("Alice"));
+        assert_eq!(c.person_for_chat_id("slack", "W0123456789A"), Some("bob"));
+        assert_eq!(
+            c.person_for_chat_id("matrix", "@alice:example.org"),
+            Some("Alice")
+        );
+        assert_eq!(c.person_for_chat_id("slack", "u0123abcd"), None);
+        assert_eq!(c.person_for_chat_id("matrix", "U0123ABCD"), None);
+        assert_eq!(c.person_for_chat_id("slack", "U9999ZZZZ"), None);
+    }
+
+    #[test]
+    fn names_and_ids_are_trimmed() {
+        let c =
+            Config::from_toml("[[people]]\nname = \" carol \"\nslack = \" U0123ABCD \"\n").unwrap();
+        assert_eq!(c.people[0].name, "carol");
+        assert_eq!(c.chat_id("Carol", "slack"), Some("U0123ABCD"));
+        assert_eq!(c.person_for_chat_id("slack", "U0123ABCD"), Some("carol"));
+    }
+
+    #[test]
+    fn a_person_needs_a_name() {
+        let e =
+            Config::from_toml("[[people]]\nname = \"  \"\nslack = \"U0123ABCD\"\n").unwrap_err();
+        assert_eq!(e.problem, ConfigProblem::EmptyPersonName);
+        assert_eq!((e.line, e.column), (Some(2), Some(8)));
+        let e = Config::from_toml("[[people]]\nslack = \"U0123ABCD\"\n").unwrap_err();
+        assert!(
+            matches!(&e.problem, ConfigProblem::Syntax(m) if m.contains("name")),
+            "{e}"
+        );
+        let e = Config::from_toml("[[people]]\nname = 7\n").unwrap_err();
+        assert!(matches!(e.problem, ConfigProblem::Syntax(_)), "{e}");
+        assert_eq!(e.line, Some(2));
+    }
+
+    #[test]
+    fn people_are_listed_once_whatever_the_case() {
+        let e =
+            Config::from_toml(&format!("{PEOPLE}\n[[people]]\nname = \" ALICE \"\n")).unwrap_err();
+        assert_eq!(e.problem, ConfigProblem::DuplicatePerson("ALICE".into()));
+        assert_eq!((e.line, e.column), (Some(11), Some(8)));
+    }
+
+    /// A file listing alice alone, with `line` as the third line of her entry.
+    fn alice_with(line: &str) -> Result<Config, ConfigError> {
+        Config::from_toml(&format!("[[people]]\nname = \"alice\"\n{line}\n"))
+    }
+
+    /// The problem in such a file, with where it is.
+    fn alice_problem(line: &str) -> (ConfigProblem, Option<usize>, Option<usize>) {
+        let e = alice_with(line).unwrap_err();
+        (e.problem, e.line, e.column)
+    }
+
+    #[test]
+    fn chat_ids_are_not_blank() {
+        let empty = |platform: &str| ConfigProblem::EmptyChatId {
+            person: "alice".into(),
+            platform: platform.into(),
+        };
+        assert_eq!(
+            alice_problem("matrix = \" \""),
+            (empty("matrix"), Some(3), Some(10))
+        );
+        assert_eq!(
+            alice_problem("slack = \"\""),
+            (empty("slack"), Some(3), Some(9))
+        );
+    }
+
+    #[test]
+    fn platforms_are_lowercase_words() {
+        for ok in ["matrix", "m", "teams2", "google_chat", "mattermost-eu"] {
+            let c = alice_with(&format!("{ok} = \"x\"")).unwrap();
+            assert_eq!(c.chat_id("alice", ok), Some("x"));
+        }
+        for (key, written) in [
+            ("Slack", "Slack"),
+            ("2chat", "2chat"),
+            ("_chat", "_chat"),
+            ("chat.app", "\"chat.app\""),
+            ("mat rix", "\"mat rix\""),
+            ("", "\"\""),
+            ("é", "\"é\""),
+        ] {
+            assert_eq!(
+                alice_problem(&format!("  {written} = \"x\"")),
+                (ConfigProblem::BadPlatform(key.into()), Some(3), Some(3)),
+            );
+        }
+    }
+
+    #[test]
+    fn slack_ids_look_like_slack_user_ids() {
+        for ok in ["U0123ABCD", "W0123ABCD", "U0123456789A", "UABCDEFGH"] {
+            assert!(alice_with(&format!("slack = \"{ok}\"")).is_ok(), "{ok}");
+        }
+        for bad in [
+            "alice",
+            "@alice",
+            "u0123abcd",
+            "C0123ABCD",
+            "S0123ABCD",
+            "U0123ABC",
+            "U0123456789AB",
+            "U0123-ABCD",
+            "U0123ABCÉ",
+        ] {
+            assert_eq!(
+                alice_problem(&format!("slack = \"{bad}\"")),
+                (ConfigProblem::BadSlackUserId(bad.into()), Some(3), Some(9)),
+            );
+        }
+        // Only Slack ids have a known shape.
+        let c = alice_with("matrix = \"alice\"").unwrap();
+        assert_eq!(c.chat_id("alice", "matrix"), Some("alice"));
+    }
+
+    #[test]
+    fn people_problems_are_told_in_both_languages() {
+        // The problem, and what both languages must repeat from it.
+        let problems = [
+            (ConfigProblem::EmptyPersonName, vec!["[[people]]"]),
+            (
+                ConfigProblem::DuplicatePerson("Alice".into()),
+                vec!["Alice"],
+            ),
+            (ConfigProblem::BadPlatform("Slack".into()), vec!["Slack"]),
+            (
+                ConfigProblem::EmptyChatId {
+                    person: "alice".into(),
+                    platform: "matrix".into(),
+                },
+                vec!["alice", "matrix"],
+            ),
+            (
+                ConfigProblem::BadSlackUserId("@alice".into()),
+                vec!["@alice"],
+            ),
+        ];
+        for (problem, values) in problems {
+            let e = ConfigError {
+                line: Some(3),
+                column: Some(9),
+                problem,
+            };
+            let (en, fr) = (e.message(Lang::En), e.message(Lang::Fr));
+            assert_ne!(en, fr);
+            assert!(en.starts_with("line 3, column 9: "), "{en}");
+            assert!(fr.starts_with("ligne 3, colonne 9 : "), "{fr}");
+            for v in values {
+                assert!(en.contains(v) && fr.contains(v), "{en} / {fr} lack {v}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_commented_people_example_is_valid() {
+        let start = DEFAULT_TOML
+            .find("# [[people]]")
+            .expect("an example in default.toml");
+        let example: String = DEFAULT_TOML[start..]
+            .lines()
+            .map(|l| format!("{}\n", l.strip_prefix("# ").unwrap_or(l)))
+            .collect();
+        let c = Config::from_toml(&example).unwrap();
+        assert_eq!(c.chat_id("Alice", "slack"), Some("U0123ABCD"));
+        assert_eq!(
+            c.person_for_chat_id("matrix", "@alice:example.org"),
+            Some("alice")
+        );
     }
 }
