@@ -9,7 +9,7 @@ use crate::DomainError;
 use crate::channel::ChannelTemplate;
 use crate::i18n::{Args, Lang};
 use serde::Deserialize;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use toml::Spanned;
 
@@ -71,6 +71,16 @@ pub struct TeamDef {
     pub name: String,
 }
 
+/// `[[people]]`: who a Muster user is in chat, so that someone who declares from the web,
+/// the API or the command line can be invited to the incident's channel.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Person {
+    /// The Muster user name, as recorded by `--by`, the web pages and API tokens.
+    pub name: String,
+    /// Platform (`slack`, `matrix` …) to that person's user id there.
+    pub chat_ids: BTreeMap<String, String>,
+}
+
 /// A validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -91,6 +101,7 @@ pub struct Config {
     pub teams: Vec<TeamDef>,
     pub server: ServerConfig,
     pub slack: Option<SlackConfig>,
+    pub people: Vec<Person>,
 }
 
 /// `[slack]`: present when Muster runs a Slack app. Secrets are not here: only where to
@@ -260,6 +271,19 @@ pub enum ConfigProblem {
     BadConnections(i64),
     /// A limit that must be a whole number above zero.
     BadLimit(String),
+    /// A `[[people]]` entry whose name is blank.
+    EmptyPersonName,
+    /// Two `[[people]]` entries with the same name, case aside.
+    DuplicatePerson(String),
+    /// A `[[people]]` key that is not a platform name (`[a-z][a-z0-9_-]*`).
+    BadPlatform(String),
+    /// A blank chat user id in `[[people]]`.
+    EmptyChatId {
+        person: String,
+        platform: String,
+    },
+    /// A `[[people]] slack` value that is not a Slack user id.
+    BadSlackUserId(String),
 }
 
 impl ConfigError {
@@ -322,6 +346,23 @@ impl ConfigError {
                 a.str("value", v);
                 "config-error-bad-limit"
             }
+            ConfigProblem::EmptyPersonName => "config-error-empty-person-name",
+            ConfigProblem::DuplicatePerson(v) => {
+                a.str("value", v);
+                "config-error-duplicate-person"
+            }
+            ConfigProblem::BadPlatform(v) => {
+                a.str("value", v);
+                "config-error-bad-platform"
+            }
+            ConfigProblem::EmptyChatId { person, platform } => {
+                a.str("person", person).str("platform", platform);
+                "config-error-empty-chat-id"
+            }
+            ConfigProblem::BadSlackUserId(v) => {
+                a.str("value", v);
+                "config-error-bad-slack-user-id"
+            }
         };
         let body = lang.format(id, &a);
         match (self.line, self.column) {
@@ -361,6 +402,7 @@ struct RawConfig {
     teams: Option<Vec<RawTeam>>,
     server: Option<RawServer>,
     slack: Option<RawSlack>,
+    people: Option<Vec<RawPerson>>,
 }
 
 #[derive(Deserialize)]
@@ -494,6 +536,49 @@ struct RawTeam {
     name: Option<String>,
 }
 
+/// A `[[people]]` entry: `name`, and every other key a chat platform with the person's id
+/// there.
+///
+/// Read by hand rather than with `#[serde(flatten)]` into a map: flatten buffers the values
+/// before handing them on, which loses toml's spans ("expected a spanned value"), and it
+/// cannot be combined with `deny_unknown_fields`. Here every key and value keeps its span,
+/// so a bad platform name is reported where the key is, and the pairs stay in file order,
+/// so the first problem in the file is the one reported.
+struct RawPerson {
+    name: Spanned<String>,
+    chat_ids: Vec<(Spanned<String>, Spanned<String>)>,
+}
+
+impl<'de> Deserialize<'de> for RawPerson {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = RawPerson;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a table with a name and chat user ids")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RawPerson, A::Error> {
+                let mut name = None;
+                let mut chat_ids = Vec::new();
+                while let Some(key) = map.next_key::<Spanned<String>>()? {
+                    let value = map.next_value::<Spanned<String>>()?;
+                    if key.get_ref() == "name" {
+                        name = Some(value);
+                    } else {
+                        chat_ids.push((key, value));
+                    }
+                }
+                let name = name.ok_or_else(|| serde::de::Error::missing_field("name"))?;
+                Ok(RawPerson { name, chat_ids })
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
 /// Normalise a word for lookups: case, spaces, hyphens and underscores do not matter.
 fn norm(s: &str) -> String {
     s.trim()
@@ -522,6 +607,9 @@ impl Locator<'_> {
             column: Some(column),
             problem,
         }
+    }
+    fn duplicate<T>(&self, spanned: &Spanned<T>, what: &'static str, name: String) -> ConfigError {
+        self.err(spanned, ConfigProblem::Duplicate { what, name })
     }
 }
 
@@ -562,402 +650,31 @@ impl Config {
         defaults: Option<RawConfig>,
         loc: &Locator<'_>,
     ) -> Result<Config, ConfigError> {
-        // Fill what the file leaves out from the built-in defaults. Spans of default values
-        // point into another text, so errors there would be bugs in default.toml (tested).
-        let mut d = defaults;
-        // A file that defines its own severities or roles does not inherit default choices
-        // among the built-in ones.
-        if let Some(d) = d.as_mut() {
-            if raw.severities.is_some() {
-                d.default_severity = None;
-            }
-            if raw.roles.is_some() {
-                d.declarer_roles = None;
-            }
-        }
-        macro_rules! or_default {
-            ($field:ident) => {
-                match raw.$field {
-                    Some(v) => Some(v),
-                    None => d.as_mut().and_then(|d| d.$field.take()),
-                }
-            };
-        }
-        let language = or_default!(language);
-        let default_severity = or_default!(default_severity);
-        let declarer_roles = or_default!(declarer_roles).unwrap_or_default();
-        let database = or_default!(database);
-        let channel = or_default!(channel);
-        let meeting = or_default!(meeting);
-        let report = raw.report;
-        let severities = or_default!(severities).unwrap_or_default();
-        let lifecycle = or_default!(lifecycle);
-        let roles = or_default!(roles).unwrap_or_default();
-        let teams = raw.teams.unwrap_or_default();
-        let mut server = ServerConfig::default();
-        if let Some(rs) = raw.server {
-            if let Some(b) = rs.bind {
-                if b.get_ref().parse::<std::net::SocketAddr>().is_err() {
-                    return Err(loc.err(&b, ConfigProblem::BadBind(b.get_ref().clone())));
-                }
-                server.bind = b.get_ref().clone();
-            }
-            server.proxy_user_header = rs
-                .proxy_user_header
-                .map(|h| h.trim().to_owned())
-                .filter(|h| !h.is_empty());
-            server.require_api_token = rs.require_api_token.unwrap_or(false);
-            server.security_viewers = rs.security_viewers.unwrap_or_default();
-            let positive = |v: Option<Spanned<u32>>, name: &str, into: &mut u32| match v {
-                Some(v) if *v.get_ref() == 0 => {
-                    Err(loc.err(&v, ConfigProblem::BadLimit(name.to_owned())))
-                }
-                Some(v) => {
-                    *into = *v.get_ref();
-                    Ok(())
-                }
-                None => Ok(()),
-            };
-            positive(
-                rs.max_concurrent_requests,
-                "max_concurrent_requests",
-                &mut server.max_concurrent_requests,
-            )?;
-            if let Some(rl) = rs.rate_limit {
-                let l = &mut server.rate_limit;
-                l.enabled = rl.enabled.unwrap_or(true);
-                positive(rl.per_second, "per_second", &mut l.per_second)?;
-                positive(rl.burst, "burst", &mut l.burst)?;
-                positive(
-                    rl.slack_bad_signature_per_second,
-                    "slack_bad_signature_per_second",
-                    &mut l.slack_bad_signature_per_second,
-                )?;
-                positive(
-                    rl.slack_bad_signature_burst,
-                    "slack_bad_signature_burst",
-                    &mut l.slack_bad_signature_burst,
-                )?;
-                positive(
-                    rl.slack_team_per_second,
-                    "slack_team_per_second",
-                    &mut l.slack_team_per_second,
-                )?;
-                positive(
-                    rl.slack_team_burst,
-                    "slack_team_burst",
-                    &mut l.slack_team_burst,
-                )?;
-                positive(rl.max_sources, "max_sources", &mut l.max_sources)?;
-                if let Some(h) = rl
-                    .forwarded_for_header
-                    .map(|h| h.trim().to_owned())
-                    .filter(|h| !h.is_empty())
-                {
-                    l.forwarded_for_header = h;
-                }
-            }
-        }
-
-        let language = match language {
-            Some(l) => l
-                .get_ref()
-                .parse::<Lang>()
-                .map_err(|_| loc.err(&l, ConfigProblem::BadLanguage(l.get_ref().clone())))?,
-            None => Lang::En,
-        };
-
-        let database_url = database
+        let raw = with_defaults(raw, defaults);
+        // A file with several problems is told about the first one met in this order.
+        let server = validate_server(raw.server, loc)?;
+        let language = validate_language(raw.language, loc)?;
+        let database_url = raw
+            .database
             .and_then(|d| d.url)
             .unwrap_or_else(|| "sqlite://muster.db".to_owned());
-
-        let channel_template = match channel.and_then(|c| c.template) {
-            Some(t) => ChannelTemplate::parse(t.get_ref())
-                .map_err(|_| loc.err(&t, ConfigProblem::BadTemplate(t.get_ref().clone())))?,
-            None => ChannelTemplate::default(),
-        };
-
-        let meeting_base_url = match meeting.and_then(|m| m.base_url) {
-            Some(u) => {
-                let v = u.get_ref().trim();
-                let ok = (v.starts_with("https://") || v.starts_with("http://"))
-                    && v.len() > "https://".len()
-                    && !v.contains(char::is_whitespace);
-                if !ok {
-                    return Err(loc.err(&u, ConfigProblem::BadUrl(v.to_owned())));
-                }
-                if v.ends_with('/') {
-                    v.to_owned()
-                } else {
-                    format!("{v}/")
-                }
-            }
-            None => "https://meet.jit.si/".to_owned(),
-        };
-
-        // Severities.
-        if severities.is_empty() {
-            return Err(ConfigError {
-                line: None,
-                column: None,
-                problem: ConfigProblem::Empty("severities"),
-            });
-        }
-        let mut seen = HashSet::new();
-        let mut sev_defs = Vec::new();
-        for s in severities {
-            let name = s.name.get_ref().trim().to_owned();
-            if name.is_empty() || !seen.insert(norm(&name)) {
-                return Err(loc.err(
-                    &s.name,
-                    ConfigProblem::Duplicate {
-                        what: "severity",
-                        name,
-                    },
-                ));
-            }
-            sev_defs.push(SeverityDef {
-                name,
-                description: s.description,
-            });
-        }
-        let default_severity = match default_severity {
-            Some(ds) => {
-                let found = sev_defs
-                    .iter()
-                    .find(|s| norm(&s.name) == norm(ds.get_ref()));
-                match found {
-                    Some(s) => s.name.clone(),
-                    None => {
-                        return Err(
-                            loc.err(&ds, ConfigProblem::UnknownSeverity(ds.get_ref().clone()))
-                        );
-                    }
-                }
-            }
-            None => sev_defs.last().map(|s| s.name.clone()).unwrap_or_default(),
-        };
-
-        // Lifecycle.
-        let lifecycle = lifecycle.ok_or(ConfigError {
-            line: None,
-            column: None,
-            problem: ConfigProblem::Empty("lifecycle.statuses"),
-        })?;
-        if lifecycle.statuses.is_empty() {
-            return Err(loc.err(
-                &lifecycle.initial,
-                ConfigProblem::Empty("lifecycle.statuses"),
-            ));
-        }
-        let mut seen = HashSet::new();
-        for s in &lifecycle.statuses {
-            if s.name.get_ref().trim().is_empty() || !seen.insert(norm(s.name.get_ref())) {
-                return Err(loc.err(
-                    &s.name,
-                    ConfigProblem::Duplicate {
-                        what: "status",
-                        name: s.name.get_ref().clone(),
-                    },
-                ));
-            }
-        }
-        let canonical = |v: &Spanned<String>| -> Result<String, ConfigError> {
-            lifecycle
-                .statuses
-                .iter()
-                .find(|s| norm(s.name.get_ref()) == norm(v.get_ref()))
-                .map(|s| s.name.get_ref().trim().to_owned())
-                .ok_or_else(|| loc.err(v, ConfigProblem::UnknownStatus(v.get_ref().clone())))
-        };
-        let initial_status = canonical(&lifecycle.initial)?;
-        let resolved_status = canonical(&lifecycle.resolved)?;
-        let closed_status = canonical(&lifecycle.closed)?;
-        let mut statuses = Vec::new();
-        for s in &lifecycle.statuses {
-            let next = s
-                .next
-                .iter()
-                .map(canonical)
-                .collect::<Result<Vec<_>, _>>()?;
-            statuses.push(StatusDef {
-                name: s.name.get_ref().trim().to_owned(),
-                label: s.label.clone(),
-                next,
-            });
-        }
-
-        // Roles.
-        let mut seen = HashSet::new();
-        let mut role_defs = Vec::new();
-        for r in roles {
-            let key = r.key.get_ref().trim().to_owned();
-            let mut names = vec![norm(&key)];
-            names.extend(r.aliases.iter().map(|a| norm(a)));
-            for n in &names {
-                if n.is_empty() || !seen.insert(n.clone()) {
-                    return Err(loc.err(
-                        &r.key,
-                        ConfigProblem::Duplicate {
-                            what: "role",
-                            name: key.clone(),
-                        },
-                    ));
-                }
-            }
-            role_defs.push(RoleDef {
-                key,
-                aliases: r.aliases,
-                label: r.label,
-            });
-        }
-        let mut declarer = Vec::new();
-        if declarer_roles.is_empty()
-            && let Some(first) = role_defs.first()
-        {
-            declarer.push(first.key.clone());
-        }
-        for d in &declarer_roles {
-            match role_defs.iter().find(|r| norm(&r.key) == norm(d.get_ref())) {
-                Some(r) => declarer.push(r.key.clone()),
-                None => return Err(loc.err(d, ConfigProblem::UnknownRole(d.get_ref().clone()))),
-            }
-        }
-
-        // Teams.
-        let mut seen = HashSet::new();
-        let mut team_defs = Vec::new();
-        for t in teams {
-            let key = t.key.get_ref().trim().to_owned();
-            if key.is_empty() || !seen.insert(norm(&key)) {
-                return Err(loc.err(
-                    &t.key,
-                    ConfigProblem::Duplicate {
-                        what: "team",
-                        name: key,
-                    },
-                ));
-            }
-            let name = t.name.unwrap_or_else(|| key.clone());
-            team_defs.push(TeamDef { key, name });
-        }
-
-        let slack = match raw.slack {
-            None => None,
-            Some(rs) => {
-                let url_ok = |v: &str| {
-                    (v.starts_with("https://") || v.starts_with("http://"))
-                        && !v.contains(char::is_whitespace)
-                };
-                let api_base_url = match rs.api_base_url {
-                    Some(u) if !url_ok(u.get_ref()) => {
-                        return Err(loc.err(&u, ConfigProblem::BadUrl(u.get_ref().clone())));
-                    }
-                    Some(u) => {
-                        let v = u.get_ref().trim().to_owned();
-                        if v.ends_with('/') { v } else { format!("{v}/") }
-                    }
-                    None => "https://slack.com/api/".to_owned(),
-                };
-                let command = match rs.command {
-                    Some(c) if !c.get_ref().starts_with('/') || c.get_ref().len() < 2 => {
-                        return Err(loc.err(&c, ConfigProblem::BadCommand(c.get_ref().clone())));
-                    }
-                    Some(c) => c.get_ref().clone(),
-                    None => "/incident".to_owned(),
-                };
-                let transport = match rs.transport {
-                    None => SlackTransport::Http,
-                    Some(t) => match t.get_ref().trim() {
-                        "http" => SlackTransport::Http,
-                        "socket" => SlackTransport::Socket,
-                        _ => {
-                            return Err(
-                                loc.err(&t, ConfigProblem::BadTransport(t.get_ref().clone()))
-                            );
-                        }
-                    },
-                };
-                let socket_connections = match rs.socket_connections {
-                    None => 2,
-                    Some(n) if (1..=10).contains(n.get_ref()) => *n.get_ref() as usize,
-                    Some(n) => {
-                        return Err(loc.err(&n, ConfigProblem::BadConnections(*n.get_ref())));
-                    }
-                };
-                let languages = match rs.languages {
-                    Some(ls) => ls
-                        .iter()
-                        .map(|l| {
-                            l.get_ref().parse::<Lang>().map_err(|_| {
-                                loc.err(l, ConfigProblem::BadLanguage(l.get_ref().clone()))
-                            })
-                        })
-                        .collect::<Result<Vec<_>, _>>()?,
-                    None => vec![Lang::En, Lang::Fr],
-                };
-                let public_url = match rs.public_url {
-                    Some(u) if !url_ok(u.get_ref()) => {
-                        return Err(loc.err(&u, ConfigProblem::BadUrl(u.get_ref().clone())));
-                    }
-                    Some(u) => Some(u.get_ref().trim_end_matches('/').to_owned()),
-                    None => None,
-                };
-                let mut invites = Vec::new();
-                for r in rs.invite {
-                    let mut severities = Vec::new();
-                    for s in &r.severities {
-                        match sev_defs.iter().find(|d| norm(&d.name) == norm(s.get_ref())) {
-                            Some(d) => severities.push(d.name.clone()),
-                            None => {
-                                return Err(
-                                    loc.err(s, ConfigProblem::UnknownSeverity(s.get_ref().clone()))
-                                );
-                            }
-                        }
-                    }
-                    invites.push(InviteRule {
-                        severities,
-                        teams: r.teams,
-                        security: r.security,
-                        users: r.users,
-                        usergroups: r.usergroups,
-                    });
-                }
-                Some(SlackConfig {
-                    api_base_url,
-                    command,
-                    transport,
-                    app_token_env: rs
-                        .app_token_env
-                        .unwrap_or_else(|| "MUSTER_SLACK_APP_TOKEN".into()),
-                    app_token_file: rs.app_token_file,
-                    socket_connections,
-                    bot_token_env: rs
-                        .bot_token_env
-                        .unwrap_or_else(|| "MUSTER_SLACK_BOT_TOKEN".into()),
-                    bot_token_file: rs.bot_token_file,
-                    signing_secret_env: rs
-                        .signing_secret_env
-                        .unwrap_or_else(|| "MUSTER_SLACK_SIGNING_SECRET".into()),
-                    signing_secret_file: rs.signing_secret_file,
-                    announcement_channels: rs.announcement_channels,
-                    languages,
-                    timeline_emojis: rs
-                        .timeline_emojis
-                        .unwrap_or_else(|| vec!["floppy_disk".into(), "pushpin".into()])
-                        .into_iter()
-                        .map(|e| e.trim_matches(':').to_owned())
-                        .collect(),
-                    public_url,
-                    invites,
-                    // Renewed every third of it: below 3 s heartbeats would be too busy.
-                    step_lease: std::time::Duration::from_secs(
-                        rs.step_lease_seconds.unwrap_or(30).max(3).into(),
-                    ),
-                })
-            }
-        };
+        let channel_template = validate_channel(raw.channel, loc)?;
+        let meeting_base_url = validate_meeting(raw.meeting, loc)?;
+        let severities = validate_severities(raw.severities.unwrap_or_default(), loc)?;
+        let default_severity = validate_default_severity(raw.default_severity, &severities, loc)?;
+        let lifecycle = validate_lifecycle(raw.lifecycle, loc)?;
+        let roles = validate_roles(raw.roles.unwrap_or_default(), loc)?;
+        let declarer_roles =
+            validate_declarer_roles(raw.declarer_roles.unwrap_or_default(), &roles, loc)?;
+        let teams = validate_teams(raw.teams.unwrap_or_default(), loc)?;
+        let slack = raw
+            .slack
+            .map(|s| validate_slack(s, &severities, loc))
+            .transpose()?;
+        let people = validate_people(raw.people.unwrap_or_default(), loc)?;
+        let (report_template_en, report_template_fr) = raw
+            .report
+            .map_or((None, None), |r| (r.template_en, r.template_fr));
 
         Ok(Config {
             slack,
@@ -965,18 +682,19 @@ impl Config {
             database_url,
             channel_template,
             meeting_base_url,
-            report_template_en: report.as_ref().and_then(|r| r.template_en.clone()),
-            report_template_fr: report.as_ref().and_then(|r| r.template_fr.clone()),
+            report_template_en,
+            report_template_fr,
             default_severity,
-            declarer_roles: declarer,
-            severities: sev_defs,
-            statuses,
-            initial_status,
-            resolved_status,
-            closed_status,
-            roles: role_defs,
-            teams: team_defs,
+            declarer_roles,
+            severities,
+            statuses: lifecycle.statuses,
+            initial_status: lifecycle.initial,
+            resolved_status: lifecycle.resolved,
+            closed_status: lifecycle.closed,
+            roles,
+            teams,
             server,
+            people,
         })
     }
 
@@ -1069,6 +787,529 @@ impl Config {
             .map(|r| r.label(lang).to_owned())
             .unwrap_or_else(|| key.to_owned())
     }
+
+    /// The chat user id of the Muster user `person` on `platform` (`slack`, `matrix` …): who
+    /// to invite when that person declares from the web, the API or the command line.
+    pub fn chat_id(&self, person: &str, platform: &str) -> Option<&str> {
+        let wanted = person_key(person);
+        self.people
+            .iter()
+            .find(|p| person_key(&p.name) == wanted)?
+            .chat_ids
+            .get(platform)
+            .map(String::as_str)
+    }
+
+    /// The Muster user name behind a chat user id, the reverse of [`Config::chat_id`]. Ids
+    /// are compared exactly: chat platforms treat them as opaque.
+    pub fn person_for_chat_id(&self, platform: &str, chat_id: &str) -> Option<&str> {
+        self.people
+            .iter()
+            .find(|p| p.chat_ids.get(platform).is_some_and(|id| id == chat_id))
+            .map(|p| p.name.as_str())
+    }
+}
+
+/// The file's settings, with those it leaves out taken from the built-in defaults (`None`
+/// when the file is the defaults). Spans of default values point into another text, so an
+/// error in one would be a bug in default.toml, which the tests rule out.
+///
+/// `[server]` is not taken from the defaults because [`ServerConfig::default`] says the
+/// same (tested); `[report]`, `[[teams]]`, `[slack]` and `[[people]]` are empty there.
+fn with_defaults(mut raw: RawConfig, defaults: Option<RawConfig>) -> RawConfig {
+    let Some(d) = defaults else {
+        return raw;
+    };
+    // A file that defines its own severities or roles does not inherit default choices
+    // among the built-in ones.
+    if raw.severities.is_none() {
+        raw.default_severity = raw.default_severity.or(d.default_severity);
+    }
+    if raw.roles.is_none() {
+        raw.declarer_roles = raw.declarer_roles.or(d.declarer_roles);
+    }
+    raw.language = raw.language.or(d.language);
+    raw.database = raw.database.or(d.database);
+    raw.channel = raw.channel.or(d.channel);
+    raw.meeting = raw.meeting.or(d.meeting);
+    raw.severities = raw.severities.or(d.severities);
+    raw.lifecycle = raw.lifecycle.or(d.lifecycle);
+    raw.roles = raw.roles.or(d.roles);
+    raw
+}
+
+fn validate_server(raw: Option<RawServer>, loc: &Locator<'_>) -> Result<ServerConfig, ConfigError> {
+    let defaults = ServerConfig::default();
+    let Some(rs) = raw else {
+        return Ok(defaults);
+    };
+    let bind = match rs.bind {
+        Some(b) if b.get_ref().parse::<std::net::SocketAddr>().is_err() => {
+            return Err(loc.err(&b, ConfigProblem::BadBind(b.get_ref().clone())));
+        }
+        Some(b) => b.into_inner(),
+        None => defaults.bind,
+    };
+    Ok(ServerConfig {
+        bind,
+        proxy_user_header: non_blank(rs.proxy_user_header),
+        require_api_token: rs.require_api_token.unwrap_or(false),
+        security_viewers: rs.security_viewers.unwrap_or_default(),
+        max_concurrent_requests: positive(
+            rs.max_concurrent_requests,
+            "max_concurrent_requests",
+            defaults.max_concurrent_requests,
+            loc,
+        )?,
+        rate_limit: match rs.rate_limit {
+            Some(rl) => validate_rate_limit(rl, loc)?,
+            None => defaults.rate_limit,
+        },
+    })
+}
+
+fn validate_rate_limit(
+    rl: RawRateLimit,
+    loc: &Locator<'_>,
+) -> Result<RateLimitConfig, ConfigError> {
+    let d = RateLimitConfig::default();
+    let limit = |v: Option<Spanned<u32>>, name: &str, default: u32| positive(v, name, default, loc);
+    // Fields are checked in the order they are written here.
+    Ok(RateLimitConfig {
+        enabled: rl.enabled.unwrap_or(true),
+        per_second: limit(rl.per_second, "per_second", d.per_second)?,
+        burst: limit(rl.burst, "burst", d.burst)?,
+        slack_bad_signature_per_second: limit(
+            rl.slack_bad_signature_per_second,
+            "slack_bad_signature_per_second",
+            d.slack_bad_signature_per_second,
+        )?,
+        slack_bad_signature_burst: limit(
+            rl.slack_bad_signature_burst,
+            "slack_bad_signature_burst",
+            d.slack_bad_signature_burst,
+        )?,
+        slack_team_per_second: limit(
+            rl.slack_team_per_second,
+            "slack_team_per_second",
+            d.slack_team_per_second,
+        )?,
+        slack_team_burst: limit(rl.slack_team_burst, "slack_team_burst", d.slack_team_burst)?,
+        max_sources: limit(rl.max_sources, "max_sources", d.max_sources)?,
+        forwarded_for_header: non_blank(rl.forwarded_for_header).unwrap_or(d.forwarded_for_header),
+    })
+}
+
+/// A limit the file sets, or `default`. Zero would refuse every request.
+fn positive(
+    v: Option<Spanned<u32>>,
+    name: &str,
+    default: u32,
+    loc: &Locator<'_>,
+) -> Result<u32, ConfigError> {
+    match v {
+        Some(v) if *v.get_ref() == 0 => Err(loc.err(&v, ConfigProblem::BadLimit(name.to_owned()))),
+        Some(v) => Ok(v.into_inner()),
+        None => Ok(default),
+    }
+}
+
+/// A header name, where a blank one means "not set".
+fn non_blank(v: Option<String>) -> Option<String> {
+    v.map(|h| h.trim().to_owned()).filter(|h| !h.is_empty())
+}
+
+fn validate_language(raw: Option<Spanned<String>>, loc: &Locator<'_>) -> Result<Lang, ConfigError> {
+    match raw {
+        Some(l) => language(&l, loc),
+        None => Ok(Lang::En),
+    }
+}
+
+fn language(l: &Spanned<String>, loc: &Locator<'_>) -> Result<Lang, ConfigError> {
+    l.get_ref()
+        .parse::<Lang>()
+        .map_err(|_| loc.err(l, ConfigProblem::BadLanguage(l.get_ref().clone())))
+}
+
+fn validate_channel(
+    raw: Option<RawChannel>,
+    loc: &Locator<'_>,
+) -> Result<ChannelTemplate, ConfigError> {
+    match raw.and_then(|c| c.template) {
+        Some(t) => ChannelTemplate::parse(t.get_ref())
+            .map_err(|_| loc.err(&t, ConfigProblem::BadTemplate(t.get_ref().clone()))),
+        None => Ok(ChannelTemplate::default()),
+    }
+}
+
+fn validate_meeting(raw: Option<RawMeeting>, loc: &Locator<'_>) -> Result<String, ConfigError> {
+    let Some(u) = raw.and_then(|m| m.base_url) else {
+        return Ok("https://meet.jit.si/".to_owned());
+    };
+    let v = u.get_ref().trim();
+    // Room names are appended to it, so a bare scheme is no base.
+    if !http_url(v) || v.len() <= "https://".len() {
+        return Err(loc.err(&u, ConfigProblem::BadUrl(v.to_owned())));
+    }
+    Ok(with_trailing_slash(v))
+}
+
+fn http_url(v: &str) -> bool {
+    (v.starts_with("https://") || v.starts_with("http://")) && !v.contains(char::is_whitespace)
+}
+
+/// A base URL that paths are appended to.
+fn with_trailing_slash(v: &str) -> String {
+    if v.ends_with('/') {
+        v.to_owned()
+    } else {
+        format!("{v}/")
+    }
+}
+
+fn validate_severities(
+    raw: Vec<RawSeverity>,
+    loc: &Locator<'_>,
+) -> Result<Vec<SeverityDef>, ConfigError> {
+    if raw.is_empty() {
+        return Err(ConfigError {
+            line: None,
+            column: None,
+            problem: ConfigProblem::Empty("severities"),
+        });
+    }
+    let mut seen = HashSet::new();
+    let mut defs = Vec::new();
+    for s in raw {
+        let name = s.name.get_ref().trim().to_owned();
+        if name.is_empty() || !seen.insert(norm(&name)) {
+            return Err(loc.duplicate(&s.name, "severity", name));
+        }
+        defs.push(SeverityDef {
+            name,
+            description: s.description,
+        });
+    }
+    Ok(defs)
+}
+
+/// Without a `default_severity`, the least severe one.
+fn validate_default_severity(
+    raw: Option<Spanned<String>>,
+    severities: &[SeverityDef],
+    loc: &Locator<'_>,
+) -> Result<String, ConfigError> {
+    match raw {
+        Some(ds) => known_severity(&ds, severities, loc),
+        None => Ok(severities
+            .last()
+            .map(|s| s.name.clone())
+            .unwrap_or_default()),
+    }
+}
+
+/// The canonical name of a severity the file refers to elsewhere.
+fn known_severity(
+    given: &Spanned<String>,
+    severities: &[SeverityDef],
+    loc: &Locator<'_>,
+) -> Result<String, ConfigError> {
+    severities
+        .iter()
+        .find(|s| norm(&s.name) == norm(given.get_ref()))
+        .map(|s| s.name.clone())
+        .ok_or_else(|| {
+            loc.err(
+                given,
+                ConfigProblem::UnknownSeverity(given.get_ref().clone()),
+            )
+        })
+}
+
+/// The validated `[lifecycle]`, every status name in it canonical.
+struct Lifecycle {
+    statuses: Vec<StatusDef>,
+    initial: String,
+    resolved: String,
+    closed: String,
+}
+
+fn validate_lifecycle(
+    raw: Option<RawLifecycle>,
+    loc: &Locator<'_>,
+) -> Result<Lifecycle, ConfigError> {
+    let lifecycle = raw.ok_or(ConfigError {
+        line: None,
+        column: None,
+        problem: ConfigProblem::Empty("lifecycle.statuses"),
+    })?;
+    if lifecycle.statuses.is_empty() {
+        return Err(loc.err(
+            &lifecycle.initial,
+            ConfigProblem::Empty("lifecycle.statuses"),
+        ));
+    }
+    let mut seen = HashSet::new();
+    for s in &lifecycle.statuses {
+        if s.name.get_ref().trim().is_empty() || !seen.insert(norm(s.name.get_ref())) {
+            return Err(loc.duplicate(&s.name, "status", s.name.get_ref().clone()));
+        }
+    }
+    // Statuses may be named in any case or spelling; the record keeps the listed spelling.
+    let canonical = |v: &Spanned<String>| -> Result<String, ConfigError> {
+        lifecycle
+            .statuses
+            .iter()
+            .find(|s| norm(s.name.get_ref()) == norm(v.get_ref()))
+            .map(|s| s.name.get_ref().trim().to_owned())
+            .ok_or_else(|| loc.err(v, ConfigProblem::UnknownStatus(v.get_ref().clone())))
+    };
+    let initial = canonical(&lifecycle.initial)?;
+    let resolved = canonical(&lifecycle.resolved)?;
+    let closed = canonical(&lifecycle.closed)?;
+    let mut statuses = Vec::new();
+    for s in &lifecycle.statuses {
+        let next = s
+            .next
+            .iter()
+            .map(canonical)
+            .collect::<Result<Vec<_>, _>>()?;
+        statuses.push(StatusDef {
+            name: s.name.get_ref().trim().to_owned(),
+            label: s.label.clone(),
+            next,
+        });
+    }
+    Ok(Lifecycle {
+        statuses,
+        initial,
+        resolved,
+        closed,
+    })
+}
+
+fn validate_roles(raw: Vec<RawRole>, loc: &Locator<'_>) -> Result<Vec<RoleDef>, ConfigError> {
+    // Keys and aliases share one namespace, so a word on the command line names one role.
+    let mut seen = HashSet::new();
+    let mut defs = Vec::new();
+    for r in raw {
+        let key = r.key.get_ref().trim().to_owned();
+        let mut names = vec![norm(&key)];
+        names.extend(r.aliases.iter().map(|a| norm(a)));
+        for n in &names {
+            if n.is_empty() || !seen.insert(n.clone()) {
+                return Err(loc.duplicate(&r.key, "role", key));
+            }
+        }
+        defs.push(RoleDef {
+            key,
+            aliases: r.aliases,
+            label: r.label,
+        });
+    }
+    Ok(defs)
+}
+
+/// Without `declarer_roles`, the declarer gets the first role listed.
+fn validate_declarer_roles(
+    raw: Vec<Spanned<String>>,
+    roles: &[RoleDef],
+    loc: &Locator<'_>,
+) -> Result<Vec<String>, ConfigError> {
+    if raw.is_empty() {
+        return Ok(roles.first().map(|r| r.key.clone()).into_iter().collect());
+    }
+    raw.iter()
+        .map(|d| {
+            roles
+                .iter()
+                .find(|r| norm(&r.key) == norm(d.get_ref()))
+                .map(|r| r.key.clone())
+                .ok_or_else(|| loc.err(d, ConfigProblem::UnknownRole(d.get_ref().clone())))
+        })
+        .collect()
+}
+
+fn validate_teams(raw: Vec<RawTeam>, loc: &Locator<'_>) -> Result<Vec<TeamDef>, ConfigError> {
+    let mut seen = HashSet::new();
+    let mut defs = Vec::new();
+    for t in raw {
+        let key = t.key.get_ref().trim().to_owned();
+        if key.is_empty() || !seen.insert(norm(&key)) {
+            return Err(loc.duplicate(&t.key, "team", key));
+        }
+        let name = t.name.unwrap_or_else(|| key.clone());
+        defs.push(TeamDef { key, name });
+    }
+    Ok(defs)
+}
+
+fn validate_slack(
+    rs: RawSlack,
+    severities: &[SeverityDef],
+    loc: &Locator<'_>,
+) -> Result<SlackConfig, ConfigError> {
+    let api_base_url = match rs.api_base_url {
+        Some(u) if !http_url(u.get_ref()) => {
+            return Err(loc.err(&u, ConfigProblem::BadUrl(u.get_ref().clone())));
+        }
+        Some(u) => with_trailing_slash(u.get_ref().trim()),
+        None => "https://slack.com/api/".to_owned(),
+    };
+    let command = match rs.command {
+        Some(c) if !c.get_ref().starts_with('/') || c.get_ref().len() < 2 => {
+            return Err(loc.err(&c, ConfigProblem::BadCommand(c.get_ref().clone())));
+        }
+        Some(c) => c.into_inner(),
+        None => "/incident".to_owned(),
+    };
+    let transport = match rs.transport {
+        None => SlackTransport::Http,
+        Some(t) => match t.get_ref().trim() {
+            "http" => SlackTransport::Http,
+            "socket" => SlackTransport::Socket,
+            _ => return Err(loc.err(&t, ConfigProblem::BadTransport(t.get_ref().clone()))),
+        },
+    };
+    let socket_connections = match rs.socket_connections {
+        None => 2,
+        Some(n) if (1..=10).contains(n.get_ref()) => *n.get_ref() as usize,
+        Some(n) => return Err(loc.err(&n, ConfigProblem::BadConnections(*n.get_ref()))),
+    };
+    let languages = match rs.languages {
+        Some(ls) => ls
+            .iter()
+            .map(|l| language(l, loc))
+            .collect::<Result<Vec<_>, _>>()?,
+        None => vec![Lang::En, Lang::Fr],
+    };
+    let public_url = match rs.public_url {
+        Some(u) if !http_url(u.get_ref()) => {
+            return Err(loc.err(&u, ConfigProblem::BadUrl(u.get_ref().clone())));
+        }
+        Some(u) => Some(u.get_ref().trim_end_matches('/').to_owned()),
+        None => None,
+    };
+    let invites = rs
+        .invite
+        .into_iter()
+        .map(|r| validate_invite(r, severities, loc))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(SlackConfig {
+        api_base_url,
+        command,
+        transport,
+        app_token_env: rs
+            .app_token_env
+            .unwrap_or_else(|| "MUSTER_SLACK_APP_TOKEN".into()),
+        app_token_file: rs.app_token_file,
+        socket_connections,
+        bot_token_env: rs
+            .bot_token_env
+            .unwrap_or_else(|| "MUSTER_SLACK_BOT_TOKEN".into()),
+        bot_token_file: rs.bot_token_file,
+        signing_secret_env: rs
+            .signing_secret_env
+            .unwrap_or_else(|| "MUSTER_SLACK_SIGNING_SECRET".into()),
+        signing_secret_file: rs.signing_secret_file,
+        announcement_channels: rs.announcement_channels,
+        languages,
+        timeline_emojis: rs
+            .timeline_emojis
+            .unwrap_or_else(|| vec!["floppy_disk".into(), "pushpin".into()])
+            .into_iter()
+            .map(|e| e.trim_matches(':').to_owned())
+            .collect(),
+        public_url,
+        invites,
+        // Renewed every third of it: below 3 s heartbeats would be too busy.
+        step_lease: std::time::Duration::from_secs(
+            rs.step_lease_seconds.unwrap_or(30).max(3).into(),
+        ),
+    })
+}
+
+fn validate_invite(
+    r: RawInvite,
+    severities: &[SeverityDef],
+    loc: &Locator<'_>,
+) -> Result<InviteRule, ConfigError> {
+    Ok(InviteRule {
+        severities: r
+            .severities
+            .iter()
+            .map(|s| known_severity(s, severities, loc))
+            .collect::<Result<Vec<_>, _>>()?,
+        teams: r.teams,
+        security: r.security,
+        users: r.users,
+        usergroups: r.usergroups,
+    })
+}
+
+fn validate_people(raw: Vec<RawPerson>, loc: &Locator<'_>) -> Result<Vec<Person>, ConfigError> {
+    let mut seen = HashSet::new();
+    let mut people = Vec::new();
+    for p in raw {
+        let name = p.name.get_ref().trim().to_owned();
+        if name.is_empty() {
+            return Err(loc.err(&p.name, ConfigProblem::EmptyPersonName));
+        }
+        // Lookups ignore case, so two entries differing only in case could not both be found.
+        if !seen.insert(person_key(&name)) {
+            return Err(loc.err(&p.name, ConfigProblem::DuplicatePerson(name)));
+        }
+        let mut chat_ids = BTreeMap::new();
+        for (platform, id) in p.chat_ids {
+            if !platform_name_ok(platform.get_ref()) {
+                return Err(loc.err(
+                    &platform,
+                    ConfigProblem::BadPlatform(platform.get_ref().clone()),
+                ));
+            }
+            let value = id.get_ref().trim();
+            if value.is_empty() {
+                return Err(loc.err(
+                    &id,
+                    ConfigProblem::EmptyChatId {
+                        person: name,
+                        platform: platform.into_inner(),
+                    },
+                ));
+            }
+            if platform.get_ref() == "slack" && !looks_like_slack_user_id(value) {
+                return Err(loc.err(&id, ConfigProblem::BadSlackUserId(value.to_owned())));
+            }
+            chat_ids.insert(platform.into_inner(), value.to_owned());
+        }
+        people.push(Person { name, chat_ids });
+    }
+    Ok(people)
+}
+
+/// How people's names are compared: the web, tokens and `--by` may spell a name in any case.
+fn person_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+/// `[a-z][a-z0-9_-]*`, so a platform is spelled one way in the file and in the code that
+/// looks it up.
+fn platform_name_ok(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+/// Slack user ids are `U…`, or `W…` on Enterprise Grid: 9 to 12 capital letters and digits.
+/// A display name or an `@handle` is the usual mistake, and Slack would only refuse it when
+/// an invitation is tried, during an incident.
+fn looks_like_slack_user_id(id: &str) -> bool {
+    (9..=12).contains(&id.len())
+        && id.starts_with(['U', 'W'])
+        && id
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -1244,5 +1485,326 @@ mod tests {
             c.team("forms"),
             Err(DomainError::UnknownTeam { .. })
         ));
+    }
+
+    /// Where each section's errors pointed before `validate` was split into one function per
+    /// section, recorded from the code as it was; a file with problems in several sections
+    /// still hears about the same one first.
+    #[test]
+    fn splitting_validate_kept_every_error_where_it_was() {
+        use ConfigProblem::*;
+        let dup = |what, name: &str| Duplicate {
+            what,
+            name: name.into(),
+        };
+        let cases: Vec<(&str, usize, usize, ConfigProblem)> = vec![
+            ("language = \"de\"", 1, 12, BadLanguage("de".into())),
+            (
+                "default_severity = \"SEV9\"",
+                1,
+                20,
+                UnknownSeverity("SEV9".into()),
+            ),
+            (
+                "declarer_roles = [\"nobody\"]",
+                1,
+                19,
+                UnknownRole("nobody".into()),
+            ),
+            (
+                "[channel]\ntemplate = \"{date}\"",
+                2,
+                12,
+                BadTemplate("{date}".into()),
+            ),
+            (
+                "[meeting]\nbase_url = \"https://\"",
+                2,
+                12,
+                BadUrl("https://".into()),
+            ),
+            (
+                "[[severities]]\nname=\"A\"\n[[severities]]\nname=\"a\"\n",
+                4,
+                6,
+                dup("severity", "a"),
+            ),
+            (
+                "[lifecycle]\ninitial = \"Open\"\nresolved = \"Open\"\nclosed = \"Open\"\nstatuses = []\n",
+                2,
+                11,
+                Empty("lifecycle.statuses"),
+            ),
+            (
+                "[lifecycle]\ninitial = \"Open\"\nresolved = \"Open\"\nclosed = \"Open\"\n[[lifecycle.statuses]]\nname = \"Open\"\nnext = [\"X\"]\n",
+                7,
+                9,
+                UnknownStatus("X".into()),
+            ),
+            (
+                "[[roles]]\nkey = \"a\"\n[[roles]]\nkey = \"b\"\naliases=[\"a\"]\n",
+                4,
+                7,
+                dup("role", "b"),
+            ),
+            (
+                "[[teams]]\nkey = \"a\"\n[[teams]]\nkey = \"A\"\n",
+                4,
+                7,
+                dup("team", "A"),
+            ),
+            ("[server]\nbind = \"nope\"\n", 2, 8, BadBind("nope".into())),
+            (
+                "[server]\nmax_concurrent_requests = 0\n",
+                2,
+                27,
+                BadLimit("max_concurrent_requests".into()),
+            ),
+            (
+                "[server.rate_limit]\nslack_team_burst = 0\n",
+                2,
+                20,
+                BadLimit("slack_team_burst".into()),
+            ),
+            (
+                "[slack]\nsocket_connections = 0\n",
+                2,
+                22,
+                BadConnections(0),
+            ),
+            (
+                "[slack]\nlanguages = [\"fr\", \"xx\"]\n",
+                2,
+                20,
+                BadLanguage("xx".into()),
+            ),
+            (
+                "[[severities]]\nname=\"A\"\n[slack]\n[[slack.invite]]\nseverities = [\"SEV1\"]\n",
+                5,
+                15,
+                UnknownSeverity("SEV1".into()),
+            ),
+            // Several sections wrong at once: [server] is checked first, then the language.
+            (
+                "language = \"de\"\n[server]\nbind = \"nope\"\n",
+                3,
+                8,
+                BadBind("nope".into()),
+            ),
+            (
+                "language = \"de\"\n[channel]\ntemplate = \"x\"\n",
+                1,
+                12,
+                BadLanguage("de".into()),
+            ),
+        ];
+        for (text, line, column, problem) in cases {
+            let e = Config::from_toml(text).unwrap_err();
+            assert_eq!(
+                (e.line, e.column, &e.problem),
+                (Some(line), Some(column), &problem),
+                "{text:?}"
+            );
+        }
+    }
+
+    const PEOPLE: &str = "[[people]]\nname = \"Alice\"\nslack = \"U0123ABCD\"\nmatrix = \"@alice:example.org\"\n\n[[people]]\nname = \"bob\"\nslack = \"W0123456789A\"\n";
+
+    #[test]
+    fn people_map_muster_users_to_chat_ids_and_back() {
+        assert!(Config::default().people.is_empty());
+        assert_eq!(Config::default().chat_id("alice", "slack"), None);
+        let c = Config::from_toml(PEOPLE).unwrap();
+        assert_eq!(
+            c.people[0],
+            Person {
+                name: "Alice".into(),
+                chat_ids: BTreeMap::from([
+                    ("matrix".into(), "@alice:example.org".into()),
+                    ("slack".into(), "U0123ABCD".into()),
+                ]),
+            }
+        );
+        // The name as --by, the web or a token spelled it.
+        assert_eq!(c.chat_id("alice", "slack"), Some("U0123ABCD"));
+        assert_eq!(c.chat_id("  ALICE ", "slack"), Some("U0123ABCD"));
+        assert_eq!(c.chat_id("alice", "matrix"), Some("@alice:example.org"));
+        assert_eq!(c.chat_id("bob", "slack"), Some("W0123456789A"));
+        assert_eq!(c.chat_id("bob", "matrix"), None);
+        assert_eq!(c.chat_id("carol", "slack"), None);
+        assert_eq!(c.chat_id("alice", "Slack"), None);
+
+        assert_eq!(c.person_for_chat_id("slack", "U0123ABCD"), Some("Alice"));
+        assert_eq!(c.person_for_chat_id("slack", "W0123456789A"), Some("bob"));
+        assert_eq!(
+            c.person_for_chat_id("matrix", "@alice:example.org"),
+            Some("Alice")
+        );
+        assert_eq!(c.person_for_chat_id("slack", "u0123abcd"), None);
+        assert_eq!(c.person_for_chat_id("matrix", "U0123ABCD"), None);
+        assert_eq!(c.person_for_chat_id("slack", "U9999ZZZZ"), None);
+    }
+
+    #[test]
+    fn names_and_ids_are_trimmed() {
+        let c =
+            Config::from_toml("[[people]]\nname = \" carol \"\nslack = \" U0123ABCD \"\n").unwrap();
+        assert_eq!(c.people[0].name, "carol");
+        assert_eq!(c.chat_id("Carol", "slack"), Some("U0123ABCD"));
+        assert_eq!(c.person_for_chat_id("slack", "U0123ABCD"), Some("carol"));
+    }
+
+    #[test]
+    fn a_person_needs_a_name() {
+        let e =
+            Config::from_toml("[[people]]\nname = \"  \"\nslack = \"U0123ABCD\"\n").unwrap_err();
+        assert_eq!(e.problem, ConfigProblem::EmptyPersonName);
+        assert_eq!((e.line, e.column), (Some(2), Some(8)));
+        let e = Config::from_toml("[[people]]\nslack = \"U0123ABCD\"\n").unwrap_err();
+        assert!(
+            matches!(&e.problem, ConfigProblem::Syntax(m) if m.contains("name")),
+            "{e}"
+        );
+        let e = Config::from_toml("[[people]]\nname = 7\n").unwrap_err();
+        assert!(matches!(e.problem, ConfigProblem::Syntax(_)), "{e}");
+        assert_eq!(e.line, Some(2));
+    }
+
+    #[test]
+    fn people_are_listed_once_whatever_the_case() {
+        let e =
+            Config::from_toml(&format!("{PEOPLE}\n[[people]]\nname = \" ALICE \"\n")).unwrap_err();
+        assert_eq!(e.problem, ConfigProblem::DuplicatePerson("ALICE".into()));
+        assert_eq!((e.line, e.column), (Some(11), Some(8)));
+    }
+
+    /// A file listing alice alone, with `line` as the third line of her entry.
+    fn alice_with(line: &str) -> Result<Config, ConfigError> {
+        Config::from_toml(&format!("[[people]]\nname = \"alice\"\n{line}\n"))
+    }
+
+    /// The problem in such a file, with where it is.
+    fn alice_problem(line: &str) -> (ConfigProblem, Option<usize>, Option<usize>) {
+        let e = alice_with(line).unwrap_err();
+        (e.problem, e.line, e.column)
+    }
+
+    #[test]
+    fn chat_ids_are_not_blank() {
+        let empty = |platform: &str| ConfigProblem::EmptyChatId {
+            person: "alice".into(),
+            platform: platform.into(),
+        };
+        assert_eq!(
+            alice_problem("matrix = \" \""),
+            (empty("matrix"), Some(3), Some(10))
+        );
+        assert_eq!(
+            alice_problem("slack = \"\""),
+            (empty("slack"), Some(3), Some(9))
+        );
+    }
+
+    #[test]
+    fn platforms_are_lowercase_words() {
+        for ok in ["matrix", "m", "teams2", "google_chat", "mattermost-eu"] {
+            let c = alice_with(&format!("{ok} = \"x\"")).unwrap();
+            assert_eq!(c.chat_id("alice", ok), Some("x"));
+        }
+        for (key, written) in [
+            ("Slack", "Slack"),
+            ("2chat", "2chat"),
+            ("_chat", "_chat"),
+            ("chat.app", "\"chat.app\""),
+            ("mat rix", "\"mat rix\""),
+            ("", "\"\""),
+            ("é", "\"é\""),
+        ] {
+            assert_eq!(
+                alice_problem(&format!("  {written} = \"x\"")),
+                (ConfigProblem::BadPlatform(key.into()), Some(3), Some(3)),
+            );
+        }
+    }
+
+    #[test]
+    fn slack_ids_look_like_slack_user_ids() {
+        for ok in ["U0123ABCD", "W0123ABCD", "U0123456789A", "UABCDEFGH"] {
+            assert!(alice_with(&format!("slack = \"{ok}\"")).is_ok(), "{ok}");
+        }
+        for bad in [
+            "alice",
+            "@alice",
+            "u0123abcd",
+            "C0123ABCD",
+            "S0123ABCD",
+            "U0123ABC",
+            "U0123456789AB",
+            "U0123-ABCD",
+            "U0123ABCÉ",
+        ] {
+            assert_eq!(
+                alice_problem(&format!("slack = \"{bad}\"")),
+                (ConfigProblem::BadSlackUserId(bad.into()), Some(3), Some(9)),
+            );
+        }
+        // Only Slack ids have a known shape.
+        let c = alice_with("matrix = \"alice\"").unwrap();
+        assert_eq!(c.chat_id("alice", "matrix"), Some("alice"));
+    }
+
+    #[test]
+    fn people_problems_are_told_in_both_languages() {
+        // The problem, and what both languages must repeat from it.
+        let problems = [
+            (ConfigProblem::EmptyPersonName, vec!["[[people]]"]),
+            (
+                ConfigProblem::DuplicatePerson("Alice".into()),
+                vec!["Alice"],
+            ),
+            (ConfigProblem::BadPlatform("Slack".into()), vec!["Slack"]),
+            (
+                ConfigProblem::EmptyChatId {
+                    person: "alice".into(),
+                    platform: "matrix".into(),
+                },
+                vec!["alice", "matrix"],
+            ),
+            (
+                ConfigProblem::BadSlackUserId("@alice".into()),
+                vec!["@alice"],
+            ),
+        ];
+        for (problem, values) in problems {
+            let e = ConfigError {
+                line: Some(3),
+                column: Some(9),
+                problem,
+            };
+            let (en, fr) = (e.message(Lang::En), e.message(Lang::Fr));
+            assert_ne!(en, fr);
+            assert!(en.starts_with("line 3, column 9: "), "{en}");
+            assert!(fr.starts_with("ligne 3, colonne 9 : "), "{fr}");
+            for v in values {
+                assert!(en.contains(v) && fr.contains(v), "{en} / {fr} lack {v}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_commented_people_example_is_valid() {
+        let start = DEFAULT_TOML
+            .find("# [[people]]")
+            .expect("an example in default.toml");
+        let example: String = DEFAULT_TOML[start..]
+            .lines()
+            .map(|l| format!("{}\n", l.strip_prefix("# ").unwrap_or(l)))
+            .collect();
+        let c = Config::from_toml(&example).unwrap();
+        assert_eq!(c.chat_id("Alice", "slack"), Some("U0123ABCD"));
+        assert_eq!(
+            c.person_for_chat_id("matrix", "@alice:example.org"),
+            Some("alice")
+        );
     }
 }

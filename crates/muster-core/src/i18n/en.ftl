@@ -58,6 +58,11 @@ config-error-bad-command = "{ $value }" is not a slash command: it must start wi
 config-error-bad-transport = "{ $value }" is not a Slack transport: use http (Slack posts to Muster's public URL) or socket (Socket Mode, no public URL).
 config-error-bad-connections = { $value } Socket Mode connections: use 1 to 10.
 config-error-bad-limit = { $value } must be a whole number greater than 0.
+config-error-empty-person-name = a [[people]] entry needs a name: the Muster user name, as recorded by --by, the web pages and API tokens.
+config-error-duplicate-person = the person "{ $value }" is listed twice under [[people]] (names are compared without case).
+config-error-bad-platform = "{ $value }" is not a chat platform name: use lowercase letters, digits, - and _, starting with a letter, for example slack or matrix.
+config-error-empty-chat-id = the { $platform } id of { $person } under [[people]] is empty.
+config-error-bad-slack-user-id = "{ $value }" is not a Slack user id: U or W followed by capital letters and digits, 9 to 12 characters in all, for example U0123ABCD (in Slack: the person's profile, then Copy member ID).
 
 ## Timeline entries Muster records.
 timeline-declared = Incident declared: { $title } ({ $severity })

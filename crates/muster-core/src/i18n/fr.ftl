@@ -58,6 +58,11 @@ config-error-bad-command = « { $value } » n'est pas une commande oblique : ell
 config-error-bad-transport = « { $value } » n'est pas un transport Slack : utilisez http (Slack appelle l'URL publique de Muster) ou socket (Socket Mode, sans URL publique).
 config-error-bad-connections = { $value } connexions Socket Mode : utilisez 1 à 10.
 config-error-bad-limit = { $value } doit être un nombre entier supérieur à 0.
+config-error-empty-person-name = une entrée de [[people]] doit avoir un nom : le nom d'utilisateur Muster, tel que l'enregistrent --by, les pages web et les jetons d'API.
+config-error-duplicate-person = la personne « { $value } » figure deux fois dans [[people]] (les noms sont comparés sans tenir compte de la casse).
+config-error-bad-platform = « { $value } » n'est pas un nom de plateforme de clavardage : utilisez des minuscules, des chiffres, - et _, en commençant par une lettre, par exemple slack ou matrix.
+config-error-empty-chat-id = l'identifiant { $platform } de { $person } est vide dans [[people]].
+config-error-bad-slack-user-id = « { $value } » n'est pas un identifiant d'utilisateur Slack : U ou W suivi de majuscules et de chiffres, 9 à 12 caractères en tout, par exemple U0123ABCD (dans Slack : le profil de la personne, puis Copier l'identifiant du membre).
 
 ## Entrées de chronologie que Muster consigne.
 timeline-declared = Incident déclaré : { $title } ({ $severity })
