@@ -136,7 +136,7 @@ impl Backend {
 
     pub async fn shutdown(&self) {
         if let Backend::Local(e, _) = self {
-            e.store().close().await;
+            e.shutdown().await;
         }
     }
 

@@ -260,6 +260,7 @@ async fn dispatch(
                     drill,
                     description,
                     by: by.name(),
+                    ..Declaration::default()
                 })
                 .await
                 .map_err(fail)?;

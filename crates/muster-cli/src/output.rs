@@ -156,7 +156,7 @@ pub fn show(d: &IncidentDetail, c: &Config, lang: Lang) -> String {
         display(i.declared_at),
         i.declared_by
     );
-    let _ = writeln!(out, "  {}: #{}", t("cli-label-channel"), i.channel_name);
+    let _ = writeln!(out, "  {}: {}", t("cli-label-channel"), d.channel_label());
     for r in &d.resources {
         if r.kind == ResourceKind::Meeting
             && let Some(url) = &r.url

@@ -206,9 +206,7 @@ pub async fn token(cmd: TokenCommand, g: &Global) -> Result<(), Failure> {
     let s = Settings::load(g)?;
     let lang = s.lang;
     let engine = s.engine().await?;
-    let store = engine.store();
-    let now = engine.now();
-    let fail = |e: muster_store::StoreError| s.at_database(Failure::store(&e, lang));
+    let fail = |e: muster_engine::EngineError| s.at_database(Failure::engine(&e, lang));
     match cmd {
         TokenCommand::Create { name } => {
             let name = name.trim().to_owned();
@@ -219,8 +217,8 @@ pub async fn token(cmd: TokenCommand, g: &Global) -> Result<(), Failure> {
                 ));
             }
             let token = muster_server::new_token();
-            let created = store
-                .create_token(&name, &muster_server::hash_token(token.expose()), now)
+            let created = engine
+                .create_token(&name, &muster_server::hash_token(token.expose()))
                 .await
                 .map_err(fail)?;
             if !created {
@@ -241,7 +239,7 @@ pub async fn token(cmd: TokenCommand, g: &Global) -> Result<(), Failure> {
             }
         }
         TokenCommand::List => {
-            let tokens = store.list_tokens().await.map_err(fail)?;
+            let tokens = engine.list_tokens().await.map_err(fail)?;
             if g.json {
                 output::print_json(&tokens);
             } else if tokens.is_empty() {
@@ -260,7 +258,7 @@ pub async fn token(cmd: TokenCommand, g: &Global) -> Result<(), Failure> {
             }
         }
         TokenCommand::Revoke { name } => {
-            if !store.revoke_token(name.trim(), now).await.map_err(fail)? {
+            if !engine.revoke_token(name.trim()).await.map_err(fail)? {
                 return Err(Failure::user(
                     "token_not_found",
                     lang.format(

@@ -90,8 +90,10 @@ impl Settings {
             .map_err(|e| self.at_database(Failure::store(&e, self.lang)))?;
         let mut engine = Engine::new(store, self.config.clone(), Arc::new(SystemClock));
         if self.config.slack.is_some() {
-            // Changes made here (CLI, web, API) keep Slack's announcement in step too.
-            engine = engine.with_follow_ups(Arc::new(muster_slack::provision::SlackFollowUps));
+            // Every declaration made here (CLI, web, API, scan) gets its Slack channel, and
+            // every change reaches it: the steps are queued with the record, and the
+            // running `muster serve` runs them.
+            engine = engine.with_chat(Arc::new(muster_slack::provision::SlackPlatform));
         }
         for (lang, name, source) in
             report_templates(&self.config, self.config_path.as_deref(), self.lang)?

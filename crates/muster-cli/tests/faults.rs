@@ -191,7 +191,7 @@ impl World {
                     .unwrap()
                     .id;
                 for j in store.jobs_for(id).await.unwrap() {
-                    if j.state != "done" {
+                    if j.state != muster_core::JobState::Done {
                         pending.push(format!("INC-{k} {} {} {:?}", j.step, j.state, j.last_error));
                     }
                 }

@@ -161,13 +161,18 @@ impl ResourceKind {
     }
 }
 
-/// A typed reference to something outside the record: `{system, id, url}`.
+/// A typed reference to something outside the record: `{system, id, url, name}`. An
+/// incident has at most one of each kind per system (one Slack channel, one Matrix room).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExternalRef {
     pub kind: ResourceKind,
     pub system: String,
     pub external_id: String,
     pub url: Option<String>,
+    /// The name people see, when it may differ from what was planned (a channel that got
+    /// a `-2` suffix because the name was taken).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// The incident row: identity and current state.
@@ -518,8 +523,46 @@ pub struct IncidentDetail {
 }
 
 impl IncidentDetail {
+    /// The first resource of `kind`, whatever system made it.
     pub fn resource(&self, kind: ResourceKind) -> Option<&ExternalRef> {
         self.resources.iter().find(|r| r.kind == kind)
+    }
+
+    /// The resource of `kind` that `system` made (its channel, its source message).
+    pub fn resource_of(&self, kind: ResourceKind, system: &str) -> Option<&ExternalRef> {
+        self.resources
+            .iter()
+            .find(|r| r.kind == kind && r.system == system)
+    }
+
+    /// The incident's chat channels as made, `(platform, name)`: the name each platform
+    /// actually gave it (`-2` when the planned name was taken), else the planned name.
+    pub fn channels(&self) -> Vec<(String, String)> {
+        self.resources
+            .iter()
+            .filter(|r| r.kind == ResourceKind::Channel)
+            .map(|r| {
+                let name = r
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| self.incident.channel_name.to_string());
+                (r.system.clone(), name)
+            })
+            .collect()
+    }
+
+    /// The incident's channel(s) for people to read: `#name`, or with several chat
+    /// platforms whose names differ, `#name (slack), #name-2 (matrix)`.
+    pub fn channel_label(&self) -> String {
+        let made = self.channels();
+        let planned = self.incident.channel_name.to_string();
+        if made.iter().all(|(_, name)| *name == planned) {
+            return format!("#{planned}");
+        }
+        made.iter()
+            .map(|(platform, name)| format!("#{name} ({platform})"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// The values confirmation messages use: `number`, `title`, `status` (label),

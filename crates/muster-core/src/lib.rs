@@ -16,8 +16,10 @@ pub mod i18n;
 pub mod ids;
 pub mod incident;
 pub mod metrics;
+pub mod record;
 pub mod report;
 pub mod secret;
+pub mod step;
 pub mod time;
 pub mod title;
 
@@ -27,4 +29,5 @@ pub use error::DomainError;
 pub use i18n::Lang;
 pub use ids::{IncidentId, IncidentNumber, IncidentRef};
 pub use secret::Secret;
+pub use step::{JobState, StepId, StepKind};
 pub use title::Title;

@@ -359,7 +359,7 @@ fn context(detail: &IncidentDetail, config: &Config, lang: Lang, now: Timestamp)
             declared_by: i.declared_by.clone(),
             declared_at: display(i.declared_at),
             date: i.declared_at.format("%Y-%m-%d").to_string(),
-            channel: i.channel_name.to_string(),
+            channel: detail.channel_label(),
             meeting_url: detail
                 .resource(ResourceKind::Meeting)
                 .and_then(|r| r.url.clone())

@@ -1,8 +1,8 @@
 //! Timeline from chat: a message saved to the timeline by reacting to it, removed when
 //! the reaction goes, rewritten when the message is edited.
 //!
-//! The chat adapter identifies each message by a source key (for Slack,
-//! [`CapturedMessage::slack_key`]: `slack:{channel}:{ts}`); the store keeps at most one
+//! The chat adapter identifies each message by a source key of its own making, stable
+//! across edits (the engine never reads it); the store keeps at most one
 //! entry per incident and key, so a message reacted to twice (or an event delivered
 //! twice) makes one entry.
 
@@ -19,7 +19,7 @@ const MAX_FILES: usize = 20;
 /// A chat message to add to an incident's timeline, as the chat adapter read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CapturedMessage {
-    /// Identity of the message, stable across edits: [`CapturedMessage::slack_key`].
+    /// Identity of the message, stable across edits, as the chat adapter names it.
     pub source_key: String,
     /// Who wrote the message (a display name, else the chat user id).
     pub author: String,
@@ -29,13 +29,6 @@ pub struct CapturedMessage {
     pub permalink: Option<String>,
     /// Links to the files or attachments of the message.
     pub files: Vec<String>,
-}
-
-impl CapturedMessage {
-    /// The source key of a Slack message: `slack:{channel}:{ts}`.
-    pub fn slack_key(channel: &str, ts: &str) -> String {
-        format!("slack:{channel}:{ts}")
-    }
 }
 
 /// Chat text as it goes into the record: trimmed, and cut to [`MAX_TEXT_CHARS`] with an
@@ -206,14 +199,6 @@ mod tests {
         assert_eq!(
             links(&given),
             ["https://a.example/f.png", "http://b.example/x"]
-        );
-    }
-
-    #[test]
-    fn slack_keys() {
-        assert_eq!(
-            CapturedMessage::slack_key("C0INC0001", "1764000000.001000"),
-            "slack:C0INC0001:1764000000.001000"
         );
     }
 }

@@ -1,15 +1,17 @@
 //! The use cases. Each public method is one thing a person can do to an incident.
 
+use crate::chat::{ChatPlatform, Origin};
 use crate::{Clock, EngineError};
 use muster_core::config::Config;
 use muster_core::incident::{
     ExternalRef, Impact, IncidentDetail, Narrative, ResourceKind, TimelineEvent, parse_link,
     parse_text,
 };
+use muster_core::record::{Change, ListFilter, NewAction, NewIncident, NewJob, Page};
 use muster_core::report::{self, ReportFormat};
 use muster_core::time::{Timestamp, parse_user_time};
 use muster_core::{ChannelName, DomainError, IncidentId, IncidentRef, Lang, Title};
-use muster_store::{Change, ListFilter, NewAction, NewIncident, Page, Store, StoreError};
+use muster_store::{Store, StoreError};
 use std::sync::Arc;
 
 /// How many times an operation is re-checked when the incident changed under it.
@@ -27,6 +29,52 @@ pub struct Declaration {
     pub drill: bool,
     pub description: Option<String>,
     pub by: String,
+    /// Where it was declared, for chat platforms to invite and answer the declarer.
+    pub origin: Origin,
+    /// References the source already knows (the chat message declared from).
+    pub resources: Vec<ExternalRef>,
+}
+
+/// A field of the declare form, as every form names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeclareField {
+    Title,
+    Severity,
+    Team,
+    Description,
+    By,
+}
+
+impl DeclareField {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeclareField::Title => "title",
+            DeclareField::Severity => "severity",
+            DeclareField::Team => "team",
+            DeclareField::Description => "description",
+            DeclareField::By => "by",
+        }
+    }
+}
+
+/// Everything wrong with a declaration, by field, so each form (the Slack modal, the web
+/// form, the API) shows every problem next to its input at once. Never empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldErrors(Vec<(DeclareField, DomainError)>);
+
+impl FieldErrors {
+    pub fn iter(&self) -> impl Iterator<Item = &(DeclareField, DomainError)> {
+        self.0.iter()
+    }
+
+    /// The first problem, for answers that carry one message.
+    pub fn first(&self) -> &DomainError {
+        &self.0[0].1
+    }
+
+    pub fn get(&self, field: DeclareField) -> Option<&DomainError> {
+        self.0.iter().find(|(f, _)| *f == field).map(|(_, e)| e)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -81,7 +129,8 @@ pub struct Engine {
     config: Arc<Config>,
     clock: Arc<dyn Clock>,
     templates: [Option<Template>; 2],
-    follow_ups: Option<Arc<dyn crate::workflow::FollowUps>>,
+    /// The chat platforms every declaration and change is planned on.
+    chat: Vec<Arc<dyn ChatPlatform>>,
 }
 
 impl Engine {
@@ -91,15 +140,23 @@ impl Engine {
             config,
             clock,
             templates: [None, None],
-            follow_ups: None,
+            chat: Vec::new(),
         }
     }
 
-    /// Queue the chat adapter's follow-up steps with every change (e.g. refresh the
-    /// announcement when the status changes), whoever makes it: chat, web, API or CLI.
-    pub fn with_follow_ups(mut self, f: Arc<dyn crate::workflow::FollowUps>) -> Self {
-        self.follow_ups = Some(f);
+    /// Provision every declaration on `platform` and queue its follow-ups with every
+    /// change (e.g. refresh the announcement when the status changes), whoever declares
+    /// or changes: chat, web, API, CLI or an alert. Several platforms may be added; each
+    /// gets its own channel and steps.
+    pub fn with_chat(mut self, platform: Arc<dyn ChatPlatform>) -> Self {
+        self.chat.retain(|p| p.name() != platform.name());
+        self.chat.push(platform);
         self
+    }
+
+    /// The names of the chat platforms declarations are provisioned on.
+    pub fn chat_platforms(&self) -> Vec<&str> {
+        self.chat.iter().map(|p| p.name()).collect()
     }
 
     /// Use a team's own report template for `lang`. Checked now so a broken template is
@@ -119,7 +176,7 @@ impl Engine {
         &self.config
     }
 
-    pub fn store(&self) -> &Store {
+    pub(crate) fn store(&self) -> &Store {
         &self.store
     }
 
@@ -128,32 +185,31 @@ impl Engine {
     }
 
     /// Declare an incident: validate everything first, then write the incident, its
-    /// roles, meeting and first timeline entries in one transaction.
+    /// roles, meeting, first timeline entries and every chat platform's setup steps in
+    /// one transaction. The same for every source: web, API, CLI, chat, alerts.
     pub async fn declare(&self, d: Declaration) -> Result<IncidentDetail, EngineError> {
-        let new = self.prepare(d)?;
-        let incident = self.store.insert_incident(new).await?;
+        let (new, jobs) = self.prepare(d)?;
+        let incident = self
+            .store
+            .insert_declared(new, None, &jobs)
+            .await?
+            .ok_or_else(|| StoreError::Other("a declaration without a key was refused".into()))?;
         self.get(IncidentRef::Id(incident.id)).await
     }
 
-    /// Declare an incident from a chat delivery that may come again (Slack retries, a
-    /// double submit), with its provisioning workflow, all in one transaction: None when
+    /// Declare an incident from a delivery that may come again (Slack retries, a double
+    /// submit, an `Idempotency-Key`), with its workflow, all in one transaction: None when
     /// `delivery` already declared one. Nothing is kept when this fails, so the next
     /// delivery of the same key declares.
     pub async fn declare_once(
         &self,
         d: Declaration,
         delivery: &str,
-        provisioner: &dyn crate::workflow::Provisioner,
-        input: serde_json::Value,
     ) -> Result<Option<IncidentDetail>, EngineError> {
-        let new = self.prepare(d)?;
-        let mut jobs = provisioner.plan();
-        for j in &mut jobs {
-            j.input = Some(input.clone());
-        }
+        let (new, jobs) = self.prepare(d)?;
         match self
             .store
-            .insert_incident_once(new, delivery, &jobs)
+            .insert_declared(new, Some(delivery), &jobs)
             .await?
         {
             Some(i) => Ok(Some(self.get(IncidentRef::Id(i.id)).await?)),
@@ -161,19 +217,20 @@ impl Engine {
         }
     }
 
-    fn prepare(&self, d: Declaration) -> Result<NewIncident, EngineError> {
+    /// Check a declaration as typed, every field at once: the one rule every form uses.
+    pub fn check_declaration(&self, d: &Declaration) -> Result<(), FieldErrors> {
+        check_declaration(&self.config, d)
+    }
+
+    fn prepare(&self, d: Declaration) -> Result<(NewIncident, Vec<NewJob>), EngineError> {
         let c = &self.config;
-        let title = Title::parse(&d.title)?;
-        let severity = match d.severity.as_deref() {
-            Some(s) => c.severity(s)?.name.clone(),
-            None => c.default_severity.clone(),
-        };
-        let team = d.team.as_deref().map(|t| c.team(t)).transpose()?;
-        let description = match d.description.as_deref().map(str::trim) {
-            None | Some("") => String::new(),
-            Some(text) => parse_text(text)?,
-        };
-        let by = person(&d.by)?;
+        let Valid {
+            title,
+            severity,
+            team,
+            description,
+            by,
+        } = validate(c, &d)?;
         let now = self.clock.now();
         let channel =
             ChannelName::for_incident(&c.channel_template, now.date_naive(), title.as_str())?;
@@ -208,7 +265,25 @@ impl Engine {
                     person: person.clone(),
                 }),
         );
-        Ok(NewIncident {
+        let mut resources = vec![ExternalRef {
+            kind: ResourceKind::Meeting,
+            system: "jitsi".into(),
+            external_id: room,
+            url: Some(meeting_url),
+            name: None,
+        }];
+        resources.extend(d.resources);
+        let origin = d.origin.to_input();
+        let jobs = self
+            .chat
+            .iter()
+            .flat_map(|p| {
+                p.setup(&d.origin)
+                    .into_iter()
+                    .map(|s| s.into_job(p.name(), Some(&origin)))
+            })
+            .collect();
+        let new = NewIncident {
             id,
             title,
             description,
@@ -221,14 +296,10 @@ impl Engine {
             declared_by: by,
             declared_at: now,
             roles,
-            resources: vec![ExternalRef {
-                kind: ResourceKind::Meeting,
-                system: "jitsi".into(),
-                external_id: room,
-                url: Some(meeting_url),
-            }],
+            resources,
             events,
-        })
+        };
+        Ok((new, jobs))
     }
 
     pub async fn get(&self, r: IncidentRef) -> Result<IncidentDetail, EngineError> {
@@ -650,12 +721,18 @@ impl Engine {
             let detail = self.get(r).await?;
             let now = self.clock.now();
             let mut change = f(&detail, now)?;
-            if let Some(fu) = &self.follow_ups {
-                // Named after the version the store will give the incident, so each change
-                // names its own follow-up steps.
-                let version = muster_store::next_version(&detail.incident, now);
-                change.jobs = fu.plan(&detail, &change, version);
-            }
+            // Named after the version the store will give the incident, so each change
+            // names its own follow-up steps.
+            let version = muster_core::record::next_version(&detail.incident, now);
+            change.jobs = self
+                .chat
+                .iter()
+                .flat_map(|p| {
+                    p.follow_ups(&detail, &change, version)
+                        .into_iter()
+                        .map(|s| s.into_job(p.name(), None))
+                })
+                .collect();
             match self.store.apply(&detail.incident, &by, now, change).await {
                 Ok(_) => return self.get(IncidentRef::Id(detail.incident.id)).await,
                 Err(StoreError::Conflict) if attempt + 1 < CONFLICT_RETRIES => attempt += 1,
@@ -663,6 +740,75 @@ impl Engine {
             }
         }
     }
+}
+
+/// Check a declaration as typed against `c`, every field at once: the one rule the Slack
+/// modal, the web form, the API and the CLI all use, so no limit is written twice.
+pub fn check_declaration(c: &Config, d: &Declaration) -> Result<(), FieldErrors> {
+    validate(c, d).map(drop)
+}
+
+fn validate(c: &Config, d: &Declaration) -> Result<Valid, FieldErrors> {
+    let mut errors = Vec::new();
+    let mut check = FieldCheck(&mut errors);
+    let title = check.field(DeclareField::Title, Title::parse(&d.title));
+    let severity = check.field(
+        DeclareField::Severity,
+        match d
+            .severity
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            Some(s) => c.severity(s).map(|s| s.name.clone()),
+            None => Ok(c.default_severity.clone()),
+        },
+    );
+    let team = check.field(
+        DeclareField::Team,
+        d.team
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| c.team(t))
+            .transpose(),
+    );
+    let description = check.field(
+        DeclareField::Description,
+        match d.description.as_deref().map(str::trim) {
+            None | Some("") => Ok(String::new()),
+            Some(text) => parse_text(text),
+        },
+    );
+    let by = check.field(DeclareField::By, person(&d.by));
+    match (title, severity, team, description, by) {
+        (Some(title), Some(severity), Some(team), Some(description), Some(by)) => Ok(Valid {
+            title,
+            severity,
+            team,
+            description,
+            by,
+        }),
+        _ => Err(FieldErrors(errors)),
+    }
+}
+
+/// Collects every field's problem instead of stopping at the first.
+struct FieldCheck<'a>(&'a mut Vec<(DeclareField, DomainError)>);
+
+impl FieldCheck<'_> {
+    fn field<T>(&mut self, field: DeclareField, r: Result<T, DomainError>) -> Option<T> {
+        r.map_err(|e| self.0.push((field, e))).ok()
+    }
+}
+
+/// A declaration that passed [`Engine::check_declaration`].
+struct Valid {
+    title: Title,
+    severity: String,
+    team: Option<String>,
+    description: String,
+    by: String,
 }
 
 fn impact_event(field: &str, at: Timestamp) -> TimelineEvent {

@@ -1,20 +1,24 @@
-//! The durable provisioning workflow.
+//! The durable workflow: steps that create and keep things outside (a chat channel, its
+//! invites, topic, bookmarks, welcome and announcement; status updates posted under it;
+//! messages captured from it) as rows of the job queue.
 //!
-//! A declaration made from chat stores the incident and, in the same transaction
-//! ([`Engine::declare_once`]), the steps that create things outside (channel, invites,
-//! topic, bookmarks, welcome, announcement) as rows of the job queue. A [`Worker`] claims due steps with a lease, runs them through a
-//! [`Provisioner`] (the chat adapter), and records the outcome. A crash leaves the step
-//! leased; when the lease runs out another worker (or the restarted process) runs it again,
-//! so every step must be idempotent, and the adapter keeps them so (invites that tolerate
+//! Steps are queued in the same transaction as what calls for them: a declaration, from
+//! any source, queues every configured platform's setup ([`crate::ChatPlatform`]); a
+//! change queues its follow-ups; a chat event queues its capture. A [`Worker`] claims due
+//! steps with a lease, runs each through the [`StepRunner`] of the platform its
+//! [`StepId`] names, and records the outcome. A crash leaves the step leased; when the
+//! lease runs out another worker (or the restarted process) runs it again, so every step
+//! must be idempotent, and the runner keeps them so (invites that tolerate
 //! `already_in_channel`, a channel step that recognises its own channel).
 
+use crate::chat::Origin;
 use crate::{Engine, EngineError};
-use muster_core::IncidentId;
-use muster_core::IncidentRef;
 use muster_core::config::Config;
 use muster_core::incident::{ExternalRef, IncidentDetail};
-pub use muster_store::Reservation;
-use muster_store::{Job, NewJob};
+use muster_core::record::Job;
+pub use muster_core::record::Reservation;
+use muster_core::step::{JobState, StepId, StepKind};
+use muster_core::{IncidentId, IncidentRef};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::future::Future;
@@ -27,7 +31,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// What a step gets to work with.
 pub struct StepInput<'a> {
-    pub step: &'a str,
+    pub step: &'a StepId,
     /// 1 on the first run (reset by a retry button).
     pub attempt: i64,
     /// An earlier run of this step may have had its effect outside: it crashed, timed out
@@ -36,16 +40,35 @@ pub struct StepInput<'a> {
     /// Durable reservations for this incident (e.g. the channel name about to be created).
     pub ledger: Ledger<'a>,
     pub detail: &'a IncidentDetail,
-    /// What the workflow was started with (e.g. the declarer's chat user id).
+    /// Who declared and from where (setup steps).
+    pub origin: &'a Origin,
+    /// The step's own input (a status update's text, the message to capture).
     pub input: Option<&'a Value>,
     pub config: &'a Config,
-    /// Outputs of the incident's finished steps (e.g. where the announcement was posted).
-    pub outputs: &'a HashMap<String, Value>,
+    /// Outputs of this platform's finished steps for the incident (e.g. where the
+    /// announcement was posted).
+    pub outputs: &'a HashMap<StepKind, Value>,
+}
+
+impl StepInput<'_> {
+    /// The declarer's user id on this step's platform: the one who typed the command
+    /// there, else the id `[[people]]` maps the recorded declarer to.
+    pub fn declarer(&self) -> Option<String> {
+        let platform = self.step.platform.as_str();
+        self.origin
+            .user_on(platform)
+            .or_else(|| {
+                self.config
+                    .chat_id(&self.detail.incident.declared_by, platform)
+            })
+            .map(str::to_owned)
+    }
 }
 
 /// What a step may write on its incident's record: reservations of scarce keys before
 /// claiming them outside (so a crashed run's claim is recognised as ours by the next run
-/// and never adopted by another incident), and timeline entries captured from chat.
+/// and never adopted by another incident), timeline entries captured from chat, and the
+/// role assignments chat asked for.
 #[derive(Clone, Copy)]
 pub struct Ledger<'a> {
     engine: &'a Engine,
@@ -79,6 +102,22 @@ impl Ledger<'_> {
             .uncapture_message(IncidentRef::Id(self.incident), source_key)
             .await
     }
+
+    /// Give `role` to `person`, as `by` asked in chat (once the person's name is known).
+    pub async fn assign_role(&self, role: &str, person: &str, by: &str) -> Result<(), EngineError> {
+        self.engine
+            .assign_role(IncidentRef::Id(self.incident), role, person, by)
+            .await
+            .map(drop)
+    }
+
+    /// Write a note on the timeline, as `by`.
+    pub async fn note(&self, text: &str, by: &str) -> Result<(), EngineError> {
+        self.engine
+            .add_note(IncidentRef::Id(self.incident), text, None, by)
+            .await
+            .map(drop)
+    }
 }
 
 pub enum StepOutcome {
@@ -93,10 +132,11 @@ pub enum StepOutcome {
     Failed(String),
 }
 
-/// The chat adapter's side of the workflow.
-pub trait Provisioner: Send + Sync {
-    /// The steps for a newly declared incident; `depends_on` orders them.
-    fn plan(&self) -> Vec<NewJob>;
+/// The side of a chat platform that talks to it: runs the steps its
+/// [`ChatPlatform`](crate::ChatPlatform) planned.
+pub trait StepRunner: Send + Sync {
+    /// The platform whose steps this runs (the `platform` of their [`StepId`]).
+    fn platform(&self) -> &str;
     fn run<'a>(&'a self, step: StepInput<'a>) -> BoxFuture<'a, StepOutcome>;
     /// Tell people a step gave up (e.g. a message with a retry button).
     fn report_failure<'a>(&'a self, step: StepInput<'a>, error: &'a str) -> BoxFuture<'a, ()>;
@@ -106,7 +146,7 @@ pub trait Provisioner: Send + Sync {
         &'a self,
         step: StepInput<'a>,
         error: &'a str,
-        pending: &'a [String],
+        pending: &'a [StepId],
     ) -> BoxFuture<'a, ()> {
         let _ = (step, error, pending);
         Box::pin(async {})
@@ -117,20 +157,6 @@ pub trait Provisioner: Send + Sync {
         let _ = step;
         Box::pin(async {})
     }
-}
-
-/// The chat adapter's side of a change to an incident: which steps it calls for (e.g.
-/// refresh the announcement after a status change). Pure: the steps are queued with the
-/// change, in its transaction, and run by the worker like any other.
-pub trait FollowUps: Send + Sync {
-    /// `before` is the incident as the change was computed against; `version` is the
-    /// incident's `updated_at` after the change, unique to it.
-    fn plan(
-        &self,
-        before: &IncidentDetail,
-        change: &muster_store::Change,
-        version: muster_core::time::Timestamp,
-    ) -> Vec<NewJob>;
 }
 
 /// How many times a step is retried before it is reported as failed.
@@ -144,39 +170,22 @@ pub const DELAY_NOTICE_AFTER: i64 = 3;
 /// another worker (or the restarted process) picks the step up after at most this long.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 
-/// Steps named `kind:key` are follow-ups of a change or of chat (status updates, refreshes,
-/// captures), not part of setting the incident up: nobody waits on them to start working.
-fn is_follow_up(step: &str) -> bool {
-    step.contains(':')
-}
+/// How long a step for a platform this process does not run waits before it is tried
+/// again (another replica, or this one restarted with that platform configured).
+const NO_RUNNER_RETRY: Duration = Duration::from_secs(60);
 
 impl Engine {
-    /// The incident's setup steps not done yet.
-    pub async fn pending_setup(&self, incident: IncidentId) -> Result<Vec<String>, EngineError> {
+    /// The incident's setup steps not done yet, on every platform.
+    pub async fn pending_setup(&self, incident: IncidentId) -> Result<Vec<StepId>, EngineError> {
         Ok(self
             .store()
             .jobs_for(incident)
             .await?
             .into_iter()
-            .filter(|j| j.state != "done" && !is_follow_up(&j.step))
-            .map(|j| j.step)
+            .filter(|j| j.state != JobState::Done)
+            .filter_map(|j| j.step.parse::<StepId>().ok())
+            .filter(|s| s.kind.is_setup())
             .collect())
-    }
-
-    /// Enqueue the provisioning steps of `incident`, with `input` for every step.
-    pub async fn start_workflow(
-        &self,
-        incident: IncidentId,
-        provisioner: &dyn Provisioner,
-        input: Value,
-    ) -> Result<(), EngineError> {
-        self.get(IncidentRef::Id(incident)).await?;
-        let mut jobs = provisioner.plan();
-        for j in &mut jobs {
-            j.input = Some(input.clone());
-        }
-        self.store().enqueue(incident, &jobs, self.now()).await?;
-        Ok(())
     }
 }
 
@@ -191,7 +200,8 @@ impl Engine {
 /// off (doubling up to a ceiling) and logs once when it starts and once when it ends.
 pub struct Worker {
     engine: Arc<Engine>,
-    provisioner: Arc<dyn Provisioner>,
+    /// The runner of each platform, by name.
+    runners: HashMap<String, Arc<dyn StepRunner>>,
     lease: Duration,
     wake: Arc<Notify>,
     backoff: (Duration, Duration),
@@ -240,15 +250,22 @@ impl Record {
 }
 
 impl Worker {
-    pub fn new(engine: Arc<Engine>, provisioner: Arc<dyn Provisioner>) -> Self {
+    /// A worker with no runner yet: add one per platform with [`Worker::with_runner`].
+    pub fn new(engine: Arc<Engine>) -> Self {
         Worker {
             engine,
-            provisioner,
+            runners: HashMap::new(),
             lease: DEFAULT_LEASE,
             wake: Arc::new(Notify::new()),
             backoff: (Duration::from_secs(1), Duration::from_secs(60)),
             unrecorded: tokio::sync::Mutex::new(Vec::new()),
         }
+    }
+
+    /// Run `runner`'s platform's steps.
+    pub fn with_runner(mut self, runner: Arc<dyn StepRunner>) -> Self {
+        self.runners.insert(runner.platform().to_owned(), runner);
+        self
     }
 
     /// How long to wait after the database refused a write: `first`, doubling up to `max`.
@@ -303,9 +320,9 @@ impl Worker {
         let mut set = tokio::task::JoinSet::new();
         for job in jobs {
             let engine = self.engine.clone();
-            let provisioner = self.provisioner.clone();
+            let runners = self.runners.clone();
             let lease = self.lease;
-            set.spawn(async move { run_job(&engine, provisioner.as_ref(), job, lease).await });
+            set.spawn(async move { run_job(&engine, &runners, job, lease).await });
         }
         let mut first_error = None;
         while let Some(r) = set.join_next().await {
@@ -386,21 +403,46 @@ impl Worker {
 /// recorded (if the step ran) and why it could not be.
 async fn run_job(
     engine: &Engine,
-    p: &dyn Provisioner,
+    runners: &HashMap<String, Arc<dyn StepRunner>>,
     job: Job,
     lease: Duration,
 ) -> Result<(), (Option<Record>, EngineError)> {
+    // Parsed once; a step this version cannot read, or whose platform this process does
+    // not run, is recorded as such instead of stalling the queue.
+    let (step, runner) = match job.step.parse::<StepId>() {
+        Ok(step) => match runners.get(&step.platform) {
+            Some(r) => (step, r.as_ref()),
+            None => {
+                let error = format!("no worker here runs {} steps", step.platform);
+                return record_only(
+                    engine,
+                    &job,
+                    StepOutcome::Retry {
+                        after: NO_RUNNER_RETRY,
+                        error,
+                    },
+                )
+                .await;
+            }
+        },
+        Err(e) => return record_only(engine, &job, StepOutcome::Failed(e.to_string())).await,
+    };
     let detail = engine
         .get(IncidentRef::Id(job.incident_id))
         .await
         .map_err(|e| (None, e))?;
-    let outputs = engine
+    let outputs: HashMap<StepKind, Value> = engine
         .store()
         .job_outputs(job.incident_id)
         .await
-        .map_err(|e| (None, e.into()))?;
+        .map_err(|e| (None, e.into()))?
+        .into_iter()
+        .filter(|(s, _)| s.platform == step.platform)
+        .map(|(s, v)| (s.kind, v))
+        .collect();
+    let origin = Origin::from_input(job.input.as_ref());
     let input = || StepInput {
-        step: &job.step,
+        step: &step,
         attempt: job.attempts,
         resumed: job.runs > 1,
         ledger: Ledger {
@@ -408,15 +450,16 @@ async fn run_job(
             incident: job.incident_id,
         },
         detail: &detail,
+        origin: &origin,
         input: job.input.as_ref(),
         config: engine.config(),
         outputs: &outputs,
     };
     let outcome = {
-        let run = p.run(input());
+        let run = runner.run(input());
         tokio::pin!(run);
-        // Renew the lease while the step waits on the outside, so a slow Slack never lets a
-        // second worker start the same step; only a dead process stops renewing.
+        // Renew the lease while the step waits on the outside, so a slow platform never
+        // lets a second worker start the same step; only a dead process stops renewing.
         let mut beat = tokio::time::interval(lease / 3);
         beat.tick().await;
         loop {
@@ -432,9 +475,53 @@ async fn run_job(
             }
         }
     };
-    let now = engine.now();
-    // What to record, and what to tell people once it is recorded.
-    let (record, then) = match outcome {
+    let (record, then) = to_record(engine, &job, outcome);
+    let written = record.write(engine).await;
+    if let After::Failed(error) = &then {
+        // Told even when the database refused to record it: people must know.
+        runner.report_failure(input(), error).await;
+    }
+    if let Err(e) = written {
+        return Err((Some(record), e));
+    }
+    let pending = || async {
+        engine
+            .pending_setup(job.incident_id)
+            .await
+            .map_err(|e| (None, e))
+    };
+    match then {
+        // The last setup step done: if people were told of a delay, tell them it is over.
+        After::Done if step.kind.is_setup() && pending().await?.is_empty() => {
+            runner.report_recovered(input()).await;
+        }
+        After::Retry(error) if job.attempts >= DELAY_NOTICE_AFTER => {
+            runner
+                .report_delay(input(), &error, &pending().await?)
+                .await;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Record the outcome of a step that could not be run here, telling nobody.
+async fn record_only(
+    engine: &Engine,
+    job: &Job,
+    outcome: StepOutcome,
+) -> Result<(), (Option<Record>, EngineError)> {
+    let (record, _) = to_record(engine, job, outcome);
+    tracing::warn!(step = %job.step, "a workflow step cannot run in this process");
+    match record.write(engine).await {
+        Ok(()) => Ok(()),
+        Err(e) => Err((Some(record), e)),
+    }
+}
+
+/// What to record for a step's outcome, and what to tell people once it is recorded.
+fn to_record(engine: &Engine, job: &Job, outcome: StepOutcome) -> (Record, After) {
+    match outcome {
         StepOutcome::Done { output, resources } => (
             Record::Done {
                 job: job.clone(),
@@ -444,8 +531,8 @@ async fn run_job(
             After::Done,
         ),
         StepOutcome::Retry { after, error } if job.attempts < MAX_ATTEMPTS => {
-            let at =
-                now + chrono::Duration::from_std(after).unwrap_or(chrono::Duration::seconds(5));
+            let at = engine.now()
+                + chrono::Duration::from_std(after).unwrap_or(chrono::Duration::seconds(5));
             let record = Record::Retry {
                 job: job.id,
                 at,
@@ -460,32 +547,7 @@ async fn run_job(
             };
             (record, After::Failed(error))
         }
-    };
-    let written = record.write(engine).await;
-    if let After::Failed(error) = &then {
-        // Told even when the database refused to record it: people must know.
-        p.report_failure(input(), error).await;
     }
-    if let Err(e) = written {
-        return Err((Some(record), e));
-    }
-    let pending = || async {
-        engine
-            .pending_setup(job.incident_id)
-            .await
-            .map_err(|e| (None, e))
-    };
-    match then {
-        // The last setup step done: if people were told of a delay, tell them it is over.
-        After::Done if !is_follow_up(&job.step) && pending().await?.is_empty() => {
-            p.report_recovered(input()).await;
-        }
-        After::Retry(error) if job.attempts >= DELAY_NOTICE_AFTER => {
-            p.report_delay(input(), &error, &pending().await?).await;
-        }
-        _ => {}
-    }
-    Ok(())
 }
 
 /// What people are told after a step's outcome is recorded.

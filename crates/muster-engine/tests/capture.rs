@@ -36,7 +36,7 @@ async fn declared(e: &Engine) -> IncidentRef {
 
 fn message(ts: &str, text: &str) -> CapturedMessage {
     CapturedMessage {
-        source_key: CapturedMessage::slack_key("C0INC0001", ts),
+        source_key: format!("chat:C0INC0001:{ts}"),
         author: "Bob Martin".into(),
         // Posted at 14:05, captured later.
         at: Utc.with_ymd_and_hms(2026, 11, 26, 14, 5, 0).unwrap(),
@@ -164,7 +164,7 @@ async fn long_messages_are_cut_not_refused_and_empty_ones_refused() {
     // A file with no text is worth keeping; nothing at all is not.
     let mut only_file = message("1764000000.002000", "  ");
     assert!(e.capture_message(r, only_file.clone()).await.unwrap());
-    only_file.source_key = CapturedMessage::slack_key("C0INC0001", "1764000000.003000");
+    only_file.source_key = "chat:C0INC0001:1764000000.003000".to_owned();
     only_file.files.clear();
     let err = e.capture_message(r, only_file).await.unwrap_err();
     assert!(err.is_user_error(), "{err:?}");

@@ -3,9 +3,12 @@
 //! worker backs off instead of spinning, and finishes once the database takes writes.
 
 use muster_core::config::Config;
-use muster_engine::workflow::{BoxFuture, Provisioner, StepInput, StepOutcome, Worker};
-use muster_engine::{Declaration, Engine, SystemClock};
-use muster_store::{Fault, FaultSwitch, NewJob, Store, StoreOptions};
+use muster_core::incident::IncidentDetail;
+use muster_core::record::Change;
+use muster_core::step::{StepId, StepKind};
+use muster_engine::workflow::{BoxFuture, StepInput, StepOutcome, StepRunner, Worker};
+use muster_engine::{ChatPlatform, Declaration, Engine, Origin, PlannedStep, SystemClock};
+use muster_store::{Fault, FaultSwitch, Store, StoreOptions};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -19,31 +22,46 @@ struct Fake {
     reported: AtomicUsize,
 }
 
-impl Provisioner for Fake {
-    fn plan(&self) -> Vec<NewJob> {
+impl ChatPlatform for Fake {
+    fn name(&self) -> &str {
+        "fake"
+    }
+
+    fn setup(&self, _: &Origin) -> Vec<PlannedStep> {
         vec![
-            NewJob {
-                step: "channel".into(),
-                depends_on: None,
-                input: None,
-            },
-            NewJob {
-                step: "announce".into(),
-                depends_on: Some("channel".into()),
-                input: None,
-            },
+            PlannedStep::new(StepKind::Channel),
+            PlannedStep::new(StepKind::Announce).after(StepKind::Channel),
         ]
+    }
+
+    fn follow_ups(
+        &self,
+        _: &IncidentDetail,
+        _: &Change,
+        _: muster_core::time::Timestamp,
+    ) -> Vec<PlannedStep> {
+        vec![]
+    }
+}
+
+impl StepRunner for Fake {
+    fn platform(&self) -> &str {
+        "fake"
     }
 
     fn run<'a>(&'a self, step: StepInput<'a>) -> BoxFuture<'a, StepOutcome> {
         Box::pin(async move {
-            self.runs.lock().unwrap().push(step.step.to_owned());
-            if step.step == "channel" {
+            self.runs
+                .lock()
+                .unwrap()
+                .push(step.step.kind.name().to_owned());
+            if step.step.kind == StepKind::Channel {
                 self.switch.set(self.trouble);
             }
             StepOutcome::Done {
-                // Big enough to need new pages: a full disk refuses it.
-                output: Some(serde_json::json!({"channel_id": "C1", "pad": "p".repeat(10_000)})),
+                // Big enough to need new pages, more than a fresh database keeps free (a
+                // migration that rebuilt a table leaves some): a full disk refuses it.
+                output: Some(serde_json::json!({"channel_id": "C1", "pad": "p".repeat(200_000)})),
                 resources: vec![],
             }
         })
@@ -55,7 +73,16 @@ impl Provisioner for Fake {
     }
 }
 
-async fn setup(trouble: Fault) -> (tempfile::TempDir, Arc<Engine>, Arc<Fake>, FaultSwitch) {
+struct Setup {
+    _dir: tempfile::TempDir,
+    engine: Arc<Engine>,
+    /// The database behind the engine, to inspect the queue.
+    store: Store,
+    fake: Arc<Fake>,
+    switch: FaultSwitch,
+}
+
+async fn setup(trouble: Fault) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let switch = FaultSwitch::default();
     let store = Store::open_with(
@@ -64,17 +91,20 @@ async fn setup(trouble: Fault) -> (tempfile::TempDir, Arc<Engine>, Arc<Fake>, Fa
     )
     .await
     .unwrap();
-    let engine = Arc::new(Engine::new(
-        store,
-        Arc::new(Config::default()),
-        Arc::new(SystemClock),
-    ));
     let fake = Arc::new(Fake {
         switch: switch.clone(),
         trouble,
         runs: Mutex::new(Vec::new()),
         reported: AtomicUsize::new(0),
     });
+    let engine = Arc::new(
+        Engine::new(
+            store.clone(),
+            Arc::new(Config::default()),
+            Arc::new(SystemClock),
+        )
+        .with_chat(fake.clone()),
+    );
     let d = engine
         .declare_once(
             Declaration {
@@ -83,39 +113,46 @@ async fn setup(trouble: Fault) -> (tempfile::TempDir, Arc<Engine>, Arc<Fake>, Fa
                 ..Declaration::default()
             },
             "view:1",
-            fake.as_ref() as &dyn Provisioner,
-            serde_json::json!({}),
         )
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(
-        engine.store().jobs_for(d.incident.id).await.unwrap().len(),
-        2
-    );
-    (dir, engine, fake, switch)
+    assert_eq!(store.jobs_for(d.incident.id).await.unwrap().len(), 2);
+    Setup {
+        _dir: dir,
+        engine,
+        store,
+        fake,
+        switch,
+    }
 }
 
-async fn states(engine: &Engine) -> Vec<String> {
+async fn states(engine: &Engine, store: &Store) -> Vec<String> {
     let d = engine.get("INC-1".parse().unwrap()).await.unwrap();
-    engine
-        .store()
+    store
         .jobs_for(d.incident.id)
         .await
         .unwrap()
         .into_iter()
-        .map(|j| j.state)
+        .map(|j| j.state.to_string())
         .collect()
 }
 
 async fn survives(trouble: Fault) {
-    let (_dir, engine, fake, switch) = setup(trouble).await;
-    let worker = Worker::new(engine.clone(), fake.clone())
+    let Setup {
+        _dir,
+        engine,
+        store,
+        fake,
+        switch,
+    } = setup(trouble).await;
+    let worker = Worker::new(engine.clone())
+        .with_runner(fake.clone())
         .with_backoff(Duration::from_millis(20), Duration::from_millis(200));
     // The step ran, its outcome could not be written: kept, not lost, not failed.
     assert!(worker.run_once().await.is_err());
     assert_eq!(worker.unrecorded().await, 1);
-    assert_eq!(states(&engine).await, ["pending", "pending"]);
+    assert_eq!(states(&engine, &store).await, ["pending", "pending"]);
     // While the trouble lasts, nothing new is claimed and nothing runs again.
     for _ in 0..3 {
         assert!(worker.run_once().await.is_err());
@@ -134,23 +171,22 @@ async fn survives(trouble: Fault) {
     );
     switch.set(Fault::None);
     for _ in 0..200 {
-        if states(&engine2).await == ["done", "done"] {
+        if states(&engine2, &store).await == ["done", "done"] {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     stop.notify_one();
     task.await.unwrap();
-    assert_eq!(states(&engine).await, ["done", "done"]);
+    assert_eq!(states(&engine, &store).await, ["done", "done"]);
     assert_eq!(
         *fake.runs.lock().unwrap(),
         ["channel", "announce"],
         "the step that had run was recorded, not run twice"
     );
     let d = engine.get("INC-1".parse().unwrap()).await.unwrap();
-    let out = engine
-        .store()
-        .job_output(d.incident.id, "channel")
+    let out = store
+        .job_output(d.incident.id, &StepId::new("fake", StepKind::Channel))
         .await
         .unwrap();
     assert_eq!(out.unwrap()["channel_id"], "C1", "its output was kept");

@@ -278,14 +278,27 @@ fn engine_error(e: &EngineError, lang: Lang) -> ApiError {
             StatusCode::NOT_FOUND
         }
         EngineError::Domain(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        EngineError::Store(muster_store::StoreError::Conflict) => StatusCode::CONFLICT,
+        EngineError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        _ if e.is_conflict() => StatusCode::CONFLICT,
         EngineError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
         EngineError::Template(_) => StatusCode::INTERNAL_SERVER_ERROR,
     };
-    ApiError(crate::trouble::with_retry_after(
-        error_response(status, e.code(), e.message(lang)),
-        e,
-    ))
+    let res = match e.fields() {
+        // Every field's problem at once, keyed as the request names the fields.
+        Some(fields) => {
+            let by_field: serde_json::Map<String, serde_json::Value> = fields
+                .iter()
+                .map(|(f, err)| (f.as_str().to_owned(), json!(err.message(lang))))
+                .collect();
+            (
+                status,
+                Json(json!({"error": {"code": e.code(), "message": e.message(lang), "fields": by_field}})),
+            )
+                .into_response()
+        }
+        None => error_response(status, e.code(), e.message(lang)),
+    };
+    ApiError(crate::trouble::with_retry_after(res, e))
 }
 
 /// `Json<T>` whose rejections are our JSON errors.
@@ -428,6 +441,7 @@ async fn declare(
             drill: b.drill,
             description: b.description,
             by: viewer.author("api"),
+            ..Declaration::default()
         })
         .await
         .map_err(|e| engine_error(&e, lang))?;

@@ -115,12 +115,7 @@ pub async fn api_viewer(State(state): State<AppState>, mut req: Request, next: N
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| Secret::new(t.trim()));
     let name = match bearer {
-        Some(token) => match state
-            .engine
-            .store()
-            .token_name(&hash_token(token.expose()))
-            .await
-        {
+        Some(token) => match state.engine.token_name(&hash_token(token.expose())).await {
             Ok(Some(name)) => Some(name),
             Ok(None) => {
                 return crate::api::error_response(

@@ -23,7 +23,7 @@ async fn healthz() -> &'static str {
 /// (see `Store::check_writable`), so a locked, read-only or full database takes the
 /// instance out of rotation, with the reason's stable code in the body.
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.engine.store().check_writable().await {
+    match state.engine.readiness().await {
         Ok(()) => (StatusCode::OK, "ready\n".to_owned()),
         Err(e) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -34,8 +34,10 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let mut out = String::with_capacity(4096);
-    match state.engine.store().counts().await {
-        Ok(rows) => {
+    let record = state.engine.metrics().await;
+    match &record {
+        Ok(m) => {
+            let rows = m.incidents.clone();
             let _ = writeln!(
                 out,
                 "# HELP muster_incidents Incidents by status and severity (drills excluded)."
@@ -61,7 +63,8 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             let _ = writeln!(out, "muster_up 0");
         }
     }
-    if let Ok((pending, failed)) = state.engine.store().queue_depth().await {
+    if let Ok(m) = &record {
+        let (pending, failed) = (m.steps_pending, m.steps_failed);
         let _ = writeln!(
             out,
             "# HELP muster_workflow_steps Workflow steps not yet done."

@@ -371,6 +371,9 @@ fn declare_page(
             errors => errors,
             error => error,
             severities => severity_options(state, lang),
+            // The engine's limits, so the form's hints never disagree with its checks.
+            max_title => muster_core::title::MAX_TITLE_CHARS,
+            max_text => muster_core::incident::MAX_TEXT_CHARS,
         },
     )
 }
@@ -399,6 +402,7 @@ async fn declare(
         drill: form.drill.is_some(),
         description: opt(&form.description),
         by,
+        ..Declaration::default()
     };
     match state.engine.declare(d).await {
         Ok(detail) => {
@@ -417,24 +421,17 @@ async fn declare(
             }
             Redirect::to(&format!("/incidents/{}", detail.incident.number)).into_response()
         }
-        Err(EngineError::Domain(e)) => {
-            use muster_core::DomainError::*;
-            let field = match &e {
-                TitleEmpty | TitleTooLong { .. } | TitleNoLetters => "title",
-                UnknownSeverity { .. } => "severity",
-                UnknownTeam { .. } => "team",
-                EmptyText | TextTooLong { .. }
-                    if !form.by.is_empty() && form.by.chars().count() > 80 =>
-                {
-                    "by"
-                }
-                EmptyText | TextTooLong { .. } => "description",
-                _ => "title",
+        Err(e) if e.is_user_error() => {
+            // The engine says which field each problem is in; a problem it could not tie
+            // to a field (a title that names no channel) is shown on the title.
+            let errors: std::collections::BTreeMap<String, String> = match e.fields() {
+                Some(fields) => fields
+                    .iter()
+                    .map(|(f, err)| (f.as_str().to_owned(), err.message(lang)))
+                    .collect(),
+                None => [("title".to_owned(), e.message(lang))].into(),
             };
-            let errors = Value::from(std::collections::BTreeMap::from([(
-                field.to_owned(),
-                e.message(lang),
-            )]));
+            let errors = Value::from(errors);
             (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 declare_page(
@@ -524,7 +521,7 @@ fn incident_page(
                 drill => i.drill,
                 declared_at => display(i.declared_at),
                 declared_by => i.declared_by.clone(),
-                channel => i.channel_name.to_string(),
+                channel => d.channel_label(),
                 meeting_url => d.resource(ResourceKind::Meeting).and_then(|r| r.url.clone()),
             },
             next_statuses => next_statuses,
@@ -823,14 +820,14 @@ async fn report_md(
 async fn stats(State(state): State<AppState>, page: PageCtx) -> Response {
     let lang = page.lang;
     let c = state.engine.config();
-    let filter = muster_store::ListFilter {
+    let filter = muster_core::record::ListFilter {
         include_security: page.viewer.sees_security,
         include_drills: false,
-        ..muster_store::ListFilter::default()
+        ..muster_core::record::ListFilter::default()
     };
-    let incidents = match state.engine.store().all(&filter).await {
+    let incidents = match state.engine.all_incidents(&filter).await {
         Ok(v) => v,
-        Err(e) => return engine_failure(&state, &page, &EngineError::Store(e)),
+        Err(e) => return engine_failure(&state, &page, &e),
     };
     let order: Vec<String> = c.severities.iter().map(|s| s.name.clone()).collect();
     let m = muster_core::metrics::compute(&incidents, &order, state.engine.now().date_naive(), 12);

@@ -319,7 +319,7 @@ async fn bearer_tokens() {
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.json()["error"]["code"], "token_required");
     let token = muster_server::new_token();
-    let store = app.state.engine().store();
+    let store = &app.store;
     let now = app.state.engine().now();
     assert!(
         store
@@ -424,4 +424,33 @@ fn find_refs(v: &serde_json::Value) -> Vec<String> {
         serde_json::Value::Array(a) => a.iter().flat_map(find_refs).collect(),
         _ => vec![],
     }
+}
+
+#[tokio::test]
+async fn a_refused_declaration_names_every_field_at_fault() {
+    let app = TestApp::new("[[teams]]\nkey = \"payments\"\nname = \"Payments\"\n").await;
+    let r = app
+        .api(
+            "POST",
+            "/incidents",
+            Some(json!({
+                "title": "!!!",
+                "severity": "SEV9",
+                "team": "nope",
+                "description": "x".repeat(5000),
+            })),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let v = r.json();
+    // The first problem is the answer's code and message, as for one bad field…
+    assert_eq!(v["error"]["code"], "title_no_letters");
+    // …and every field's problem is listed, keyed as the request names the fields.
+    let fields = v["error"]["fields"].as_object().unwrap();
+    let mut keys: Vec<&str> = fields.keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(keys, ["description", "severity", "team", "title"]);
+    assert!(fields["severity"].as_str().unwrap().contains("SEV9"));
+    assert_eq!(app.store.count().await.unwrap(), 0, "nothing half-created");
 }

@@ -13,6 +13,9 @@ use tower::ServiceExt;
 
 pub struct TestApp {
     pub state: AppState,
+    /// The database behind the engine, to inspect what was written (adapters reach it only
+    /// through the engine; tests look behind it).
+    pub store: muster_store::Store,
     pub router: axum::Router,
     _dir: tempfile::TempDir,
     pub csrf: String,
@@ -82,14 +85,19 @@ impl TestApp {
         let url = format!("sqlite://{}/t.db", dir.path().display());
         let store = muster_store::Store::open_with(&url, options).await.unwrap();
         let config = Config::from_toml(config_toml).unwrap();
-        let mut engine = Engine::new(store, Arc::new(config.clone()), Arc::new(SystemClock));
+        let mut engine = Engine::new(
+            store.clone(),
+            Arc::new(config.clone()),
+            Arc::new(SystemClock),
+        );
         if config.slack.is_some() {
-            engine = engine.with_follow_ups(Arc::new(muster_slack::provision::SlackFollowUps));
+            engine = engine.with_chat(Arc::new(muster_slack::provision::SlackPlatform));
         }
         let state = AppState::new(engine, loopback);
         let router = muster_server::router(state.clone());
         TestApp {
             state,
+            store,
             router,
             _dir: dir,
             csrf: "0123456789abcdef0123456789abcdef".into(),

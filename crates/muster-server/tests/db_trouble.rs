@@ -35,7 +35,7 @@ async fn declare_until_refused(app: &TestApp, lang: &str) -> (Reply, usize) {
 
 /// Every incident is there with its first timeline entries; nothing else.
 async fn assert_whole(app: &TestApp, expected: u64) {
-    let store = app.state.engine().store();
+    let store = &app.store;
     assert_eq!(store.count().await.unwrap(), expected);
     for n in 1..=expected {
         let d = app
@@ -163,7 +163,7 @@ async fn the_declare_form_keeps_what_was_typed_when_it_cannot_be_saved() {
         "{}",
         r.body
     );
-    assert_eq!(app.state.engine().store().count().await.unwrap(), 0);
+    assert_eq!(app.store.count().await.unwrap(), 0);
 
     // Other pages: a clear page saying the database is in trouble.
     switch.set(Fault::None);
@@ -200,11 +200,7 @@ async fn readiness_says_when_the_database_cannot_take_writes_and_why() {
     assert!(r.body.contains("database_locked"), "{}", r.body);
     sqlx::query("ROLLBACK").execute(&mut holder).await.unwrap();
     assert_eq!(app.get("/readyz").await.status, StatusCode::OK);
-    assert_eq!(
-        app.state.engine().store().count().await.unwrap(),
-        0,
-        "probes keep nothing"
-    );
+    assert_eq!(app.store.count().await.unwrap(), 0, "probes keep nothing");
 }
 
 mod slack {
@@ -251,7 +247,8 @@ mod slack {
         .await
         .unwrap();
         let slack = config.slack.clone().unwrap();
-        let engine = Engine::new(store, Arc::new(config), Arc::new(SystemClock));
+        let engine = Engine::new(store.clone(), Arc::new(config), Arc::new(SystemClock))
+            .with_chat(Arc::new(muster_slack::provision::SlackPlatform));
         let client =
             SlackClient::new(SlackClientConfig::new(sim.token()).with_base_url(sim.base_url()))
                 .unwrap();
@@ -285,7 +282,6 @@ mod slack {
         let msg = v["errors"]["title"].as_str().unwrap();
         assert!(msg.starts_with("Rien n'a été déclaré."), "{msg}");
         assert!(msg.contains("lecture seule"), "{msg}");
-        let store = state.engine().store();
         assert_eq!(store.count().await.unwrap(), 0, "no half-created incident");
 
         // Once the database takes writes, pressing Submit again (a new request for the

@@ -32,7 +32,7 @@ async fn operations_endpoints() {
         "{}",
         m.body
     );
-    app.state.engine().store().close().await;
+    app.store.close().await;
     assert_eq!(
         app.get("/readyz").await.status,
         StatusCode::SERVICE_UNAVAILABLE
@@ -81,7 +81,7 @@ async fn forms_without_a_matching_csrf_token_are_refused() {
         .form_raw("/incidents", &[("title", "x")], Some(&app.csrf))
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    assert_eq!(app.state.engine().store().count().await.unwrap(), 0);
+    assert_eq!(app.store.count().await.unwrap(), 0);
 }
 
 #[tokio::test]
@@ -106,7 +106,29 @@ async fn declaring_through_the_form_validates_like_the_cli() {
         .form("/incidents", &[("title", "x"), ("severity", "SEV9")])
         .await;
     assert!(r.body.contains("id=\"severity-error\""));
-    assert_eq!(app.state.engine().store().count().await.unwrap(), 0);
+    assert_eq!(app.store.count().await.unwrap(), 0);
+    // Every field at fault is marked at once (the engine's one check), and the title's
+    // length limit is the engine's own.
+    let long = "x".repeat(5000);
+    let r = app
+        .form(
+            "/incidents",
+            &[
+                ("title", "!!!"),
+                ("severity", "SEV9"),
+                ("description", &long),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for id in ["title-error", "severity-error", "description-error"] {
+        assert!(r.body.contains(&format!("id=\"{id}\"")), "{id}: {}", r.body);
+    }
+    assert!(r.body.contains(&format!(
+        "maxlength=\"{}\"",
+        muster_core::title::MAX_TITLE_CHARS
+    )));
+    assert_eq!(app.store.count().await.unwrap(), 0);
 
     let r = app
         .form(

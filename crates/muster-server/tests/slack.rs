@@ -40,6 +40,8 @@ struct Harness {
     sim: SlackSim,
     router: axum::Router,
     state: AppState,
+    /// The database behind the engine, to inspect what was written.
+    store: muster_store::Store,
     worker: Worker,
     signer: Signer,
     announce: String,
@@ -75,8 +77,8 @@ impl Harness {
         let store = muster_store::Store::open(&format!("sqlite://{}/s.db", dir.path().display()))
             .await
             .unwrap();
-        let engine = Engine::new(store, Arc::new(config), Arc::new(SystemClock))
-            .with_follow_ups(Arc::new(muster_slack::provision::SlackFollowUps));
+        let engine = Engine::new(store.clone(), Arc::new(config), Arc::new(SystemClock))
+            .with_chat(Arc::new(muster_slack::provision::SlackPlatform));
         // A short timeout, so the outage tests can make Slack "too slow" quickly.
         let client = SlackClient::new(
             SlackClientConfig::new(sim.token())
@@ -95,6 +97,7 @@ impl Harness {
             sim,
             router,
             state,
+            store,
             worker,
             signer: Signer::new(Secret::new(SIGNING)),
             announce,
@@ -146,6 +149,17 @@ impl Harness {
     }
 
     /// Run the workflow until nothing is due.
+    /// The first modal opened, waiting for it (modals open right after the ack).
+    async fn opened_view(&self) -> muster_testkit::SimView {
+        for _ in 0..300 {
+            if let Some(v) = self.sim.views().first() {
+                return v.clone();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("no modal was opened");
+    }
+
     async fn drain(&self) {
         for _ in 0..20 {
             if self.worker.run_once().await.unwrap() == 0 {
@@ -214,7 +228,7 @@ async fn slash_command_modal_submission_and_provisioning() {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(h.state.engine().store().count().await.unwrap(), 1);
+    assert_eq!(h.store.count().await.unwrap(), 1);
 
     h.drain().await;
     let name = today_channel("checkout-is-down");
@@ -336,11 +350,7 @@ async fn invalid_submissions_come_back_as_field_errors() {
             .contains("letter or digit"),
         "{v}"
     );
-    assert_eq!(
-        h.state.engine().store().count().await.unwrap(),
-        0,
-        "nothing was created"
-    );
+    assert_eq!(h.store.count().await.unwrap(), 0, "nothing was created");
 }
 
 #[tokio::test]
@@ -381,13 +391,16 @@ async fn declaring_from_a_message_keeps_a_link_to_it() {
     );
     let r = h.send(&h.signer.interaction(&action, h.now())).await;
     assert_eq!(r.status, StatusCode::OK);
-    let view = h.sim.views()[0].clone();
+    // The modal opens right after the ack.
+    let view = h.opened_view().await;
     assert!(
         view.view.to_string().contains("p99 latency"),
         "title from the message"
     );
     let submission = payloads::view_submission(&view, "U1ANA", &[]);
     h.send(&h.signer.interaction(&submission, h.now())).await;
+    // The permalink is read after the ack, by a queued step.
+    h.drain().await;
     let d = h
         .state
         .engine()
@@ -577,16 +590,10 @@ async fn outages_and_rate_limits_are_retried_after_recovery() {
         h.sim.channel_by_name(&name).is_none(),
         "the 503 is retried later, not now"
     );
-    let jobs = h
-        .state
-        .engine()
-        .store()
-        .jobs_for(h.first_incident().await)
-        .await
-        .unwrap();
+    let jobs = h.store.jobs_for(h.first_incident().await).await.unwrap();
     assert!(
-        jobs.iter().any(|j| j.step == "channel"
-            && j.state == "pending"
+        jobs.iter().any(|j| j.step == "slack/channel"
+            && j.state == muster_core::JobState::Pending
             && j.last_error.as_deref().is_some_and(|e| e.contains("503"))),
         "{jobs:?}"
     );
@@ -594,15 +601,12 @@ async fn outages_and_rate_limits_are_retried_after_recovery() {
     for _ in 0..40 {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         h.drain().await;
-        let done = h.state.engine().store().queue_depth().await.unwrap();
+        let done = h.store.queue_depth().await.unwrap();
         if done == (0, 0) {
             break;
         }
     }
-    assert_eq!(
-        h.state.engine().store().queue_depth().await.unwrap(),
-        (0, 0)
-    );
+    assert_eq!(h.store.queue_depth().await.unwrap(), (0, 0));
     let ch = h.sim.channel_by_name(&name).unwrap();
     assert_eq!(
         h.sim
@@ -648,7 +652,7 @@ async fn a_storm_of_failures_ends_with_everything_done_once_and_people_told() {
         let r = h.command("help", "U2BOB", "C0GENERAL").await;
         assert_eq!(r.status, StatusCode::OK);
         slowest_ack = slowest_ack.max(t.elapsed());
-        if h.state.engine().store().queue_depth().await.unwrap() == (0, 0) {
+        if h.store.queue_depth().await.unwrap() == (0, 0) {
             break;
         }
         assert!(
@@ -731,7 +735,7 @@ async fn a_step_claimed_by_a_crashed_worker_runs_again_after_its_lease() {
     let h = Harness::new().await;
     let name = h.declare("Crash test", "crash-test").await;
     // A worker claims the first step and dies before running it.
-    let store = h.state.engine().store();
+    let store = &h.store;
     let claimed = store
         .claim(
             h.state.engine().now(),
@@ -1004,6 +1008,8 @@ async fn a_credential_posted_in_an_incident_channel_is_flagged_at_once() {
         h.send(&h.signer.event(&ev, h.now())).await.status,
         StatusCode::OK
     );
+    // Queued with the event (no Slack call before the ack), run at once by the worker.
+    h.drain().await;
     let warning = h
         .sim
         .messages(&ch.id)

@@ -142,9 +142,8 @@ impl Harness {
 
     async fn notes(&self, channel: &str, text: &str) -> usize {
         let id = self
-            .state
-            .engine()
-            .store()
+            ._app
+            .store
             .incident_by_resource(
                 muster_core::incident::ResourceKind::Channel,
                 "slack",
@@ -177,7 +176,7 @@ async fn declare_over_socket_mode_like_http() {
     let (_, ack) = h.push(EnvelopeKind::Interactive, bad).await;
     let payload = ack.payload.expect("a response payload");
     assert_eq!(payload["response_action"], "errors", "{payload}");
-    assert_eq!(h.state.engine().store().count().await.unwrap(), 0);
+    assert_eq!(h._app.store.count().await.unwrap(), 0);
 
     let good = payloads::view_submission(
         &view,
@@ -197,7 +196,7 @@ async fn declare_over_socket_mode_like_http() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert_eq!(h.sim.socket().acks_of(&id).len(), 2);
-    assert_eq!(h.state.engine().store().count().await.unwrap(), 1);
+    assert_eq!(h._app.store.count().await.unwrap(), 1);
 
     h.drain().await;
     let name = format!(
@@ -276,8 +275,11 @@ async fn redeliveries_are_handled_once_across_connections_and_reconnects() {
             .filter(|c| c.arg("thread_ts").as_deref() == Some(ts.as_str()))
             .count()
     };
+    // The warning is a queued step (no Slack call before the ack): run the queue.
+    h.drain().await;
     until(|| warnings() >= 1).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
+    h.drain().await;
     assert_eq!(warnings(), 1, "warned once");
 
     // After a reconnect: the connection drops, the client reconnects, Slack redelivers.

@@ -229,6 +229,11 @@ pub struct SlackUser {
     pub deleted: bool,
 }
 
+/// The timeline's source key of a Slack message, stable across edits: `slack:{channel}:{ts}`.
+pub fn capture_key(channel: &str, ts: &str) -> String {
+    format!("slack:{channel}:{ts}")
+}
+
 /// What [`SlackClient::conversations_invite_idempotent`] did for each user.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct InviteOutcome {
@@ -317,7 +322,7 @@ impl HistoryMessage {
         permalink: Option<String>,
     ) -> Option<CapturedMessage> {
         Some(CapturedMessage {
-            source_key: CapturedMessage::slack_key(channel, &self.ts),
+            source_key: capture_key(channel, &self.ts),
             author: author.to_owned(),
             at: self.posted_at()?,
             text: self.text_with_attachments(),

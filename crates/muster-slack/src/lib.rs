@@ -15,9 +15,15 @@
 //! - [`manifest`]: the Slack app manifest for a deployment.
 //! - [`socket`]: the Socket Mode transport (WebSocket connections opened by Muster, acks,
 //!   refresh and reconnection with backoff).
+//! - [`provision`]: Slack on the engine's chat port: [`provision::SlackPlatform`] plans the
+//!   steps (every declaration's setup, a change's follow-ups; no token needed) and
+//!   [`provision::SlackProvisioner`] runs them, with [`marks`] to find what an interrupted
+//!   step already made.
+//! - [`replay`]: the memory of signatures already accepted, so a replay is not acted on.
 //!
-//! The web endpoints (`/slack/commands`, `/slack/interactions`, `/slack/events`) and the
-//! provisioning workflow live in other crates and call these.
+//! The web endpoints (`/slack/commands`, `/slack/interactions`, `/slack/events`) live in
+//! `muster-server` and call these; the engine runs the steps. This crate reaches the record
+//! only through the engine: it does not depend on the store.
 
 pub mod blocks;
 pub mod client;

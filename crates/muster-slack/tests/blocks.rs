@@ -3,6 +3,7 @@
 
 use muster_core::config::{Config, Localized, SeverityDef, TeamDef};
 use muster_core::{Lang, Secret};
+use muster_engine::{Origin, check_declaration};
 use muster_slack::blocks::{self, *};
 use muster_slack::limits::{self, check_message, check_modal};
 use muster_slack::payload::{Interaction, View};
@@ -218,14 +219,16 @@ fn language_toggle_keeps_the_typed_values() {
 fn valid_submission_is_typed() {
     let c = Config::default();
     let form = DeclareForm::from_view(&view_of("interactions/view_submission.json"));
-    let d = form.validate(&c).unwrap();
-    assert_eq!(d.title.as_str(), "Too many 500 errors");
-    assert_eq!(d.severity, "SEV2");
+    let d = form.declaration("ana", Origin::chat("slack", "U1"));
+    check_declaration(&c, &d).unwrap();
+    assert_eq!(d.title, "Too many 500 errors");
+    assert_eq!(d.severity.as_deref(), Some("SEV2"));
     assert_eq!(d.team.as_deref(), Some("Payments"));
     assert!(d.security);
-    assert_eq!(d.description, "");
-    assert_eq!(d.lang, Lang::Fr);
-    assert_eq!(d.origin_channel.as_deref(), Some("C0GENERAL"));
+    assert_eq!(d.description.as_deref(), Some(""));
+    assert_eq!(d.by, "ana");
+    assert_eq!(form.meta.lang, Lang::Fr);
+    assert_eq!(form.meta.origin_channel.as_deref(), Some("C0GENERAL"));
 }
 
 #[test]
@@ -235,7 +238,8 @@ fn invalid_submission_gives_errors_under_each_field_in_the_form_language() {
     form.title = "  !!! ".into();
     form.severity = Some("SEV9".into());
     form.description = "x".repeat(3001);
-    let errors = form.validate(&c).unwrap_err();
+    let verdict = check_declaration(&c, &form.declaration("ana", Origin::default())).unwrap_err();
+    let errors = form.errors(&verdict);
     let blocks: Vec<_> = errors.iter().map(|e| e.block_id).collect();
     assert_eq!(
         blocks,
@@ -261,14 +265,16 @@ fn invalid_submission_gives_errors_under_each_field_in_the_form_language() {
             .contains("SEV9")
     );
 
+    // No severity chosen: the configured default, as everywhere else.
     form.title = String::new();
     form.severity = None;
     form.description = String::new();
     form.meta.lang = Lang::En;
-    let errors = form.validate(&c).unwrap_err();
+    let verdict = check_declaration(&c, &form.declaration("ana", Origin::default())).unwrap_err();
+    let errors = form.errors(&verdict);
     let blocks: Vec<_> = errors.iter().map(|e| e.block_id).collect();
-    assert_eq!(blocks, [ids::BLOCK_TITLE, ids::BLOCK_SEVERITY]);
-    assert_eq!(errors[1].message, "Choose a severity.");
+    assert_eq!(blocks, [ids::BLOCK_TITLE]);
+    assert!(errors[0].message.contains("title"), "{}", errors[0].message);
 }
 
 #[test]
@@ -290,14 +296,14 @@ fn message_shortcut_prefills_from_the_message() {
     assert!(check_modal(&v).is_empty());
     let meta = ModalMetadata::decode(v["private_metadata"].as_str().unwrap());
     assert_eq!(meta.source, Some(src));
-    let d = DeclareForm {
+    let form = DeclareForm {
         severity: Some("sev2".into()),
         ..form
-    }
-    .validate(&Config::default())
-    .unwrap();
-    assert_eq!(d.severity, "SEV2");
-    assert_eq!(d.source.unwrap().ts, "1764241100.000050");
+    };
+    let d = form.declaration("ana", Origin::default());
+    check_declaration(&Config::default(), &d).unwrap();
+    assert_eq!(d.severity.as_deref(), Some("sev2"));
+    assert_eq!(form.meta.source.unwrap().ts, "1764241100.000050");
 }
 
 fn welcome(title: &str, security: bool) -> WelcomeInfo {

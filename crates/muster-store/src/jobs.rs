@@ -4,50 +4,11 @@ use crate::store::upsert_resource;
 use crate::{Store, StoreError};
 use muster_core::IncidentId;
 use muster_core::incident::{ExternalRef, ResourceKind};
+use muster_core::record::{Job, JobStatus, NewJob, Reservation};
+use muster_core::step::{JobState, StepId};
 use muster_core::time::{Timestamp, from_storage, to_storage};
 use sqlx::Row;
 use std::time::Duration;
-
-/// A step of a workflow, as claimed by a worker.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Job {
-    pub id: i64,
-    pub incident_id: IncidentId,
-    pub step: String,
-    pub attempts: i64,
-    /// How many times the step was claimed, ever: more than 1 means an earlier run may have
-    /// had its effect outside before it crashed, timed out or was retried.
-    pub runs: i64,
-    pub input: Option<serde_json::Value>,
-}
-
-/// Who holds a reserved key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reservation {
-    /// Reserved for this incident now.
-    New,
-    /// Reserved for this incident by an earlier run.
-    Earlier,
-    /// Reserved by another incident.
-    Taken,
-}
-
-/// A step's state, for showing what is still pending.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct JobStatus {
-    pub step: String,
-    pub state: String,
-    pub attempts: i64,
-    pub last_error: Option<String>,
-}
-
-/// A step to add to an incident's workflow.
-#[derive(Debug, Clone)]
-pub struct NewJob {
-    pub step: String,
-    pub depends_on: Option<String>,
-    pub input: Option<serde_json::Value>,
-}
 
 fn parse_id(s: &str) -> Result<IncidentId, StoreError> {
     uuid::Uuid::parse_str(s)
@@ -122,7 +83,16 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.pool().begin().await?;
         for r in resources {
+            // Writing first takes SQLite's write lock at once: a read first would have to
+            // upgrade its lock later, which fails at once (no busy wait) when another
+            // step is writing.
             upsert_resource(&mut tx, job.incident_id, r).await?;
+            if r.kind == ResourceKind::Channel
+                && let Some(name) = &r.name
+                && !has_other_channel(&mut tx, job.incident_id, &r.system).await?
+            {
+                name_channel(&mut tx, job.incident_id, name, now).await?;
+            }
         }
         sqlx::query("UPDATE jobs SET state = 'done', locked_until = NULL, last_error = NULL, output = ?, updated_at = ? WHERE id = ?")
             .bind(output.map(|v| v.to_string()))
@@ -216,14 +186,14 @@ impl Store {
     pub async fn requeue(
         &self,
         incident: IncidentId,
-        step: &str,
+        step: &StepId,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         let r = sqlx::query("UPDATE jobs SET state = 'pending', run_after = ?, attempts = 0, updated_at = ? WHERE incident_id = ? AND step = ? AND state = 'failed'")
             .bind(to_storage(now))
             .bind(to_storage(now))
             .bind(incident.to_string())
-            .bind(step)
+            .bind(step.to_string())
             .execute(self.pool())
             .await?;
         Ok(r.rows_affected() == 1)
@@ -233,13 +203,13 @@ impl Store {
     pub async fn job_output(
         &self,
         incident: IncidentId,
-        step: &str,
+        step: &StepId,
     ) -> Result<Option<serde_json::Value>, StoreError> {
         let r = sqlx::query(
             "SELECT output FROM jobs WHERE incident_id = ? AND step = ? AND state = 'done'",
         )
         .bind(incident.to_string())
-        .bind(step)
+        .bind(step.to_string())
         .fetch_optional(self.pool())
         .await?;
         Ok(
@@ -252,7 +222,7 @@ impl Store {
     pub async fn job_outputs(
         &self,
         incident: IncidentId,
-    ) -> Result<std::collections::HashMap<String, serde_json::Value>, StoreError> {
+    ) -> Result<std::collections::HashMap<StepId, serde_json::Value>, StoreError> {
         let rows = sqlx::query("SELECT step, output FROM jobs WHERE incident_id = ? AND state = 'done' AND output IS NOT NULL")
             .bind(incident.to_string())
             .fetch_all(self.pool())
@@ -261,7 +231,8 @@ impl Store {
         for r in rows {
             let step: String = r.try_get("step")?;
             let output: String = r.try_get("output")?;
-            if let Ok(v) = serde_json::from_str(&output) {
+            // A step this version cannot read has no reader for its output either.
+            if let (Ok(step), Ok(v)) = (step.parse::<StepId>(), serde_json::from_str(&output)) {
                 out.insert(step, v);
             }
         }
@@ -279,7 +250,10 @@ impl Store {
             .map(|r| {
                 Ok(JobStatus {
                     step: r.try_get("step")?,
-                    state: r.try_get("state")?,
+                    state: r
+                        .try_get::<String, _>("state")?
+                        .parse::<JobState>()
+                        .map_err(StoreError::Other)?,
                     attempts: r.try_get("attempts")?,
                     last_error: r.try_get("last_error")?,
                 })
@@ -360,14 +334,64 @@ pub(crate) async fn enqueue_in(
             "INSERT INTO jobs (incident_id, step, depends_on, input, run_after, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (incident_id, step) DO NOTHING",
         )
         .bind(incident.to_string())
-        .bind(&j.step)
-        .bind(&j.depends_on)
+        .bind(j.step.to_string())
+        .bind(j.depends_on.as_ref().map(StepId::to_string))
         .bind(j.input.as_ref().map(|v| v.to_string()))
         .bind(&now_s)
         .bind(&now_s)
         .bind(&now_s)
         .execute(&mut **tx)
         .await?;
+    }
+    Ok(())
+}
+
+/// Whether another platform already made a channel for the incident.
+async fn has_other_channel(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    incident: IncidentId,
+    system: &str,
+) -> Result<bool, StoreError> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM resources WHERE incident_id = ? AND kind = 'channel' AND system <> ?",
+    )
+    .bind(incident.to_string())
+    .bind(system)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(n > 0)
+}
+
+/// The first channel made for an incident is called `name`: when that is not the planned
+/// name (it was taken, so the platform added `-2`), the record follows, so the CLI, the
+/// pages, the report and the API send people to the room that exists. With several
+/// platforms, each one's own name stays on its resource (`IncidentDetail::channels`).
+async fn name_channel(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    incident: IncidentId,
+    name: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let Ok(parsed) = muster_core::ChannelName::parse(name) else {
+        // A platform's own naming (a Matrix alias) that is not a channel name: the
+        // resource keeps it; the record's name stays the planned one.
+        return Ok(());
+    };
+    let changed =
+        sqlx::query("UPDATE incidents SET channel_name = ? WHERE id = ? AND channel_name <> ?")
+            .bind(parsed.as_str())
+            .bind(incident.to_string())
+            .bind(parsed.as_str())
+            .execute(&mut **tx)
+            .await?
+            .rows_affected()
+            == 1;
+    if changed {
+        let at = to_storage(now);
+        let event = muster_core::incident::TimelineEvent::ChannelNamed {
+            name: parsed.to_string(),
+        };
+        crate::store::append_entry(tx, incident, &at, &at, "muster", &event, None).await?;
     }
     Ok(())
 }

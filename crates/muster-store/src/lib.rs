@@ -19,6 +19,9 @@ mod tokens;
 
 pub use error::StoreError;
 pub use fault::{DEFAULT_BUSY_TIMEOUT, Fault, FaultSwitch, StoreOptions};
-pub use jobs::{Job, JobStatus, NewJob, Reservation};
-pub use store::{Change, ListFilter, NewAction, NewIncident, Page, Store, next_version};
-pub use tokens::TokenInfo;
+pub use store::Store;
+// The write vocabulary is plain data in `muster-core`, shared with the engine and adapters.
+pub use muster_core::record::{
+    Change, Job, JobStatus, ListFilter, NewAction, NewIncident, NewJob, Page, Reservation,
+    TokenInfo, next_version,
+};

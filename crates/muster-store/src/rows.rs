@@ -143,5 +143,6 @@ pub(crate) fn resource(row: &SqliteRow) -> Result<ExternalRef, StoreError> {
         system: row.try_get("system")?,
         external_id: row.try_get("external_id")?,
         url: row.try_get("url")?,
+        name: row.try_get("name")?,
     })
 }

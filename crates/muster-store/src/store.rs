@@ -3,11 +3,10 @@
 use crate::StoreError;
 use crate::fault::StoreOptions;
 use crate::rows::{self, INCIDENT_COLUMNS};
-use muster_core::incident::{
-    ActionType, ExternalRef, Impact, Incident, IncidentDetail, Priority, TimelineEvent,
-};
+use muster_core::incident::{ExternalRef, Incident, IncidentDetail, TimelineEvent};
+use muster_core::record::{Change, ListFilter, NewIncident, Page, next_version};
 use muster_core::time::{Timestamp, to_storage};
-use muster_core::{ChannelName, IncidentId, IncidentNumber, IncidentRef, Title};
+use muster_core::{IncidentId, IncidentNumber, IncidentRef};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -23,78 +22,6 @@ const PROBE_BUSY_TIMEOUT_MS: u64 = 250;
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
-}
-
-/// Everything a declaration writes, in one transaction.
-#[derive(Debug, Clone)]
-pub struct NewIncident {
-    pub id: IncidentId,
-    pub title: Title,
-    pub description: String,
-    pub severity: String,
-    pub status: String,
-    pub team: Option<String>,
-    pub security: bool,
-    pub drill: bool,
-    pub channel_name: ChannelName,
-    pub declared_by: String,
-    pub declared_at: Timestamp,
-    pub roles: Vec<(String, String)>,
-    pub resources: Vec<ExternalRef>,
-    pub events: Vec<TimelineEvent>,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewAction {
-    pub text: String,
-    pub action_type: ActionType,
-    pub priority: Priority,
-    pub owner: Option<String>,
-    pub link: Option<String>,
-}
-
-/// A change to one incident, applied atomically: the incident row's new state plus the
-/// rows appended to its history. Applied only if nobody else changed the incident since
-/// it was read (`expected_updated_at`), otherwise [`StoreError::Conflict`].
-#[derive(Debug, Clone, Default)]
-pub struct Change {
-    pub status: Option<String>,
-    pub severity: Option<String>,
-    pub title: Option<Title>,
-    pub description: Option<String>,
-    pub team: Option<Option<String>>,
-    pub impact: Option<Impact>,
-    pub resolved_at: Option<Timestamp>,
-    pub closed_at: Option<Timestamp>,
-    pub narrative: Vec<(&'static str, String)>,
-    pub roles: Vec<(String, String)>,
-    pub update: Option<String>,
-    pub new_action: Option<(i64, NewAction)>,
-    pub complete_action: Option<i64>,
-    /// Timeline entries: when it happened and what.
-    pub events: Vec<(Timestamp, TimelineEvent)>,
-    /// Workflow steps the change calls for (e.g. refreshing the chat announcement),
-    /// queued in the same transaction so a crash cannot keep the change and lose them.
-    pub jobs: Vec<crate::NewJob>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct ListFilter {
-    pub status: Option<String>,
-    pub severity: Option<String>,
-    pub team: Option<String>,
-    /// Case-insensitive substring of the title.
-    pub search: Option<String>,
-    pub include_security: bool,
-    pub include_drills: bool,
-    pub limit: u32,
-    pub offset: u32,
-}
-
-#[derive(Debug, Clone)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub total: u64,
 }
 
 impl Store {
@@ -221,10 +148,9 @@ impl Store {
 
     /// Record a new incident, giving it the next human number.
     pub async fn insert_incident(&self, new: NewIncident) -> Result<Incident, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let incident = insert_incident_in(&mut tx, &new).await?;
-        tx.commit().await?;
-        Ok(incident)
+        self.insert_declared(new, None, &[])
+            .await?
+            .ok_or_else(|| StoreError::Other("a declaration without a key was refused".into()))
     }
 
     /// Insert an incident declared by the delivery `key` (e.g. a Slack view submission),
@@ -237,18 +163,31 @@ impl Store {
         key: &str,
         jobs: &[crate::NewJob],
     ) -> Result<Option<Incident>, StoreError> {
+        self.insert_declared(new, Some(key), jobs).await
+    }
+
+    /// Insert an incident with its workflow `jobs` in one transaction, once per delivery
+    /// `key` when there is one (None: that key already declared).
+    pub async fn insert_declared(
+        &self,
+        new: NewIncident,
+        key: Option<&str>,
+        jobs: &[crate::NewJob],
+    ) -> Result<Option<Incident>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        // Taking the write lock first (the counter) would do too; the key insert is a write.
-        let fresh = sqlx::query("INSERT INTO idempotency_keys (key, created_at, incident_id) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING")
-            .bind(key)
-            .bind(to_storage(new.declared_at))
-            .bind(new.id.to_string())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
-        if !fresh {
-            return Ok(None);
+        if let Some(key) = key {
+            // Taking the write lock first (the counter) would do too; the key insert is a write.
+            let fresh = sqlx::query("INSERT INTO idempotency_keys (key, created_at, incident_id) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING")
+                .bind(key)
+                .bind(to_storage(new.declared_at))
+                .bind(new.id.to_string())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+            if !fresh {
+                return Ok(None);
+            }
         }
         let incident = insert_incident_in(&mut tx, &new).await?;
         crate::jobs::enqueue_in(&mut tx, new.id, jobs, new.declared_at).await?;
@@ -330,7 +269,7 @@ impl Store {
         .map(rows::action)
         .collect::<Result<Vec<_>, _>>()?;
         let resources = sqlx::query(
-            "SELECT kind, system, external_id, url FROM resources WHERE incident_id = ? ORDER BY kind",
+            "SELECT kind, system, external_id, url, name FROM resources WHERE incident_id = ? ORDER BY kind, system",
         )
         .bind(&id)
         .fetch_all(&self.pool)
@@ -563,19 +502,20 @@ pub(crate) async fn upsert_resource(
     r: &ExternalRef,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO resources (incident_id, kind, system, external_id, url) VALUES (?, ?, ?, ?, ?) ON CONFLICT (incident_id, kind) DO UPDATE SET system = excluded.system, external_id = excluded.external_id, url = excluded.url",
+        "INSERT INTO resources (incident_id, kind, system, external_id, url, name) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (incident_id, kind, system) DO UPDATE SET external_id = excluded.external_id, url = excluded.url, name = excluded.name",
     )
     .bind(id.to_string())
     .bind(r.kind.as_str())
     .bind(&r.system)
     .bind(&r.external_id)
     .bind(&r.url)
+    .bind(&r.name)
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
-async fn append_entry(
+pub(crate) async fn append_entry(
     tx: &mut Transaction<'_, Sqlite>,
     id: IncidentId,
     at: &str,
@@ -603,16 +543,6 @@ async fn append_entry(
     .execute(&mut **tx)
     .await?;
     Ok(())
-}
-
-/// The `updated_at` a change made at `now` gives `incident`. It doubles as the incident's
-/// version, so it moves forward on every change, even two in the same microsecond.
-pub fn next_version(incident: &Incident, now: Timestamp) -> Timestamp {
-    if now <= incident.updated_at {
-        incident.updated_at + chrono::Duration::microseconds(1)
-    } else {
-        now
-    }
 }
 
 /// The incident, its roles, resources and first timeline entries.

@@ -1,16 +1,9 @@
 //! API tokens: names and SHA-256 hashes, never the tokens themselves.
 
 use crate::{Store, StoreError};
+use muster_core::record::TokenInfo;
 use muster_core::time::{Timestamp, to_storage};
 use sqlx::Row;
-
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct TokenInfo {
-    pub name: String,
-    pub created_at: String,
-    pub last_used_at: Option<String>,
-    pub revoked_at: Option<String>,
-}
 
 impl Store {
     /// Store a new token's hash under `name`. Returns false if an active token already

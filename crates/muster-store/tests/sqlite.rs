@@ -161,13 +161,13 @@ async fn a_delivery_declares_once_with_its_workflow_across_pools() {
     let b = Store::open(&url(&dir)).await.unwrap();
     let jobs = [
         muster_store::NewJob {
-            step: "channel".into(),
+            step: "slack/channel".parse().unwrap(),
             depends_on: None,
             input: None,
         },
         muster_store::NewJob {
-            step: "announce".into(),
-            depends_on: Some("channel".into()),
+            step: "slack/announce".parse().unwrap(),
+            depends_on: Some("slack/channel".parse().unwrap()),
             input: None,
         },
     ];
@@ -195,7 +195,7 @@ async fn a_delivery_declares_once_with_its_workflow_across_pools() {
         .into_iter()
         .map(|j| j.step)
         .collect();
-    assert_eq!(steps, ["channel", "announce"]);
+    assert_eq!(steps, ["slack/channel", "slack/announce"]);
     // Another delivery declares another incident.
     let other = a
         .insert_incident_once(new_incident("checkout down", false), "slack:view:V2", &jobs)

@@ -20,7 +20,7 @@ fn steps(input_bytes: usize) -> Vec<NewJob> {
     ["channel", "invite", "announce"]
         .iter()
         .map(|s| NewJob {
-            step: (*s).into(),
+            step: format!("slack/{s}").parse().unwrap(),
             depends_on: None,
             input: Some(serde_json::json!({"pad": "x".repeat(input_bytes)})),
         })

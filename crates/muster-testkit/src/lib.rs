@@ -11,10 +11,13 @@
 //! - [`socket::SocketSim`]: the simulator's Socket Mode server (WebSockets handed out by
 //!   `apps.connections.open`), which can drop connections, ask for a refresh and redeliver
 //!   envelopes.
+//! - [`chat::TestChat`]: a second chat platform on the engine's chat port, in memory, to
+//!   prove a platform plugs in without the engine or the Slack adapter knowing it.
 //! - [`secrets`]: planted secrets and the check that logs never hold them.
 //! - [`signed`]: correctly signed slash commands, interactions and events, as Slack
 //!   sends them, for end-to-end tests of the Slack endpoints.
 
+pub mod chat;
 pub mod secrets;
 pub mod signed;
 pub mod sim;

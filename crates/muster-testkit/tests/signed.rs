@@ -201,13 +201,18 @@ async fn a_view_opened_in_the_simulator_comes_back_as_a_submission() {
         panic!()
     };
     assert_eq!(s.view.callback_id, ids::CALLBACK_DECLARE);
-    let d = DeclareForm::from_view(&s.view).validate(&config).unwrap();
-    assert_eq!(d.title.as_str(), "Checkout is slow");
-    assert_eq!(d.severity, config.default_severity);
-    assert_eq!(d.description, "p99 above 4 s");
+    let form = DeclareForm::from_view(&s.view);
+    let d = form.declaration("alice", muster_engine::Origin::default());
+    muster_engine::check_declaration(&config, &d).unwrap();
+    assert_eq!(d.title, "Checkout is slow");
+    assert_eq!(
+        d.severity.as_deref(),
+        Some(config.default_severity.as_str())
+    );
+    assert_eq!(d.description.as_deref(), Some("p99 above 4 s"));
     assert!(d.security);
-    assert_eq!(d.lang, Lang::Fr);
-    assert_eq!(d.origin_channel.as_deref(), Some("C0GENERAL"));
+    assert_eq!(form.meta.lang, Lang::Fr);
+    assert_eq!(form.meta.origin_channel.as_deref(), Some("C0GENERAL"));
     assert!(sim.rejections().is_empty(), "{:?}", sim.rejections());
 }
 

@@ -353,3 +353,4 @@ web-rate-limited = Too many requests came from your address in a short time. Wai
 web-overloaded-heading = Muster is busy
 web-overloaded = Muster is answering too many requests at once. Try again in a moment.
 slack-busy = Muster is very busy and could not open the form. Run the command again in a few seconds.
+slack-role-queued = { $role } goes to { $person }; Muster records it in a moment.

@@ -353,3 +353,4 @@ web-rate-limited = Trop de requêtes sont venues de votre adresse en peu de temp
 web-overloaded-heading = Muster est occupé
 web-overloaded = Muster répond à trop de requêtes à la fois. Réessayez dans un instant.
 slack-busy = Muster est très occupé et n'a pas pu ouvrir le formulaire. Relancez la commande dans quelques secondes.
+slack-role-queued = Le rôle { $role } revient à { $person } ; Muster l'enregistre dans un instant.

@@ -2,21 +2,26 @@
 //! an interaction or an event callback gives a [`Reply`] (the ack), which the HTTP
 //! endpoints turn into a response and Socket Mode into an envelope ack.
 //!
-//! Handlers answer well inside Slack's 3-second window: declaring stores the incident and
-//! enqueues the provisioning workflow, which the background worker runs; duplicate
+//! Ack first, everywhere: no Slack call is awaited before a request is answered. A handler
+//! checks, writes to the record through the engine (the incident and its workflow, a
+//! queued step) and answers; what needs Slack runs from the queue (the workflow's steps,
+//! a message to capture, a credential warning, a role whose holder's name must be read)
+//! or right after the ack (opening a modal, whose trigger expires in 3 s). Duplicate
 //! deliveries (Slack retries, a view submitted twice) are recognised by their event id or
 //! view id and do nothing.
 
 use super::{Reply, SlackApp};
 use crate::AppState;
 use muster_core::i18n::Args;
-use muster_core::incident::{IncidentDetail, ResourceKind};
+use muster_core::incident::{ExternalRef, IncidentDetail, ResourceKind};
+use muster_core::step::{StepId, StepKind};
 use muster_core::{IncidentId, IncidentRef, Lang};
-use muster_engine::workflow::Provisioner;
-use muster_engine::{ActionInput, Declaration, EngineError};
+use muster_engine::{ActionInput, EngineError, Origin, PlannedStep};
 use muster_slack::blocks::{self, DeclareForm, SlackMessage, ids};
-use muster_slack::payload::{Event, EventCallback, Interaction, SlashCommand};
-use muster_store::NewJob;
+use muster_slack::payload::{
+    BlockActions, Event, EventCallback, Interaction, MessageAction, SlashCommand, ViewSubmission,
+};
+use muster_slack::provision::{self as steps, PLATFORM};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -37,13 +42,7 @@ pub(super) async fn command(state: &AppState, app: Arc<SlackApp>, cmd: SlashComm
     let state = state.clone();
     let lang = lang_of(&app);
     let (sub, rest) = cmd.subcommand();
-    let incident = state
-        .engine
-        .store()
-        .incident_by_resource(ResourceKind::Channel, "slack", &cmd.channel_id)
-        .await
-        .ok()
-        .flatten();
+    let incident = incident_of_channel(&state, &cmd.channel_id).await;
     let known = matches!(
         sub.as_str(),
         "status"
@@ -116,11 +115,16 @@ async fn in_channel_command(
         "severity" => (e.set_severity(r, rest, &by).await, "cli-severity-changed"),
         "role" => {
             let (role, who) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
-            let person = person_name(app, who.trim()).await;
-            (
-                e.assign_role(r, role, &person, &by).await,
-                "cli-role-assigned",
-            )
+            match person_name(state, who.trim()) {
+                Person::Known(person) => (
+                    e.assign_role(r, role, &person, &by).await,
+                    "cli-role-assigned",
+                ),
+                Person::SlackUser(user) => {
+                    return queue_role(state, app, id, role, &user, &by, &cmd.trigger_id, lang)
+                        .await;
+                }
+            }
         }
         "update" => (e.post_update(r, rest, &by).await, "cli-update-posted"),
         "note" => (e.add_note(r, rest, None, &by).await, "cli-note-added"),
@@ -174,7 +178,14 @@ async fn show(state: &AppState, r: IncidentRef, lang: Lang) -> Reply {
                 .last()
                 .map(|u| format!("\n> {}", blocks::escape(&u.text)))
                 .unwrap_or_default();
-            let pending = state.engine.pending_setup(i.id).await.unwrap_or_default();
+            let pending: Vec<String> = state
+                .engine
+                .pending_setup(i.id)
+                .await
+                .unwrap_or_default()
+                .iter()
+                .map(|s| s.kind.name().to_owned())
+                .collect();
             let pending = if pending.is_empty() {
                 String::new()
             } else {
@@ -196,23 +207,62 @@ async fn show(state: &AppState, r: IncidentRef, lang: Lang) -> Reply {
     }
 }
 
-/// `<@U123|ana>` → `ana`; `<@U123>` → the user's name from Slack, or the id.
-async fn person_name(app: &SlackApp, raw: &str) -> String {
+/// Who a role goes to, as typed after `/incident role <role>`.
+enum Person {
+    /// A name the record can take now: typed plainly, labelled in the mention
+    /// (`<@U123|ana>`), or mapped by `[[people]]`.
+    Known(String),
+    /// A Slack user whose name must be read from Slack, after the ack.
+    SlackUser(String),
+}
+
+fn person_name(state: &AppState, raw: &str) -> Person {
     if let Some(inner) = raw.strip_prefix("<@").and_then(|s| s.strip_suffix('>')) {
         let (id, label) = inner.split_once('|').unwrap_or((inner, ""));
         if !label.is_empty() {
-            return label.to_owned();
+            return Person::Known(label.to_owned());
         }
-        return match app.client.users_info(id).await {
-            Ok(u) => u
-                .display_name
-                .filter(|d| !d.is_empty())
-                .or(u.real_name)
-                .unwrap_or(u.name),
-            Err(_) => id.to_owned(),
+        return match state.engine.config().person_for_chat_id(PLATFORM, id) {
+            Some(name) => Person::Known(name.to_owned()),
+            None => Person::SlackUser(id.to_owned()),
         };
     }
-    raw.trim_start_matches('@').to_owned()
+    Person::Known(raw.trim_start_matches('@').to_owned())
+}
+
+/// Queue the assignment of `role` to a Slack user whose name is read after the ack: the
+/// role is checked now, so a typo is answered at once.
+#[allow(clippy::too_many_arguments)]
+async fn queue_role(
+    state: &AppState,
+    app: &SlackApp,
+    id: IncidentId,
+    role: &str,
+    user: &str,
+    by: &str,
+    delivery: &str,
+    lang: Lang,
+) -> Reply {
+    let role = match state.engine.config().role(role) {
+        Ok(r) => r.clone(),
+        Err(e) => return ephemeral(SlackMessage::text(e.message(lang))),
+    };
+    let step = PlannedStep::new(StepKind::AssignRole(delivery.to_owned()))
+        .with_input(steps::assign_role_input(&role.key, user, by));
+    match state.engine.queue_step(id, PLATFORM, step).await {
+        Ok(()) => {
+            app.wake.notify_one();
+            in_channel(SlackMessage::text(
+                lang.format(
+                    "slack-role-queued",
+                    &Args::new()
+                        .with("role", role.label(lang))
+                        .with("person", blocks::mention(user)),
+                ),
+            ))
+        }
+        Err(e) => ephemeral(SlackMessage::text(e.message(lang))),
+    }
 }
 
 /// A view submission, block action or message shortcut.
@@ -221,220 +271,235 @@ pub(super) async fn interaction(
     app: Arc<SlackApp>,
     interaction: Interaction,
 ) -> Reply {
-    let state = state.clone();
-    let lang = lang_of(&app);
     match interaction {
         Interaction::ViewSubmission(sub)
             if sub.view.callback_id == ids::CALLBACK_DECLARE
                 || sub.view.callback_id == ids::CALLBACK_DECLARE_FROM_MESSAGE =>
         {
-            let form = DeclareForm::from_view(&sub.view);
-            let valid = match form.validate(state.engine.config()) {
-                Ok(v) => v,
-                Err(errors) => return Reply::Json(blocks::validation_errors(&errors)),
-            };
-            let by = sub
-                .user
-                .username
-                .clone()
-                .or(sub.user.name.clone())
-                .unwrap_or_else(|| sub.user.id.clone());
-            let input = json!({"user_id": sub.user.id, "user_name": by, "lang": valid.lang.code(), "origin_channel": valid.origin_channel});
-            // The incident, the delivery key and the workflow are one transaction: the
-            // same submission delivered twice declares once, and a failure keeps nothing,
-            // so pressing Submit again declares.
-            let declared = state
-                .engine
-                .declare_once(
-                    Declaration {
-                        title: valid.title.to_string(),
-                        severity: Some(valid.severity.clone()),
-                        team: valid.team.clone(),
-                        security: valid.security,
-                        drill: false,
-                        description: Some(valid.description.clone()),
-                        by: by.clone(),
-                    },
-                    &format!("slack:view:{}", sub.view.id),
-                    app.provisioner.as_ref() as &dyn Provisioner,
-                    input,
-                )
-                .await;
-            let d = match declared {
-                Ok(Some(d)) => d,
-                Ok(None) => return Reply::Json(json!({})),
-                Err(e) => {
-                    tracing::warn!(error = %e, code = e.code(), "a declaration from Slack was not saved");
-                    return field_error(
-                        ids::BLOCK_TITLE,
-                        crate::trouble::declare_failed(&e, valid.lang),
-                    );
-                }
-            };
-            if let Some(src) = &valid.source {
-                let link = app
-                    .client
-                    .chat_get_permalink(&src.channel, &src.ts)
-                    .await
-                    .ok();
-                let r = muster_core::incident::ExternalRef {
-                    kind: ResourceKind::SourceMessage,
-                    system: "slack".into(),
-                    external_id: format!("{}:{}", src.channel, src.ts),
-                    url: link,
-                };
-                let _ = state.engine.store().set_resource(d.incident.id, &r).await;
-            }
+            declare_submission(state, &app, sub).await
+        }
+        Interaction::ViewSubmission(sub) if sub.view.callback_id == ids::CALLBACK_ROLES => {
+            roles_submission(state, &app, sub).await
+        }
+        Interaction::ViewSubmission(sub) if sub.view.callback_id == ids::CALLBACK_UPDATE => {
+            update_submission(state, &app, sub).await
+        }
+        Interaction::BlockActions(ba) => block_actions(state, app, ba).await,
+        Interaction::MessageAction(ma) if ma.callback_id == ids::CALLBACK_DECLARE_FROM_MESSAGE => {
+            message_action(state, app, ma)
+        }
+        _ => Reply::Empty,
+    }
+}
+
+/// The declare modal submitted: the engine checks it (errors go back under each input),
+/// then the incident, the delivery key and every platform's workflow are one
+/// transaction: the same submission delivered twice declares once, and a failure keeps
+/// nothing, so pressing Submit again declares.
+async fn declare_submission(state: &AppState, app: &SlackApp, sub: ViewSubmission) -> Reply {
+    let form = DeclareForm::from_view(&sub.view);
+    let by = sub
+        .user
+        .username
+        .clone()
+        .or(sub.user.name.clone())
+        .unwrap_or_else(|| sub.user.id.clone());
+    let source = form.meta.source.clone();
+    let origin = Origin {
+        origin_channel: form.meta.origin_channel.clone(),
+        lang: Some(form.meta.lang.code().to_owned()),
+        source_message: source.as_ref().map(|s| format!("{}:{}", s.channel, s.ts)),
+        ..Origin::chat(PLATFORM, &sub.user.id)
+    };
+    let mut declaration = form.declaration(&by, origin);
+    if let Some(src) = &source {
+        // Recorded now; the `source-link` step adds its permalink after the ack.
+        declaration.resources.push(ExternalRef {
+            kind: ResourceKind::SourceMessage,
+            system: PLATFORM.into(),
+            external_id: format!("{}:{}", src.channel, src.ts),
+            url: None,
+            name: None,
+        });
+    }
+    let declared = state
+        .engine
+        .declare_once(declaration, &format!("slack:view:{}", sub.view.id))
+        .await;
+    match declared {
+        Ok(_) => {
             app.wake.notify_one();
             Reply::Json(json!({}))
         }
-        Interaction::ViewSubmission(sub) if sub.view.callback_id == ids::CALLBACK_ROLES => {
-            let (meta, chosen) = blocks::roles_from_view(&sub.view);
-            let Ok(r) = meta.incident_id.parse::<IncidentRef>() else {
-                return Reply::Json(json!({}));
-            };
-            let by = actor(&sub.user);
-            let current = state
-                .engine
-                .get(r)
-                .await
-                .map(|d| d.roles)
-                .unwrap_or_default();
-            for (role, user) in chosen {
-                let person = user_display(&app, &user).await;
-                if current.iter().any(|c| c.role == role && c.person == person) {
-                    continue;
-                }
-                if let Err(e) = state.engine.assign_role(r, &role, &person, &by).await {
-                    return field_error(ids::BLOCK_ROLE_PREFIX, e.message(meta.lang));
-                }
-            }
+        Err(EngineError::Invalid(errors)) => {
+            Reply::Json(blocks::validation_errors(&form.errors(&errors)))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, code = e.code(), "a declaration from Slack was not saved");
+            field_error(
+                ids::BLOCK_TITLE,
+                crate::trouble::declare_failed(&e, form.meta.lang),
+            )
+        }
+    }
+}
+
+/// The roles modal submitted: a role given to someone new is queued, to be recorded
+/// under the person's Slack name once it is read (after the ack).
+async fn roles_submission(state: &AppState, app: &SlackApp, sub: ViewSubmission) -> Reply {
+    let (meta, chosen) = blocks::roles_from_view(&sub.view);
+    let Ok(r) = meta.incident_id.parse::<IncidentRef>() else {
+        return Reply::Json(json!({}));
+    };
+    let by = actor(&sub.user);
+    let id = match state.engine.get(r).await {
+        Ok(d) => d.incident.id,
+        Err(e) => return field_error(ids::BLOCK_ROLE_PREFIX, e.message(meta.lang)),
+    };
+    for (role, user) in chosen {
+        let step = PlannedStep::new(StepKind::AssignRole(format!("{}-{role}", sub.view.id)))
+            .with_input(steps::assign_role_input(&role, &user, &by));
+        if let Err(e) = state.engine.queue_step(id, PLATFORM, step).await {
+            return field_error(ids::BLOCK_ROLE_PREFIX, e.message(meta.lang));
+        }
+    }
+    app.wake.notify_one();
+    Reply::Json(json!({}))
+}
+
+/// The status update modal submitted: a new status, then the update (which queues its
+/// post under the announcement).
+async fn update_submission(state: &AppState, app: &SlackApp, sub: ViewSubmission) -> Reply {
+    let form = match blocks::update_from_view(&sub.view) {
+        Ok(f) => f,
+        Err(errors) => return Reply::Json(blocks::validation_errors(&errors)),
+    };
+    let Ok(r) = form.meta.incident_id.parse::<IncidentRef>() else {
+        return Reply::Json(json!({}));
+    };
+    let by = actor(&sub.user);
+    let fail = |e: EngineError| field_error(ids::BLOCK_UPDATE_STATUS, e.message(form.meta.lang));
+    let current = match state.engine.get(r).await {
+        Ok(d) => d,
+        Err(e) => return fail(e),
+    };
+    if let Some(status) = form
+        .status
+        .as_deref()
+        .filter(|s| *s != current.incident.status)
+        && let Err(e) = state.engine.set_status(r, status, &by).await
+    {
+        return fail(e);
+    }
+    match state.engine.post_update(r, &form.text, &by).await {
+        Ok(_) => {
+            app.wake.notify_one();
             Reply::Json(json!({}))
         }
-        Interaction::ViewSubmission(sub) if sub.view.callback_id == ids::CALLBACK_UPDATE => {
-            let form = match blocks::update_from_view(&sub.view) {
-                Ok(f) => f,
-                Err(errors) => return Reply::Json(blocks::validation_errors(&errors)),
+        Err(e) => fail(e),
+    }
+}
+
+/// Buttons: open the roles or update modal, switch the declare modal's language,
+/// resolve, retry a failed step. Modals open and ephemeral answers post after the ack.
+async fn block_actions(state: &AppState, app: Arc<SlackApp>, ba: BlockActions) -> Reply {
+    let lang = lang_of(&app);
+    for action in &ba.actions {
+        let id = action.action_id.as_str();
+        if id == ids::ACTION_ASSIGN_ROLES || id == ids::ACTION_POST_UPDATE {
+            let (Some(value), Some(trigger)) = (action.value.as_deref(), ba.trigger_id.clone())
+            else {
+                continue;
             };
-            let Ok(r) = form.meta.incident_id.parse::<IncidentRef>() else {
-                return Reply::Json(json!({}));
+            let Ok(r) = value.parse::<IncidentRef>() else {
+                continue;
             };
-            let by = actor(&sub.user);
-            let fail =
-                |e: EngineError| field_error(ids::BLOCK_UPDATE_STATUS, e.message(form.meta.lang));
-            let current = match state.engine.get(r).await {
-                Ok(d) => d,
-                Err(e) => return fail(e),
+            let Ok(d) = state.engine.get(r).await else {
+                continue;
             };
-            if let Some(status) = form
-                .status
-                .as_deref()
-                .filter(|s| *s != current.incident.status)
-                && let Err(e) = state.engine.set_status(r, status, &by).await
+            let meta = blocks::IncidentModalMetadata {
+                incident_id: value.to_owned(),
+                lang,
+            };
+            let config = state.engine.config();
+            let view = if id == ids::ACTION_ASSIGN_ROLES {
+                blocks::roles_modal(config, &meta, &d.incident.number.to_string(), &[])
+            } else {
+                blocks::update_modal(config, &meta, &d.incident.status)
+            };
+            let client = app.client.clone();
+            after_ack(state, async move {
+                if let Err(e) = client.views_open(&trigger, &view).await {
+                    tracing::warn!(error = %e, "could not open a modal");
+                }
+            });
+        } else if id.starts_with(ids::ACTION_LANG) {
+            if let Some(view) = &ba.view
+                && let Some(update) = blocks::relang_update(view, id, state.engine.config())
             {
-                return fail(e);
-            }
-            match state.engine.post_update(r, &form.text, &by).await {
-                Ok(_) => {
-                    // Posting under the announcement was queued with the update.
-                    app.wake.notify_one();
-                    Reply::Json(json!({}))
-                }
-                Err(e) => fail(e),
-            }
-        }
-        Interaction::BlockActions(ba) => {
-            for action in &ba.actions {
-                let incident_meta = |id: &str| blocks::IncidentModalMetadata {
-                    incident_id: id.to_owned(),
-                    lang,
-                };
-                if (action.action_id == ids::ACTION_ASSIGN_ROLES
-                    || action.action_id == ids::ACTION_POST_UPDATE)
-                    && let (Some(id), Some(trigger)) =
-                        (action.value.as_deref(), ba.trigger_id.as_deref())
-                    && let Ok(d) = state
-                        .engine
-                        .get(
-                            id.parse()
-                                .unwrap_or(IncidentRef::Number(muster_core::IncidentNumber(0))),
-                        )
+                let client = app.client.clone();
+                after_ack(state, async move {
+                    if let Err(e) = client
+                        .views_update(&update.view_id, update.hash.as_deref(), &update.view)
                         .await
-                {
-                    let meta = incident_meta(id);
-                    let view = if action.action_id == ids::ACTION_ASSIGN_ROLES {
-                        blocks::roles_modal(
-                            state.engine.config(),
-                            &meta,
-                            &d.incident.number.to_string(),
-                            &[],
-                        )
-                    } else {
-                        blocks::update_modal(state.engine.config(), &meta, &d.incident.status)
-                    };
-                    if let Err(e) = app.client.views_open(trigger, &view).await {
-                        tracing::warn!(error = %e, "could not open a modal");
-                    }
-                    continue;
-                }
-                if action.action_id.starts_with(ids::ACTION_LANG) {
-                    if let Some(view) = &ba.view
-                        && let Some(update) =
-                            blocks::relang_update(view, &action.action_id, state.engine.config())
-                        && let Err(e) = app
-                            .client
-                            .views_update(&update.view_id, update.hash.as_deref(), &update.view)
-                            .await
                     {
                         tracing::warn!(error = %e, "could not switch the modal's language");
                     }
-                } else if action.action_id == ids::ACTION_RESOLVE {
-                    if let Some(id) = action
-                        .value
-                        .as_deref()
-                        .and_then(|v| v.parse::<IncidentRef>().ok())
-                    {
-                        let by = actor(&ba.user);
-                        let resolved = state.engine.resolve(id, &by).await;
-                        app.wake.notify_one();
-                        if let (Err(e), Some(ch)) = (resolved, ba.channel.as_ref()) {
-                            let _ = app
-                                .client
-                                .chat_post_ephemeral(
-                                    &ch.id,
-                                    &ba.user.id,
-                                    &SlackMessage::text(e.message(lang)),
-                                )
-                                .await;
-                        }
-                    }
-                } else if action.action_id == ids::ACTION_RETRY_STEP
-                    && let (Some(step), Some(ch)) = (action.value.as_deref(), ba.channel.as_ref())
-                    && let Ok(Some(id)) = state
-                        .engine
-                        .store()
-                        .incident_by_resource(ResourceKind::Channel, "slack", &ch.id)
-                        .await
-                {
-                    let _ = state
-                        .engine
-                        .store()
-                        .requeue(id, step, state.engine.now())
-                        .await;
-                    app.wake.notify_one();
-                }
+                });
             }
-            Reply::Empty
-        }
-        Interaction::MessageAction(ma) if ma.callback_id == ids::CALLBACK_DECLARE_FROM_MESSAGE => {
-            let form = DeclareForm::from_message(&ma, lang);
-            let view = blocks::declare_modal(&form, state.engine.config());
-            if let Err(e) = app.client.views_open(&ma.trigger_id, &view).await {
-                tracing::warn!(error = %e, "could not open the declare modal");
+        } else if id == ids::ACTION_RESOLVE {
+            let Some(r) = action
+                .value
+                .as_deref()
+                .and_then(|v| v.parse::<IncidentRef>().ok())
+            else {
+                continue;
+            };
+            let resolved = state.engine.resolve(r, &actor(&ba.user)).await;
+            app.wake.notify_one();
+            if let (Err(e), Some(ch)) = (resolved, ba.channel.as_ref()) {
+                let (client, channel, user) =
+                    (app.client.clone(), ch.id.clone(), ba.user.id.clone());
+                let msg = SlackMessage::text(e.message(lang));
+                after_ack(state, async move {
+                    let _ = client.chat_post_ephemeral(&channel, &user, &msg).await;
+                });
             }
-            Reply::Empty
+        } else if id == ids::ACTION_RETRY_STEP
+            && let (Some(step), Some(ch)) = (action.value.as_deref(), ba.channel.as_ref())
+            && let Some(incident) = incident_of_channel(state, &ch.id).await
+        {
+            // Buttons posted before steps named their platform carry the bare step.
+            let step = step
+                .parse::<StepId>()
+                .or_else(|_| format!("{PLATFORM}/{step}").parse::<StepId>());
+            if let Ok(step) = step {
+                let _ = state.engine.retry_step(incident, &step).await;
+                app.wake.notify_one();
+            }
         }
-        _ => Reply::Empty,
+    }
+    Reply::Empty
+}
+
+/// The message shortcut: open the declare modal prefilled from the message, after the ack.
+fn message_action(state: &AppState, app: Arc<SlackApp>, ma: MessageAction) -> Reply {
+    let lang = lang_of(&app);
+    let form = DeclareForm::from_message(&ma, lang);
+    let view = blocks::declare_modal(&form, state.engine.config());
+    let client = app.client.clone();
+    after_ack(state, async move {
+        if let Err(e) = client.views_open(&ma.trigger_id, &view).await {
+            tracing::warn!(error = %e, "could not open the declare modal");
+        }
+    });
+    Reply::Empty
+}
+
+/// Call Slack right after the ack, within the bounded pool of such calls.
+fn after_ack(state: &AppState, work: impl std::future::Future<Output = ()> + Send + 'static) {
+    if !crate::abuse::spawn_after_ack(state.abuse.clone(), work) {
+        tracing::warn!("a Slack call after an ack was dropped: too many in flight");
     }
 }
 
@@ -459,15 +524,16 @@ pub(super) async fn event_callback(
     app: &Arc<SlackApp>,
     cb: EventCallback,
 ) -> Reply {
+    // What these cause is a step named by the event id: the write that keeps it is the
+    // dedupe, so remembering the id first would only lose it on a crash in between.
     let queued = matches!(
         cb.event,
-        Event::ReactionAdded(_) | Event::ReactionRemoved(_)
+        Event::ReactionAdded(_) | Event::ReactionRemoved(_) | Event::Message(_)
     );
     if !queued {
         match state
             .engine
-            .store()
-            .remember(&format!("slack:event:{}", cb.event_id), state.engine.now())
+            .remember_delivery(&format!("slack:event:{}", cb.event_id))
             .await
         {
             Ok(true) => {}
@@ -483,17 +549,11 @@ pub(super) async fn event_callback(
     Reply::Empty
 }
 
-/// A Slack user's name as people know it, or the id if Slack cannot say.
-async fn user_display(app: &SlackApp, id: &str) -> String {
-    app.client.display_name(id).await
-}
-
 /// The incident whose Slack channel this is, found through the record.
 async fn incident_of_channel(state: &AppState, channel: &str) -> Option<IncidentId> {
     state
         .engine
-        .store()
-        .incident_by_resource(ResourceKind::Channel, "slack", channel)
+        .incident_by_chat_channel(PLATFORM, channel)
         .await
         .ok()
         .flatten()
@@ -507,16 +567,16 @@ async fn handle_event(
     event: Event,
     event_id: &str,
 ) -> Result<(), EngineError> {
-    use muster_engine::CapturedMessage;
+    use muster_slack::client::capture_key;
     match event {
         Event::ReactionAdded(r) => return reaction(state, app, r, false, event_id).await,
         Event::ReactionRemoved(r) => return reaction(state, app, r, true, event_id).await,
         Event::Message(m) if m.message.bot_id.is_none() && m.message.subtype.is_none() => {
-            warn_about_secrets(state, app, &m.channel, &m.message).await;
+            return warn_about_secrets(state, app, &m.channel, &m.message, event_id).await;
         }
         Event::MessageChanged(m) => {
             if let Some(id) = incident_of_channel(state, &m.channel).await {
-                let key = CapturedMessage::slack_key(&m.channel, &m.message.ts);
+                let key = capture_key(&m.channel, &m.message.ts);
                 if let Err(e) = state
                     .engine
                     .update_captured_message(IncidentRef::Id(id), &key, &m.message.text)
@@ -528,7 +588,7 @@ async fn handle_event(
         }
         Event::MessageDeleted(m) => {
             if let Some(id) = incident_of_channel(state, &m.channel).await {
-                let key = CapturedMessage::slack_key(&m.channel, &m.deleted_ts);
+                let key = capture_key(&m.channel, &m.deleted_ts);
                 let _ = state
                     .engine
                     .uncapture_message(IncidentRef::Id(id), &key)
@@ -558,75 +618,46 @@ async fn reaction(
     let Some(id) = incident_of_channel(state, &channel).await else {
         return Ok(());
     };
-    let job = NewJob {
-        step: format!(
-            "{}{event_id}",
-            muster_slack::provision::STEP_TIMELINE_PREFIX
-        ),
-        depends_on: None,
-        input: Some(muster_slack::provision::timeline_input(
-            &channel, &ts, removed,
-        )),
-    };
-    state
-        .engine
-        .store()
-        .enqueue(id, &[job], state.engine.now())
-        .await?;
+    let step = PlannedStep::new(StepKind::Capture(event_id.to_owned()))
+        .with_input(steps::capture_input(&channel, &ts, removed));
+    state.engine.queue_step(id, PLATFORM, step).await?;
     app.wake.notify_one();
     Ok(())
 }
 
-/// A credential pasted into an incident channel: say so at once, in a thread under the
-/// message, with what to do, and record it (redacted) on the timeline.
+/// A credential pasted into an incident channel: found now, and a step queued (named by
+/// the event, so a redelivery finds it) warns in a thread under the message, with what to
+/// do, and records it redacted on the timeline.
 async fn warn_about_secrets(
     state: &AppState,
     app: &SlackApp,
     channel: &str,
     msg: &muster_slack::payload::Message,
-) {
+    event_id: &str,
+) -> Result<(), EngineError> {
     let findings = app.scanner.scan_bytes(msg.text.as_bytes(), "slack");
     if findings.is_empty() {
-        return;
+        return Ok(());
     }
     let Some(id) = incident_of_channel(state, channel).await else {
-        return;
+        return Ok(());
     };
-    let lang = lang_of(app);
     let mut kinds: Vec<&str> = findings.iter().map(|f| f.rule_id.as_str()).collect();
     kinds.sort();
     kinds.dedup();
-    let kinds = kinds.join(", ");
-    let author = match msg.user.as_deref() {
-        Some(u) => user_display(app, u).await,
-        None => "slack".to_owned(),
-    };
-    let warning = lang.format(
-        "slack-secret-warning",
-        &Args::new().with("kinds", kinds.clone()),
-    );
-    if let Err(e) = app
-        .client
-        .chat_post_message(channel, &SlackMessage::text(warning), Some(&msg.ts))
-        .await
-    {
-        tracing::warn!(error = %e, "could not warn about a posted credential");
-    }
     let redacted: Vec<String> = findings
         .iter()
         .map(|f| format!("{} {}", f.rule_id, f.redacted))
         .collect();
-    let note = lang.format(
-        "slack-secret-note",
-        &Args::new()
-            .with("author", author)
-            .with("findings", redacted.join(", ")),
+    let input = steps::secret_warning_input(
+        channel,
+        &msg.ts,
+        msg.user.as_deref(),
+        &kinds.join(", "),
+        &redacted,
     );
-    if let Err(e) = state
-        .engine
-        .add_note(IncidentRef::Id(id), &note, None, "muster")
-        .await
-    {
-        tracing::warn!(error = %e, "could not record a posted credential");
-    }
+    let step = PlannedStep::new(StepKind::SecretWarning(event_id.to_owned())).with_input(input);
+    state.engine.queue_step(id, PLATFORM, step).await?;
+    app.wake.notify_one();
+    Ok(())
 }

@@ -77,9 +77,11 @@ impl SlackApp {
         })
     }
 
-    /// A workflow worker for this app's steps, woken whenever the handlers enqueue one.
+    /// A workflow worker running Slack's steps, woken whenever the handlers queue one.
+    /// Add other platforms' runners to it with `Worker::with_runner`.
     pub fn worker(&self, engine: Arc<muster_engine::Engine>) -> muster_engine::workflow::Worker {
-        muster_engine::workflow::Worker::new(engine, self.provisioner.clone())
+        muster_engine::workflow::Worker::new(engine)
+            .with_runner(self.provisioner.clone())
             .with_waker(self.wake.clone())
             .with_lease(self.config.step_lease)
     }

@@ -89,12 +89,7 @@ fn is_declaration(i: &Interaction) -> bool {
 /// Whether this envelope id is new (`None` when the store cannot say).
 async fn first_delivery(state: &AppState, envelope_id: &str) -> Option<bool> {
     let key = format!("slack:envelope:{envelope_id}");
-    match state
-        .engine
-        .store()
-        .remember(&key, state.engine.now())
-        .await
-    {
+    match state.engine.remember_delivery(&key).await {
         Ok(new) => Some(new),
         Err(e) => {
             tracing::warn!(error = %e, "could not record a Socket Mode envelope");

@@ -7,9 +7,10 @@ use super::{
 };
 use crate::limits;
 use crate::payload::{MessageAction, View, ViewState};
+use muster_core::Lang;
 use muster_core::config::Config;
-use muster_core::title::{MAX_TITLE_CHARS, Title};
-use muster_core::{DomainError, Lang};
+use muster_core::title::MAX_TITLE_CHARS;
+use muster_engine::{Declaration, DeclareField, FieldErrors, Origin};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -54,22 +55,6 @@ pub struct DeclareForm {
     pub security: Option<bool>,
     pub description: String,
     pub meta: ModalMetadata,
-}
-
-/// A declaration that passed every check.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ValidDeclaration {
-    pub title: Title,
-    /// Canonical severity name from the configuration.
-    pub severity: String,
-    /// Canonical team key, when one was given.
-    pub team: Option<String>,
-    pub security: bool,
-    /// Trimmed; may be empty.
-    pub description: String,
-    pub lang: Lang,
-    pub origin_channel: Option<String>,
-    pub source: Option<SourceMessage>,
 }
 
 impl DeclareForm {
@@ -125,64 +110,38 @@ impl DeclareForm {
         }
     }
 
-    /// Check every field against the configuration; all problems at once, in the form's
-    /// language, keyed by block id for [`validation_errors`](super::validation_errors).
-    pub fn validate(&self, config: &Config) -> Result<ValidDeclaration, Vec<FieldError>> {
-        let lang = self.meta.lang;
-        let mut errors = vec![];
-        let mut fail = |block_id, e: DomainError| {
-            errors.push(FieldError {
-                block_id,
-                message: e.message(lang),
+    /// The declaration as typed, by `by`, from `origin`. The engine checks it
+    /// ([`muster_engine::check_declaration`]): the form has no rules of its own.
+    pub fn declaration(&self, by: &str, origin: Origin) -> Declaration {
+        Declaration {
+            title: self.title.clone(),
+            severity: self.severity.clone(),
+            team: self.team.clone(),
+            security: self.security.unwrap_or(false),
+            drill: false,
+            description: Some(self.description.clone()),
+            by: by.to_owned(),
+            origin,
+            resources: vec![],
+        }
+    }
+
+    /// The engine's verdict under each input, in the form's language, for
+    /// [`validation_errors`](super::validation_errors).
+    pub fn errors(&self, errors: &FieldErrors) -> Vec<FieldError> {
+        errors
+            .iter()
+            .map(|(field, e)| FieldError {
+                block_id: match field {
+                    DeclareField::Severity => ids::BLOCK_SEVERITY,
+                    DeclareField::Team => ids::BLOCK_TEAM,
+                    DeclareField::Description => ids::BLOCK_DESCRIPTION,
+                    // The declarer is Slack's user: a problem there is shown on the title.
+                    DeclareField::Title | DeclareField::By => ids::BLOCK_TITLE,
+                },
+                message: e.message(self.meta.lang),
             })
-        };
-        let title = Title::parse(&self.title)
-            .map_err(|e| fail(ids::BLOCK_TITLE, e))
-            .ok();
-        let severity = match self.severity.as_deref() {
-            Some(s) => config
-                .severity(s)
-                .map(|d| d.name.clone())
-                .map_err(|e| fail(ids::BLOCK_SEVERITY, e))
-                .ok(),
-            None => None,
-        };
-        let team = match self.team.as_deref() {
-            Some(t) => config
-                .team(t)
-                .map(Some)
-                .map_err(|e| fail(ids::BLOCK_TEAM, e))
-                .ok(),
-            None => Some(None),
-        };
-        let description = if self.description.trim().is_empty() {
-            Some(String::new())
-        } else {
-            muster_core::incident::parse_text(&self.description)
-                .map_err(|e| fail(ids::BLOCK_DESCRIPTION, e))
-                .ok()
-        };
-        if self.severity.is_none() {
-            errors.push(FieldError {
-                block_id: ids::BLOCK_SEVERITY,
-                message: t(lang, "slack-error-severity-required"),
-            });
-        }
-        match (title, severity, team, description) {
-            (Some(title), Some(severity), Some(team), Some(description)) if errors.is_empty() => {
-                Ok(ValidDeclaration {
-                    title,
-                    severity,
-                    team,
-                    security: self.security.unwrap_or(false),
-                    description,
-                    lang,
-                    origin_channel: self.meta.origin_channel.clone(),
-                    source: self.meta.source.clone(),
-                })
-            }
-            _ => Err(errors),
-        }
+            .collect()
     }
 }
 

@@ -3,8 +3,8 @@
 //! them back). Kept apart from the declare form, which comes before an incident exists.
 
 use super::{
-    FieldError, SlackMessage, button, channel_mention, escape, field, header, ids, input, link,
-    mention, modal, option, plain, section, t, tf,
+    FieldError, SlackMessage, Who, button, channel_mention, escape, field, header, ids, input,
+    link, modal, option, plain, section, t, tf,
 };
 use crate::limits;
 use crate::payload::View;
@@ -26,8 +26,8 @@ pub struct WelcomeInfo {
     pub number: String,
     pub title: String,
     pub severity: String,
-    /// Slack user id of the Incident Commander.
-    pub commander: String,
+    /// The Incident Commander.
+    pub commander: Who,
     pub meeting_url: Option<String>,
     pub report_url: Option<String>,
     pub security: bool,
@@ -61,7 +61,7 @@ pub fn welcome_message(info: &WelcomeInfo, langs: &[Lang]) -> SlackMessage {
         intro.push_str(&tf(
             lang,
             "slack-welcome-commander",
-            &[("commander", &mention(&info.commander))],
+            &[("commander", &info.commander.render())],
         ));
         if info.security {
             intro.push_str("\n:lock: ");
@@ -162,8 +162,8 @@ pub struct AnnouncementInfo {
     /// The incident channel's id.
     pub channel_id: String,
     /// Slack user ids.
-    pub declarer: String,
-    pub commander: String,
+    pub declarer: Who,
+    pub commander: Who,
     pub security: bool,
 }
 
@@ -192,7 +192,7 @@ pub fn announcement_message(info: &AnnouncementInfo, langs: &[Lang]) -> SlackMes
             tf(
                 lang,
                 "slack-announce-declared-by",
-                &[("declarer", &mention(&info.declarer))]
+                &[("declarer", &info.declarer.render())]
             )
         );
         body.push('\n');
@@ -200,7 +200,7 @@ pub fn announcement_message(info: &AnnouncementInfo, langs: &[Lang]) -> SlackMes
             body.push_str(&tf(
                 lang,
                 "slack-announce-private",
-                &[("commander", &mention(&info.commander))],
+                &[("commander", &info.commander.render())],
             ));
         } else {
             body.push_str(&tf(lang, "slack-announce-join", &[("channel", &channel)]));
@@ -209,7 +209,7 @@ pub fn announcement_message(info: &AnnouncementInfo, langs: &[Lang]) -> SlackMes
         let mut fields = vec![
             field(&t(lang, "slack-label-severity"), &escape(&info.severity)),
             field(&t(lang, "slack-label-status"), &escape(&info.status)),
-            field(&t(lang, "slack-label-commander"), &mention(&info.commander)),
+            field(&t(lang, "slack-label-commander"), &info.commander.render()),
         ];
         if let Some(team) = &info.team {
             fields.push(field(&t(lang, "slack-label-team"), &escape(team)));

@@ -25,8 +25,7 @@ mod incident;
 mod notices;
 
 pub use declare::{
-    DeclareForm, ModalMetadata, SourceMessage, ValidDeclaration, ViewUpdate, declare_modal,
-    relang_update,
+    DeclareForm, ModalMetadata, SourceMessage, ViewUpdate, declare_modal, relang_update,
 };
 pub use incident::{
     AnnouncementInfo, IncidentModalMetadata, UpdateForm, WelcomeInfo, announcement_message,
@@ -134,6 +133,31 @@ pub fn escape(text: &str) -> String {
 /// A user mention, `<@U123>`.
 pub fn mention(user_id: &str) -> String {
     format!("<@{user_id}>")
+}
+
+/// A person a message names: a Slack user (mentioned, so Slack shows their name) or,
+/// for someone with no known Slack id (declared from the web as `alice`), their name as
+/// the record has it, as plain text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Who {
+    User(String),
+    Named(String),
+}
+
+impl Who {
+    pub fn render(&self) -> String {
+        match self {
+            Who::User(id) => mention(id),
+            Who::Named(name) => escape(name),
+        }
+    }
+}
+
+/// A Slack user id.
+impl From<&str> for Who {
+    fn from(id: &str) -> Who {
+        Who::User(id.to_owned())
+    }
 }
 
 /// A channel mention, `<#C123>`.

@@ -25,6 +25,7 @@ pub fn new_incident(title: &str, security: bool) -> NewIncident {
             system: "jitsi".into(),
             external_id: "room".into(),
             url: Some("https://meet.jit.si/room".into()),
+            name: None,
         }],
         events: vec![TimelineEvent::Note {
             text: "declared".into(),
