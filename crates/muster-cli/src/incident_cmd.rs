@@ -287,6 +287,7 @@ async fn dispatch(
                 search,
                 // Whoever can open the database file can see everything in it.
                 include_security: true,
+                involving: None,
                 include_drills: drills,
                 page,
                 per_page,

@@ -488,3 +488,42 @@ async fn serve_over_socket_mode() {
     }
     assert!(sim.rejections().is_empty(), "{:?}", sim.rejections());
 }
+
+/// A security incident declared through a server is visible to whoever declared it: `scan
+/// --declare --server` used to fail right after declaring (the note it adds answered 404,
+/// since nobody was a security viewer on the default setup).
+#[test]
+fn scan_declare_through_a_server_can_follow_its_own_security_incident() {
+    let server_dir = tempfile::tempdir().unwrap();
+    let client_dir = tempfile::tempdir().unwrap();
+    let s = serve(server_dir.path());
+    // Built at run time, so the repository holds no token-shaped string here.
+    let leak = format!("token=ghp_{}\n", "Q2x9Lm4Pz7Rt1Vb8Nc3Kd6Hs0Jf5Gw2Ye7Ua");
+    std::fs::write(client_dir.path().join("ci.log"), leak).unwrap();
+    let o = muster(
+        client_dir.path(),
+        &["--server", &s.url, "scan", "--declare", "ci.log"],
+    )
+    .output()
+    .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "findings exit 1: {err}");
+    assert!(err.contains("declared INC-1"), "{err}");
+    let shown = ok(muster(
+        client_dir.path(),
+        &["--server", &s.url, "--json", "incident", "show", "INC-1"],
+    )
+    .output()
+    .unwrap());
+    let v: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(v["incident"]["security"], true);
+    assert!(
+        v["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["event"]["kind"] == "note"),
+        "the scan's note was added: {shown}"
+    );
+    assert!(!shown.contains("Q2x9Lm4Pz7Rt1Vb8Nc3Kd6Hs0Jf5Gw2Ye7Ua"));
+}

@@ -130,6 +130,20 @@ pub struct SlackConfig {
     /// How long a step claimed by a process that then died stays reserved before another
     /// worker (or the restarted process) runs it again. Running steps renew it.
     pub step_lease: std::time::Duration,
+    /// What the announcement channels learn of a security incident.
+    pub announce_security: AnnounceSecurity,
+}
+
+/// `[slack] announce_security`: a security incident's announcement in public channels
+/// carries no title, description, team, severity or update, whatever is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AnnounceSecurity {
+    /// One neutral line: that an incident was declared, its number, and that it is handled
+    /// in a private channel.
+    #[default]
+    Neutral,
+    /// Nothing at all.
+    None,
 }
 
 /// `[slack] transport`.
@@ -267,6 +281,8 @@ pub enum ConfigProblem {
     BadCommand(String),
     /// `[slack] transport` is neither `http` nor `socket`.
     BadTransport(String),
+    /// `[slack] announce_security` is neither `neutral` nor `none`.
+    BadAnnounceSecurity(String),
     /// `[slack] socket_connections` outside 1 to 10.
     BadConnections(i64),
     /// A limit that must be a whole number above zero.
@@ -337,6 +353,10 @@ impl ConfigError {
             ConfigProblem::BadTransport(v) => {
                 a.str("value", v);
                 "config-error-bad-transport"
+            }
+            ConfigProblem::BadAnnounceSecurity(v) => {
+                a.str("value", v);
+                "config-error-bad-announce-security"
             }
             ConfigProblem::BadConnections(n) => {
                 a.num("value", *n);
@@ -411,6 +431,7 @@ struct RawSlack {
     api_base_url: Option<Spanned<String>>,
     command: Option<Spanned<String>>,
     transport: Option<Spanned<String>>,
+    announce_security: Option<Spanned<String>>,
     app_token_env: Option<String>,
     app_token_file: Option<PathBuf>,
     socket_connections: Option<Spanned<i64>>,
@@ -1172,6 +1193,16 @@ fn validate_slack(
             _ => return Err(loc.err(&t, ConfigProblem::BadTransport(t.get_ref().clone()))),
         },
     };
+    let announce_security = match rs.announce_security {
+        None => AnnounceSecurity::Neutral,
+        Some(a) => match a.get_ref().trim() {
+            "neutral" => AnnounceSecurity::Neutral,
+            "none" => AnnounceSecurity::None,
+            _ => {
+                return Err(loc.err(&a, ConfigProblem::BadAnnounceSecurity(a.get_ref().clone())));
+            }
+        },
+    };
     let socket_connections = match rs.socket_connections {
         None => 2,
         Some(n) if (1..=10).contains(n.get_ref()) => *n.get_ref() as usize,
@@ -1200,6 +1231,7 @@ fn validate_slack(
         api_base_url,
         command,
         transport,
+        announce_security,
         app_token_env: rs
             .app_token_env
             .unwrap_or_else(|| "MUSTER_SLACK_APP_TOKEN".into()),
@@ -1420,6 +1452,21 @@ mod tests {
         assert_eq!(e.line, Some(3));
         let e = Config::from_toml("[slack]\ncommand = \"incident\"\n").unwrap_err();
         assert_eq!(e.line, Some(2));
+    }
+
+    #[test]
+    fn security_announcements_default_to_one_neutral_line() {
+        let s = Config::from_toml("[slack]\n").unwrap().slack.unwrap();
+        assert_eq!(s.announce_security, AnnounceSecurity::Neutral);
+        let s = Config::from_toml("[slack]\nannounce_security = \"none\"\n")
+            .unwrap()
+            .slack
+            .unwrap();
+        assert_eq!(s.announce_security, AnnounceSecurity::None);
+        let e = Config::from_toml("[slack]\n\nannounce_security = \"full\"\n").unwrap_err();
+        assert_eq!(e.problem, ConfigProblem::BadAnnounceSecurity("full".into()));
+        assert_eq!(e.line, Some(3));
+        assert!(e.message(Lang::Fr).contains("announce_security"));
     }
 
     #[test]

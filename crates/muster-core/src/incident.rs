@@ -523,6 +523,17 @@ pub struct IncidentDetail {
 }
 
 impl IncidentDetail {
+    /// Whether `person` declared the incident or holds or held one of its roles: its own
+    /// people, who always see it, security incident or not. Names match exactly
+    /// (case-sensitive), as recorded.
+    pub fn involves(&self, person: &str) -> bool {
+        self.incident.declared_by == person
+            || self.roles.iter().any(|r| r.person == person)
+            || self.timeline.iter().any(|e| {
+                matches!(&e.event, TimelineEvent::RoleAssigned { person: p, .. } if p == person)
+            })
+    }
+
     /// The first resource of `kind`, whatever system made it.
     pub fn resource(&self, kind: ResourceKind) -> Option<&ExternalRef> {
         self.resources.iter().find(|r| r.kind == kind)

@@ -71,6 +71,9 @@ pub struct ListFilter {
     /// Case-insensitive substring of the title.
     pub search: Option<String>,
     pub include_security: bool,
+    /// Security incidents this person declared or held a role in are included even
+    /// without `include_security`: their own people always see them.
+    pub involving: Option<String>,
     pub include_drills: bool,
     pub limit: u32,
     pub offset: u32,

@@ -13,8 +13,8 @@ use muster_core::{IncidentId, IncidentRef};
 /// What `/metrics` may show of the record.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RecordMetrics {
-    /// Incidents by (status, severity, security), drills left out.
-    pub incidents: Vec<(String, String, bool, u64)>,
+    /// Incidents by (status, severity); drills and security incidents left out.
+    pub incidents: Vec<(String, String, u64)>,
     /// Workflow steps waiting to run, and steps that gave up.
     pub steps_pending: u64,
     pub steps_failed: u64,

@@ -112,6 +112,8 @@ pub struct ListQuery {
     pub team: Option<String>,
     pub search: Option<String>,
     pub include_security: bool,
+    /// Include the security incidents this person declared or held a role in.
+    pub involving: Option<String>,
     pub include_drills: bool,
     pub page: u32,
     pub per_page: u32,
@@ -334,6 +336,7 @@ impl Engine {
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned),
             include_security: q.include_security,
+            involving: q.involving.clone(),
             include_drills: q.include_drills,
             limit: per_page,
             offset: q.page.saturating_sub(1).saturating_mul(per_page),

@@ -338,7 +338,7 @@ async fn visible(
         .get(r)
         .await
         .map_err(|e| engine_error(&e, lang))?;
-    if d.incident.security && !viewer.sees_security {
+    if !viewer.may_see(&d, "api") {
         return Err(engine_error(
             &muster_core::DomainError::IncidentNotFound(id.to_owned()).into(),
             lang,
@@ -397,6 +397,7 @@ async fn list(
         team: p.team,
         search: p.q,
         include_security: viewer.sees_security,
+        involving: Some(viewer.author("api")),
         include_drills: p.drills,
         page,
         per_page,

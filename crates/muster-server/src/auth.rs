@@ -36,6 +36,13 @@ impl Viewer {
     pub fn author(&self, fallback: &str) -> String {
         self.name.clone().unwrap_or_else(|| fallback.to_owned())
     }
+
+    /// Whether this viewer may see `d`: any incident but a security one; a security one
+    /// if they are a security viewer, or if they declared it or hold or held one of its
+    /// roles (recorded as `author(fallback)`), so its own people are never locked out.
+    pub fn may_see(&self, d: &muster_core::incident::IncidentDetail, fallback: &str) -> bool {
+        !d.incident.security || self.sees_security || d.involves(&self.author(fallback))
+    }
 }
 
 /// A new random API token (256 bits), shown once to the person who asked for it.

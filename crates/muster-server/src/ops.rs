@@ -40,13 +40,13 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             let rows = m.incidents.clone();
             let _ = writeln!(
                 out,
-                "# HELP muster_incidents Incidents by status and severity (drills excluded)."
+                "# HELP muster_incidents Incidents by status and severity (drills and security incidents excluded)."
             );
             let _ = writeln!(out, "# TYPE muster_incidents gauge");
-            for (status, severity, security, n) in rows {
+            for (status, severity, n) in rows {
                 let _ = writeln!(
                     out,
-                    "muster_incidents{{status=\"{}\",severity=\"{}\",security=\"{security}\"}} {n}",
+                    "muster_incidents{{status=\"{}\",severity=\"{}\"}} {n}",
                     crate::prometheus::escape(&status),
                     crate::prometheus::escape(&severity)
                 );

@@ -236,6 +236,7 @@ async fn list(
         team: opt(&p.team),
         search: opt(&p.q),
         include_security: page.viewer.sees_security,
+        involving: Some(page.viewer.author("web")),
         include_drills: true,
         page: n,
         per_page: PER_PAGE,
@@ -406,7 +407,7 @@ async fn declare(
     };
     match state.engine.declare(d).await {
         Ok(detail) => {
-            if detail.incident.security && !page.viewer.sees_security {
+            if !page.viewer.may_see(&detail, "web") {
                 let text = lang.format(
                     "web-declared-private",
                     &Args::new().with("number", detail.incident.number.to_string()),
@@ -470,9 +471,7 @@ async fn declare(
 async fn load(state: &AppState, page: &PageCtx, id: &str) -> Result<IncidentDetail, Response> {
     let r: IncidentRef = id.parse().map_err(|_| not_found(state, page, id))?;
     match state.engine.get(r).await {
-        Ok(d) if d.incident.security && !page.viewer.sees_security => {
-            Err(not_found(state, page, id))
-        }
+        Ok(d) if !page.viewer.may_see(&d, "web") => Err(not_found(state, page, id)),
         Ok(d) => Ok(d),
         Err(EngineError::Domain(_)) => Err(not_found(state, page, id)),
         Err(e) => Err(engine_failure(state, page, &e)),

@@ -21,9 +21,23 @@ async fn operations_endpoints() {
     );
     assert!(
         m.body
-            .contains("muster_incidents{status=\"Open\",severity=\"SEV3\",security=\"false\"} 1"),
+            .contains("muster_incidents{status=\"Open\",severity=\"SEV3\"} 1"),
         "{}",
         m.body
+    );
+    // A security incident neither labels nor moves any series: its existence is private.
+    app.api(
+        "POST",
+        "/incidents",
+        Some(serde_json::json!({"title": "Leaked keys", "security": true, "severity": "SEV3"})),
+        None,
+    )
+    .await;
+    let after = app.get("/metrics").await.body;
+    assert!(!after.contains("security="), "{after}");
+    assert!(
+        after.contains("muster_incidents{status=\"Open\",severity=\"SEV3\"} 1"),
+        "{after}"
     );
     assert!(m.body.contains("muster_http_request_duration_seconds_bucket{method=\"GET\",route=\"/healthz\",status=\"2xx\",le=\"0.001\"}"), "{}", m.body);
     assert!(
@@ -355,21 +369,13 @@ async fn security_incidents_are_hidden_from_people_not_allowed() {
             &[("title", "Leaked keys"), ("security", "on")],
         )
         .await;
-    assert_eq!(
-        r.status,
-        StatusCode::CREATED,
-        "a notice instead of a redirect to a hidden page"
-    );
-    assert!(r.body.contains("INC-1 is declared"));
-    assert!(!app.get("/incidents").await.body.contains("Leaked keys"));
-    assert_eq!(
-        app.get("/incidents/INC-1").await.status,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        app.get("/incidents/INC-1/report.md").await.status,
-        StatusCode::NOT_FOUND
-    );
+    // Its declarer sees it: the default setup names no security viewer, and the incident
+    // must not lock out its own Incident Commander (anonymous on loopback: "web").
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), "/incidents/INC-1");
+    assert_eq!(app.get("/incidents/INC-1").await.status, StatusCode::OK);
+    assert!(app.get("/incidents").await.body.contains("Leaked keys"));
+    // Anyone else does not (the anonymous API caller is recorded as "api").
     assert_eq!(
         app.api("GET", "/incidents/INC-1", None, None).await.status,
         StatusCode::NOT_FOUND
@@ -379,7 +385,7 @@ async fn security_incidents_are_hidden_from_people_not_allowed() {
         0
     );
 
-    // Allowed by name through the trusted proxy header.
+    // Allowed by name through the trusted proxy header, or by a role in it.
     let app = TestApp::new(
         "[server]\nproxy_user_header = \"X-Remote-User\"\nsecurity_viewers = [\"sec-lead\"]\n",
     )
@@ -395,11 +401,46 @@ async fn security_incidents_are_hidden_from_people_not_allowed() {
         .get_with("/incidents/INC-1", &[("x-remote-user", "someone")])
         .await;
     assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get_with(
+            "/incidents/INC-1/report.md",
+            &[("x-remote-user", "someone")]
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
     let seen = app
         .get_with("/incidents/INC-1", &[("x-remote-user", "sec-lead")])
         .await;
     assert_eq!(seen.status, StatusCode::OK);
     assert!(seen.body.contains("sec-lead"), "the viewer's name is shown");
+    // Whoever is given a role in it sees it from then on, in the list too.
+    let r = app
+        .api(
+            "POST",
+            "/incidents/INC-1/roles",
+            Some(serde_json::json!({"role": "scribe", "person": "someone"})),
+            None,
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let seen = app
+        .get_with("/incidents/INC-1", &[("x-remote-user", "someone")])
+        .await;
+    assert_eq!(seen.status, StatusCode::OK);
+    assert!(
+        app.get_with("/incidents", &[("x-remote-user", "someone")])
+            .await
+            .body
+            .contains("Leaked keys")
+    );
+    assert!(
+        !app.get_with("/incidents", &[("x-remote-user", "nobody")])
+            .await
+            .body
+            .contains("Leaked keys")
+    );
 }
 
 #[tokio::test]

@@ -149,17 +149,6 @@ impl Harness {
     }
 
     /// Run the workflow until nothing is due.
-    /// The first modal opened, waiting for it (modals open right after the ack).
-    async fn opened_view(&self) -> muster_testkit::SimView {
-        for _ in 0..300 {
-            if let Some(v) = self.sim.views().first() {
-                return v.clone();
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-        panic!("no modal was opened");
-    }
-
     async fn drain(&self) {
         for _ in 0..20 {
             if self.worker.run_once().await.unwrap() == 0 {
@@ -392,7 +381,7 @@ async fn declaring_from_a_message_keeps_a_link_to_it() {
     let r = h.send(&h.signer.interaction(&action, h.now())).await;
     assert_eq!(r.status, StatusCode::OK);
     // The modal opens right after the ack.
-    let view = h.opened_view().await;
+    let view = h.views(1).await[0].clone();
     assert!(
         view.view.to_string().contains("p99 latency"),
         "title from the message"
@@ -1101,5 +1090,73 @@ async fn changes_made_outside_slack_keep_the_announcement_in_step() {
     e.close("INC-1".parse().unwrap(), "dana").await.unwrap();
     h.drain().await;
     assert!(h.sim.channel(&ch.id).unwrap().is_archived);
+    h.assert_clean();
+}
+
+/// A security incident reveals nothing in public channels: its announcement is one neutral
+/// line (no title, description, team or severity), and its status updates stay in its own
+/// private channel. (Before: the title, team and severity were announced, and updates
+/// were posted under the public announcement.)
+#[tokio::test]
+async fn a_security_incident_announces_one_neutral_line_and_keeps_its_updates_private() {
+    let h = Harness::new().await;
+    h.command("Attacker in the admin console", "U1ANA", "C0GENERAL")
+        .await;
+    let view = h.views(1).await[0].clone();
+    let submission = payloads::view_submission(
+        &view,
+        "U1ANA",
+        &[
+            ("security", Input::Choose("yes".into())),
+            (
+                "description",
+                Input::Text("Admin key leaked in CI logs".into()),
+            ),
+        ],
+    );
+    h.send(&h.signer.interaction(&submission, h.now())).await;
+    h.drain().await;
+    let name = today_channel("attacker-in-the-admin-console");
+    let ch = h.sim.channel_by_name(&name).expect("a private channel");
+    assert!(ch.is_private);
+    let public = |h: &Harness| -> String {
+        h.sim
+            .messages(&h.announce)
+            .iter()
+            .map(|m| format!("{} {}", m.text, m.blocks))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let announced = public(&h);
+    assert!(announced.contains("INC-1"), "{announced}");
+    for secret in ["Attacker", "admin console", "Admin key", "SEV"] {
+        assert!(
+            !announced.contains(secret),
+            "{secret} in public: {announced}"
+        );
+    }
+    // An update from the private channel stays there.
+    let r = h
+        .command(
+            "update Attacker logged in from 203.0.113.7 with the leaked admin key",
+            "U1ANA",
+            &ch.id,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    h.drain().await;
+    let announced = public(&h);
+    assert!(!announced.contains("203.0.113.7"), "{announced}");
+    assert!(
+        h.sim
+            .messages(&ch.id)
+            .iter()
+            .any(|m| m.text.contains("203.0.113.7")),
+        "the update is posted in the incident's own channel"
+    );
+    // Closing changes nothing in public either.
+    h.command("resolve", "U1ANA", &ch.id).await;
+    h.drain().await;
+    assert!(!public(&h).contains("Attacker"));
     h.assert_clean();
 }

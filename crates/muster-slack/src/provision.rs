@@ -21,7 +21,7 @@ use crate::blocks::{self, AnnouncementInfo, WelcomeInfo, Who};
 use crate::client::{Channel, SlackClient, SlackError};
 use crate::marks::Mark;
 use muster_core::Lang;
-use muster_core::config::SlackConfig;
+use muster_core::config::{AnnounceSecurity, SlackConfig};
 use muster_core::i18n::Args;
 use muster_core::incident::{ExternalRef, IncidentDetail, ResourceKind};
 use muster_core::record::Change;
@@ -484,8 +484,19 @@ impl SlackProvisioner {
 
     async fn announce(&self, step: &StepInput<'_>, channel: &str) -> StepOutcome {
         let who = declarer(step);
-        let info = self.announcement(step, channel, who.clone());
-        let msg = blocks::announcement_message(&info, &self.langs());
+        let i = &step.detail.incident;
+        let msg = if i.security {
+            // Public channels learn one neutral line, or nothing.
+            match self.config.announce_security {
+                AnnounceSecurity::None => return done(),
+                AnnounceSecurity::Neutral => {
+                    blocks::security_announcement(&i.number.to_string(), &self.langs())
+                }
+            }
+        } else {
+            let info = self.announcement(step, channel, who.clone());
+            blocks::announcement_message(&info, &self.langs())
+        };
         let mut posted = vec![];
         for target in &self.config.announcement_channels {
             let mut sent = self.post_once(step, target, None, &msg).await;
@@ -513,9 +524,22 @@ impl SlackProvisioner {
     }
 
     /// `update/n` posts the status update under each announcement, then refreshes it;
-    /// `refresh/v` only refreshes.
+    /// `refresh/v` only refreshes. A security incident's updates stay in its own private
+    /// channel, and its neutral announcement has nothing to refresh.
     async fn refresh(&self, step: &StepInput<'_>, channel: &str) -> StepOutcome {
         let i = &step.detail.incident;
+        if i.security {
+            let text = match step.step.kind {
+                StepKind::Update(_) => input_str(step, "text"),
+                _ => None,
+            };
+            let Some(t) = text else { return done() };
+            let msg = blocks::SlackMessage::text(format!("*{}* {}", i.number, blocks::escape(t)));
+            return match self.post_once(step, channel, None, &msg).await {
+                Ok(_) => done(),
+                Err(e) => retry_or_fail(e, step.attempt),
+            };
+        }
         let announced = step.outputs.get(&StepKind::Announce);
         let posted: Vec<(String, String)> = announced
             .and_then(|o| o.get("messages"))

@@ -310,7 +310,18 @@ impl Store {
                     .push(" ESCAPE '\\'");
             }
             if !f.include_security {
-                q.push(" AND security = 0");
+                match &f.involving {
+                    Some(who) => {
+                        q.push(" AND (security = 0 OR declared_by = ")
+                            .push_bind(who.clone())
+                            .push(" OR id IN (SELECT incident_id FROM role_assignments WHERE person = ")
+                            .push_bind(who.clone())
+                            .push("))");
+                    }
+                    None => {
+                        q.push(" AND security = 0");
+                    }
+                }
             }
             if !f.include_drills {
                 q.push(" AND drill = 0");

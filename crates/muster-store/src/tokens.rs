@@ -72,9 +72,11 @@ impl Store {
     }
 
     /// Incident counts by (status, severity, security), for the metrics endpoint.
-    pub async fn counts(&self) -> Result<Vec<(String, String, bool, u64)>, StoreError> {
+    /// Incidents by status and severity for `/metrics`, which anyone may scrape: drills
+    /// and security incidents are left out (a count that moves would reveal one).
+    pub async fn counts(&self) -> Result<Vec<(String, String, u64)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT status, severity, security, COUNT(*) AS n FROM incidents WHERE drill = 0 GROUP BY status, severity, security",
+            "SELECT status, severity, COUNT(*) AS n FROM incidents WHERE drill = 0 AND security = 0 GROUP BY status, severity",
         )
         .fetch_all(self.pool())
         .await?;
@@ -83,7 +85,6 @@ impl Store {
                 Ok((
                     r.try_get("status")?,
                     r.try_get("severity")?,
-                    r.try_get::<i64, _>("security")? != 0,
                     r.try_get::<i64, _>("n")? as u64,
                 ))
             })

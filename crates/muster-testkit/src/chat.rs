@@ -241,7 +241,13 @@ impl StepRunner for TestChat {
                         }
                         StepKind::Archive => r.archived = true,
                         StepKind::Announce => {
-                            let line = format!("{} declared by {}", i.title, i.declared_by);
+                            // The rule every platform keeps: a security incident's public
+                            // announcement says that it exists, nothing more.
+                            let line = if i.security {
+                                "declared".to_owned()
+                            } else {
+                                format!("{} declared by {}", i.title, i.declared_by)
+                            };
                             s.announcements.push((number, line));
                         }
                         other => {

@@ -236,6 +236,22 @@ pub fn announcement_message(info: &AnnouncementInfo, langs: &[Lang]) -> SlackMes
     }
 }
 
+/// A security incident's announcement in public channels: one neutral line per language,
+/// with its number and nothing else (no title, team, severity, people or channel), so
+/// nothing sensitive reaches people outside it.
+pub fn security_announcement(number: &str, langs: &[Lang]) -> SlackMessage {
+    let langs = if langs.is_empty() {
+        &Lang::ALL[..]
+    } else {
+        langs
+    };
+    let lines: Vec<String> = langs
+        .iter()
+        .map(|&l| tf(l, "slack-announce-security", &[("number", number)]))
+        .collect();
+    SlackMessage::text(lines.join("\n"))
+}
+
 // ---------------------------------------------------------------------------------------
 // Modals opened from the welcome message's buttons
 // ---------------------------------------------------------------------------------------

@@ -29,7 +29,8 @@ pub use declare::{
 };
 pub use incident::{
     AnnouncementInfo, IncidentModalMetadata, UpdateForm, WelcomeInfo, announcement_message,
-    roles_from_view, roles_modal, update_from_view, update_modal, welcome_message,
+    roles_from_view, roles_modal, security_announcement, update_from_view, update_modal,
+    welcome_message,
 };
 pub use notices::{
     declare_received, help_message, not_incident_channel, pending_line, provisioning_delayed,
