@@ -48,7 +48,9 @@ impl Engine {
         step: PlannedStep,
     ) -> Result<(), EngineError> {
         let job = step.into_job(platform, None);
-        Ok(self.store().enqueue(incident, &[job], self.now()).await?)
+        self.store().enqueue(incident, &[job], self.now()).await?;
+        self.queued_steps(1);
+        Ok(())
     }
 
     /// Put a failed step back in the queue (a person pressed "retry"). False if the step
@@ -58,7 +60,9 @@ impl Engine {
         incident: IncidentId,
         step: &StepId,
     ) -> Result<bool, EngineError> {
-        Ok(self.store().requeue(incident, step, self.now()).await?)
+        let requeued = self.store().requeue(incident, step, self.now()).await?;
+        self.queued_steps(requeued as usize);
+        Ok(requeued)
     }
 
     /// Whether the database would take a write now (a rolled-back probe).

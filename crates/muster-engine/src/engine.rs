@@ -133,6 +133,9 @@ pub struct Engine {
     templates: [Option<Template>; 2],
     /// The chat platforms every declaration and change is planned on.
     chat: Vec<Arc<dyn ChatPlatform>>,
+    /// Signalled whenever a write queued steps, so this process's worker starts them at
+    /// once instead of at its next poll.
+    queued: Arc<tokio::sync::Notify>,
 }
 
 impl Engine {
@@ -143,6 +146,7 @@ impl Engine {
             clock,
             templates: [None, None],
             chat: Vec::new(),
+            queued: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
@@ -154,6 +158,18 @@ impl Engine {
         self.chat.retain(|p| p.name() != platform.name());
         self.chat.push(platform);
         self
+    }
+
+    /// Notified each time a write of this engine queued workflow steps (a worker waits on
+    /// it). Another process's writes (a CLI on the same database) are seen at the next poll.
+    pub fn steps_queued(&self) -> Arc<tokio::sync::Notify> {
+        self.queued.clone()
+    }
+
+    pub(crate) fn queued_steps(&self, n: usize) {
+        if n > 0 {
+            self.queued.notify_one();
+        }
     }
 
     /// The names of the chat platforms declarations are provisioned on.
@@ -196,6 +212,7 @@ impl Engine {
             .insert_declared(new, None, &jobs)
             .await?
             .ok_or_else(|| StoreError::Other("a declaration without a key was refused".into()))?;
+        self.queued_steps(jobs.len());
         self.get(IncidentRef::Id(incident.id)).await
     }
 
@@ -214,7 +231,10 @@ impl Engine {
             .insert_declared(new, Some(delivery), &jobs)
             .await?
         {
-            Some(i) => Ok(Some(self.get(IncidentRef::Id(i.id)).await?)),
+            Some(i) => {
+                self.queued_steps(jobs.len());
+                Ok(Some(self.get(IncidentRef::Id(i.id)).await?))
+            }
             None => Ok(None),
         }
     }
@@ -736,8 +756,12 @@ impl Engine {
                         .map(|s| s.into_job(p.name(), None))
                 })
                 .collect();
+            let queued = change.jobs.len();
             match self.store.apply(&detail.incident, &by, now, change).await {
-                Ok(_) => return self.get(IncidentRef::Id(detail.incident.id)).await,
+                Ok(_) => {
+                    self.queued_steps(queued);
+                    return self.get(IncidentRef::Id(detail.incident.id)).await;
+                }
                 Err(StoreError::Conflict) if attempt + 1 < CONFLICT_RETRIES => attempt += 1,
                 Err(e) => return Err(e.into()),
             }

@@ -253,10 +253,10 @@ impl Worker {
     /// A worker with no runner yet: add one per platform with [`Worker::with_runner`].
     pub fn new(engine: Arc<Engine>) -> Self {
         Worker {
+            wake: engine.steps_queued(),
             engine,
             runners: HashMap::new(),
             lease: DEFAULT_LEASE,
-            wake: Arc::new(Notify::new()),
             backoff: (Duration::from_secs(1), Duration::from_secs(60)),
             unrecorded: tokio::sync::Mutex::new(Vec::new()),
         }

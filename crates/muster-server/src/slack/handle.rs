@@ -121,8 +121,7 @@ async fn in_channel_command(
                     "cli-role-assigned",
                 ),
                 Person::SlackUser(user) => {
-                    return queue_role(state, app, id, role, &user, &by, &cmd.trigger_id, lang)
-                        .await;
+                    return queue_role(state, id, role, &user, &by, &cmd.trigger_id, lang).await;
                 }
             }
         }
@@ -151,7 +150,6 @@ async fn in_channel_command(
     match result {
         Ok(d) => {
             // The change queued its Slack follow-ups (announcement, archive): run them.
-            app.wake.notify_one();
             in_channel(SlackMessage::text(changed(message_id, &d, state, lang)))
         }
         Err(err) => ephemeral(SlackMessage::text(err.message(lang))),
@@ -232,10 +230,8 @@ fn person_name(state: &AppState, raw: &str) -> Person {
 
 /// Queue the assignment of `role` to a Slack user whose name is read after the ack: the
 /// role is checked now, so a typo is answered at once.
-#[allow(clippy::too_many_arguments)]
 async fn queue_role(
     state: &AppState,
-    app: &SlackApp,
     id: IncidentId,
     role: &str,
     user: &str,
@@ -250,17 +246,14 @@ async fn queue_role(
     let step = PlannedStep::new(StepKind::AssignRole(delivery.to_owned()))
         .with_input(steps::assign_role_input(&role.key, user, by));
     match state.engine.queue_step(id, PLATFORM, step).await {
-        Ok(()) => {
-            app.wake.notify_one();
-            in_channel(SlackMessage::text(
-                lang.format(
-                    "slack-role-queued",
-                    &Args::new()
-                        .with("role", role.label(lang))
-                        .with("person", blocks::mention(user)),
-                ),
-            ))
-        }
+        Ok(()) => in_channel(SlackMessage::text(
+            lang.format(
+                "slack-role-queued",
+                &Args::new()
+                    .with("role", role.label(lang))
+                    .with("person", blocks::mention(user)),
+            ),
+        )),
         Err(e) => ephemeral(SlackMessage::text(e.message(lang))),
     }
 }
@@ -276,13 +269,13 @@ pub(super) async fn interaction(
             if sub.view.callback_id == ids::CALLBACK_DECLARE
                 || sub.view.callback_id == ids::CALLBACK_DECLARE_FROM_MESSAGE =>
         {
-            declare_submission(state, &app, sub).await
+            declare_submission(state, sub).await
         }
         Interaction::ViewSubmission(sub) if sub.view.callback_id == ids::CALLBACK_ROLES => {
-            roles_submission(state, &app, sub).await
+            roles_submission(state, sub).await
         }
         Interaction::ViewSubmission(sub) if sub.view.callback_id == ids::CALLBACK_UPDATE => {
-            update_submission(state, &app, sub).await
+            update_submission(state, sub).await
         }
         Interaction::BlockActions(ba) => block_actions(state, app, ba).await,
         Interaction::MessageAction(ma) if ma.callback_id == ids::CALLBACK_DECLARE_FROM_MESSAGE => {
@@ -296,7 +289,7 @@ pub(super) async fn interaction(
 /// then the incident, the delivery key and every platform's workflow are one
 /// transaction: the same submission delivered twice declares once, and a failure keeps
 /// nothing, so pressing Submit again declares.
-async fn declare_submission(state: &AppState, app: &SlackApp, sub: ViewSubmission) -> Reply {
+async fn declare_submission(state: &AppState, sub: ViewSubmission) -> Reply {
     let form = DeclareForm::from_view(&sub.view);
     let by = sub
         .user
@@ -327,10 +320,7 @@ async fn declare_submission(state: &AppState, app: &SlackApp, sub: ViewSubmissio
         .declare_once(declaration, &format!("slack:view:{}", sub.view.id))
         .await;
     match declared {
-        Ok(_) => {
-            app.wake.notify_one();
-            Reply::Json(json!({}))
-        }
+        Ok(_) => Reply::Json(json!({})),
         Err(EngineError::Invalid(errors)) => {
             Reply::Json(blocks::validation_errors(&form.errors(&errors)))
         }
@@ -346,7 +336,7 @@ async fn declare_submission(state: &AppState, app: &SlackApp, sub: ViewSubmissio
 
 /// The roles modal submitted: a role given to someone new is queued, to be recorded
 /// under the person's Slack name once it is read (after the ack).
-async fn roles_submission(state: &AppState, app: &SlackApp, sub: ViewSubmission) -> Reply {
+async fn roles_submission(state: &AppState, sub: ViewSubmission) -> Reply {
     let (meta, chosen) = blocks::roles_from_view(&sub.view);
     let Ok(r) = meta.incident_id.parse::<IncidentRef>() else {
         return Reply::Json(json!({}));
@@ -363,13 +353,12 @@ async fn roles_submission(state: &AppState, app: &SlackApp, sub: ViewSubmission)
             return field_error(ids::BLOCK_ROLE_PREFIX, e.message(meta.lang));
         }
     }
-    app.wake.notify_one();
     Reply::Json(json!({}))
 }
 
 /// The status update modal submitted: a new status, then the update (which queues its
 /// post under the announcement).
-async fn update_submission(state: &AppState, app: &SlackApp, sub: ViewSubmission) -> Reply {
+async fn update_submission(state: &AppState, sub: ViewSubmission) -> Reply {
     let form = match blocks::update_from_view(&sub.view) {
         Ok(f) => f,
         Err(errors) => return Reply::Json(blocks::validation_errors(&errors)),
@@ -392,10 +381,7 @@ async fn update_submission(state: &AppState, app: &SlackApp, sub: ViewSubmission
         return fail(e);
     }
     match state.engine.post_update(r, &form.text, &by).await {
-        Ok(_) => {
-            app.wake.notify_one();
-            Reply::Json(json!({}))
-        }
+        Ok(_) => Reply::Json(json!({})),
         Err(e) => fail(e),
     }
 }
@@ -456,7 +442,6 @@ async fn block_actions(state: &AppState, app: Arc<SlackApp>, ba: BlockActions) -
                 continue;
             };
             let resolved = state.engine.resolve(r, &actor(&ba.user)).await;
-            app.wake.notify_one();
             if let (Err(e), Some(ch)) = (resolved, ba.channel.as_ref()) {
                 let (client, channel, user) =
                     (app.client.clone(), ch.id.clone(), ba.user.id.clone());
@@ -475,7 +460,6 @@ async fn block_actions(state: &AppState, app: Arc<SlackApp>, ba: BlockActions) -
                 .or_else(|_| format!("{PLATFORM}/{step}").parse::<StepId>());
             if let Ok(step) = step {
                 let _ = state.engine.retry_step(incident, &step).await;
-                app.wake.notify_one();
             }
         }
     }
@@ -621,7 +605,6 @@ async fn reaction(
     let step = PlannedStep::new(StepKind::Capture(event_id.to_owned()))
         .with_input(steps::capture_input(&channel, &ts, removed));
     state.engine.queue_step(id, PLATFORM, step).await?;
-    app.wake.notify_one();
     Ok(())
 }
 
@@ -658,6 +641,5 @@ async fn warn_about_secrets(
     );
     let step = PlannedStep::new(StepKind::SecretWarning(event_id.to_owned())).with_input(input);
     state.engine.queue_step(id, PLATFORM, step).await?;
-    app.wake.notify_one();
     Ok(())
 }

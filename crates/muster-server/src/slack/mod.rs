@@ -18,7 +18,6 @@ use muster_slack::provision::SlackProvisioner;
 use muster_slack::{SlackClient, Verifier};
 use serde_json::Value;
 use std::sync::Arc;
-use tokio::sync::Notify;
 
 /// Everything the Slack handlers need.
 pub struct SlackApp {
@@ -28,8 +27,6 @@ pub struct SlackApp {
     pub client: SlackClient,
     pub provisioner: Arc<SlackProvisioner>,
     pub config: muster_core::config::SlackConfig,
-    /// Wakes the workflow worker after an enqueue.
-    pub wake: Arc<Notify>,
     /// Finds credentials pasted into incident channels.
     pub scanner: Arc<muster_scan::Scanner>,
     /// Signatures already accepted: a replayed HTTP request is answered and not acted on.
@@ -68,7 +65,6 @@ impl SlackApp {
             provisioner: Arc::new(SlackProvisioner::new(client.clone(), config.clone())),
             client,
             config,
-            wake: Arc::new(Notify::new()),
             scanner: Arc::new(muster_scan::Scanner::new(
                 muster_scan::RuleSet::default_rules(),
             )?),
@@ -77,12 +73,12 @@ impl SlackApp {
         })
     }
 
-    /// A workflow worker running Slack's steps, woken whenever the handlers queue one.
+    /// A workflow worker running Slack's steps, woken whenever the engine queues one
+    /// (a declaration or change from anywhere in this process, a step from chat).
     /// Add other platforms' runners to it with `Worker::with_runner`.
     pub fn worker(&self, engine: Arc<muster_engine::Engine>) -> muster_engine::workflow::Worker {
         muster_engine::workflow::Worker::new(engine)
             .with_runner(self.provisioner.clone())
-            .with_waker(self.wake.clone())
             .with_lease(self.config.step_lease)
     }
 }
