@@ -123,6 +123,19 @@ impl Args {
         self.str(key, value);
         self
     }
+    /// The same arguments with every text value passed through `f` (numbers unchanged):
+    /// to escape what people typed for the format a message is rendered into.
+    pub fn map_text(self, f: impl Fn(&str) -> String) -> Self {
+        Args(
+            self.0
+                .into_iter()
+                .map(|(k, v)| match v {
+                    Arg::Str(s) => (k, Arg::Str(f(&s))),
+                    n => (k, n),
+                })
+                .collect(),
+        )
+    }
     fn to_fluent(&self) -> FluentArgs<'_> {
         let mut a = FluentArgs::new();
         for (k, v) in &self.0 {

@@ -163,6 +163,12 @@ impl Harness {
         String::from_utf8_lossy(&self.logs.0.lock().unwrap()).into_owned()
     }
 
+    /// INC-1 as the record has it now.
+    async fn incident(&self) -> muster_core::incident::IncidentDetail {
+        let d = self.state.engine().get("INC-1".parse().unwrap()).await;
+        d.unwrap()
+    }
+
     async fn first_incident(&self) -> muster_core::IncidentId {
         let d = self.state.engine().get("INC-1".parse().unwrap()).await;
         d.unwrap().incident.id
@@ -530,10 +536,17 @@ async fn a_failing_optional_step_is_reported_with_a_retry_button_and_never_block
         .expect("the channel exists anyway");
     assert!(h.sim.bookmarks(&ch.id).is_empty());
     let msgs = h.sim.messages(&ch.id);
+    // Said to people, in each language, naming what is missing rather than the code.
     let failure = msgs
         .iter()
-        .find(|m| m.text.contains("could not finish a step (bookmarks)"))
+        .find(|m| m.text.contains("could not finish this step: the bookmarks"))
         .expect("failure reported in the channel");
+    assert!(
+        failure.text.contains("cette étape : les signets"),
+        "{}",
+        failure.text
+    );
+    assert!(!failure.text.contains("invalid_link"), "{}", failure.text);
     assert!(
         failure.blocks.to_string().contains("incident_retry_step"),
         "with a retry button"
@@ -1090,6 +1103,202 @@ async fn changes_made_outside_slack_keep_the_announcement_in_step() {
     e.close("INC-1".parse().unwrap(), "dana").await.unwrap();
     h.drain().await;
     assert!(h.sim.channel(&ch.id).unwrap().is_archived);
+    h.assert_clean();
+}
+
+/// Every mrkdwn text of a message (its fallback `text` and the mrkdwn of its blocks):
+/// where Slack reads `<!channel>` and `<url|label>`. Plain-text headers are not parsed.
+fn mrkdwn_of(text: &str, blocks: &serde_json::Value) -> Vec<String> {
+    fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(o) => {
+                if o.get("type").and_then(|t| t.as_str()) == Some("mrkdwn")
+                    && let Some(t) = o.get("text").and_then(|t| t.as_str())
+                {
+                    out.push(t.to_owned());
+                }
+                o.values().for_each(|x| walk(x, out));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = vec![text.to_owned()];
+    walk(blocks, &mut out);
+    out
+}
+
+/// Nothing people typed pings a channel, hides a link or mentions someone.
+fn assert_inert(what: &str, texts: &[String]) {
+    for t in texts {
+        for bad in [
+            "<!channel>",
+            "<!here>",
+            "<https://evil",
+            "&amp;lt;",
+            "&amp;amp;",
+        ] {
+            assert!(!t.contains(bad), "{what}: {bad} in {t}");
+        }
+    }
+}
+
+/// What Slack sends for typed text: `&`, `<`, `>` as entities (control sequences such
+/// as `<!channel>` and `<@U…>` stay as they are).
+fn as_slack_sends(typed: &str) -> String {
+    muster_slack::blocks::escape(typed)
+}
+
+#[tokio::test]
+async fn typed_text_is_data_in_every_message_and_answer() {
+    let h = Harness::new().await;
+    // Declared with a title Slack escaped; the record keeps what was typed.
+    h.command(
+        &as_slack_sends("Fixed <cache> & <!channel>"),
+        "U1ANA",
+        "C0GENERAL",
+    )
+    .await;
+    let view = h.views(1).await[0].clone();
+    let submission = payloads::view_submission(
+        &view,
+        "U1ANA",
+        &[(
+            "description",
+            Input::Text("<https://evil.example|click me> <!here>".into()),
+        )],
+    );
+    assert_eq!(
+        h.send(&h.signer.interaction(&submission, h.now()))
+            .await
+            .body,
+        "{}"
+    );
+    let d = h.incident().await;
+    assert_eq!(d.incident.title.as_str(), "Fixed <cache> & <!channel>");
+    h.drain().await;
+    let d = h.incident().await;
+    let ch = muster_slack::provision::channel_id(&d)
+        .expect("the channel is recorded")
+        .to_owned();
+    let answer = |text: &str| {
+        let trigger = h.sim.new_trigger_id();
+        let cmd = SlashCommandRequest::new("/incident", text, "U1ANA", &ch, &trigger);
+        h.signer.slash_command(&cmd, h.now())
+    };
+    let mut answers = vec![];
+    for (typed, sent) in [
+        (
+            "note <https://evil.example|click me>",
+            as_slack_sends("note <https://evil.example|click me>"),
+        ),
+        // With `should_escape`, Slack turns a typed @channel into `<!channel>`.
+        (
+            "role scribe <!channel>",
+            "role scribe <!channel>".to_owned(),
+        ),
+        // Not a mention: a name that starts like one.
+        (
+            "role comms <@U2BOB> <!here>",
+            "role comms <@U2BOB> <!here>".to_owned(),
+        ),
+        (
+            "update Fixed <cache>",
+            as_slack_sends("update Fixed <cache>"),
+        ),
+        ("status <!channel>", "status <!channel>".to_owned()),
+        (
+            "severity <https://evil.example|x>",
+            as_slack_sends("severity <https://evil.example|x>"),
+        ),
+        ("show", "show".to_owned()),
+    ] {
+        let r = h.send(&answer(&sent)).await;
+        assert_eq!(r.status, StatusCode::OK, "{typed}");
+        let j = r.json();
+        assert_inert(
+            typed,
+            &mrkdwn_of(j["text"].as_str().unwrap_or(""), &j["blocks"]),
+        );
+        answers.push((typed, j));
+    }
+    // Confirmations everyone sees are in every language, with the values escaped.
+    let note = &answers[0].1;
+    assert_eq!(note["response_type"], "in_channel");
+    let text = note["text"].as_str().unwrap();
+    assert!(
+        text.contains("Note added to the timeline of INC-1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Note ajoutée à la chronologie de INC-1"),
+        "{text}"
+    );
+    let roles = answers[1].1["text"].as_str().unwrap().to_owned();
+    assert!(roles.contains("&lt;!channel&gt;"), "{roles}");
+    assert!(roles.contains("Rôles de INC-1"), "{roles}");
+    // Refusals quote what was typed, escaped, in every language.
+    let status = &answers[4].1;
+    assert_eq!(status["response_type"], "ephemeral");
+    let d = h.incident().await;
+    assert!(
+        d.roles
+            .iter()
+            .any(|r| r.role == "comms" && r.person == "<@U2BOB> <!here>"),
+        "kept as typed, not as a mention: {:?}",
+        d.roles
+    );
+    assert_eq!(d.updates[0].text, "Fixed <cache>", "decoded once on input");
+    h.drain().await;
+    // Everything Muster posted: the welcome, the announcement, the update under it.
+    let mut posted = h.sim.messages(&h.announce);
+    posted.extend(h.sim.messages(&ch));
+    assert!(posted.len() >= 3, "{posted:#?}");
+    for m in &posted {
+        assert_inert("posted", &mrkdwn_of(&m.text, &m.blocks));
+    }
+    assert!(
+        posted
+            .iter()
+            .any(|m| m.text.contains("Fixed &lt;cache&gt;")),
+        "shown as typed: {posted:#?}"
+    );
+    // A mention the bot means is built from the id Slack resolved.
+    let r = h.send(&answer("role scribe <@U2BOB>")).await;
+    assert!(
+        r.json()["text"].as_str().unwrap().contains("<@U2BOB>"),
+        "{}",
+        r.body
+    );
+    h.assert_clean();
+}
+
+#[tokio::test]
+async fn a_mistyped_subcommand_in_an_incident_channel_answers_with_help() {
+    let h = Harness::new().await;
+    let name = h.declare("Disk full", "disk-full").await;
+    h.drain().await;
+    let ch = h.sim.channel_by_name(&name).unwrap();
+    let opened = h.sim.views().len();
+    let r = h.command("frobnicate the cache", "U1ANA", &ch.id).await;
+    let j = r.json();
+    assert_eq!(j["response_type"], "ephemeral");
+    let text = j.to_string();
+    assert!(
+        text.contains("`frobnicate` is not a `/incident` command"),
+        "{text}"
+    );
+    assert!(text.contains("/incident update"), "with the help: {text}");
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(h.sim.views().len(), opened, "no declare modal");
+    // Outside an incident channel, the text is still a new incident's title.
+    h.command("frobnicate", "U1ANA", "C0GENERAL").await;
+    let view = h.views(opened + 1).await[opened].clone();
+    assert!(
+        view.view.to_string().contains("frobnicate"),
+        "{:?}",
+        view.view
+    );
     h.assert_clean();
 }
 

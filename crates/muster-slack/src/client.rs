@@ -942,7 +942,8 @@ struct RawHistoryMessage {
     user: Option<String>,
     #[serde(default)]
     bot_id: Option<String>,
-    #[serde(default)]
+    /// Escaped by Slack like event text; decoded once here.
+    #[serde(default, deserialize_with = "crate::payload::slack_text")]
     text: String,
     #[serde(default)]
     thread_ts: Option<String>,
@@ -971,6 +972,8 @@ struct RawAttachment {
 impl From<RawHistoryMessage> for HistoryMessage {
     fn from(r: RawHistoryMessage) -> Self {
         let nonempty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
+        // Attachment text is escaped like message text.
+        let decoded = |s: Option<String>| nonempty(s).map(|s| crate::payload::decode_entities(&s));
         HistoryMessage {
             ts: r.ts,
             user: r.user,
@@ -982,9 +985,9 @@ impl From<RawHistoryMessage> for HistoryMessage {
                 .attachments
                 .into_iter()
                 .map(|a| AttachmentRef {
-                    fallback: nonempty(a.fallback)
-                        .or(nonempty(a.text))
-                        .or(nonempty(a.title))
+                    fallback: decoded(a.fallback)
+                        .or(decoded(a.text))
+                        .or(decoded(a.title))
                         .unwrap_or_default(),
                     link: nonempty(a.title_link)
                         .or(nonempty(a.from_url))

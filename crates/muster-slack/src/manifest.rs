@@ -4,27 +4,77 @@
 use crate::blocks::ids::CALLBACK_DECLARE_FROM_MESSAGE;
 use serde_json::{Value, json};
 
-/// Bot scopes: what the client's calls and the subscribed events need.
+/// The bot scopes each Web API method the client calls needs, as Slack's method pages
+/// list them (public channels, then private ones: security incidents are private).
+/// `apps.connections.open` takes the app-level token (`connections:write`, granted in the
+/// app's settings, not by the manifest); `auth.test`, `chat.getPermalink` and `views.*`
+/// need no scope. A test checks that every method called in `client.rs` and `marks.rs` is
+/// here, so a new call cannot ship without its scope.
+pub const METHOD_SCOPES: &[(&str, &[&str])] = &[
+    ("apps.connections.open", &[]),
+    ("auth.test", &[]),
+    ("bookmarks.add", &["bookmarks:write"]),
+    // Finding the bookmarks an interrupted `bookmarks` step already added.
+    ("bookmarks.list", &["bookmarks:read"]),
+    ("chat.getPermalink", &[]),
+    ("chat.postEphemeral", &["chat:write"]),
+    ("chat.postMessage", &["chat:write"]),
+    ("chat.update", &["chat:write"]),
+    (
+        "conversations.archive",
+        &["channels:manage", "groups:write"],
+    ),
+    ("conversations.create", &["channels:manage", "groups:write"]),
+    (
+        "conversations.history",
+        &["channels:history", "groups:history"],
+    ),
+    ("conversations.info", &["channels:read", "groups:read"]),
+    ("conversations.invite", &["channels:manage", "groups:write"]),
+    ("conversations.join", &["channels:join"]),
+    ("conversations.list", &["channels:read", "groups:read"]),
+    (
+        "conversations.replies",
+        &["channels:history", "groups:history"],
+    ),
+    (
+        "conversations.setPurpose",
+        &["channels:manage", "groups:write"],
+    ),
+    (
+        "conversations.setTopic",
+        &["channels:manage", "groups:write"],
+    ),
+    ("usergroups.users.list", &["usergroups:read"]),
+    ("users.info", &["users:read"]),
+    ("views.open", &[]),
+    ("views.update", &[]),
+];
+
+/// The bot scopes each subscribed event needs.
+pub const EVENT_SCOPES: &[(&str, &str)] = &[
+    ("reaction_added", "reactions:read"),
+    ("reaction_removed", "reactions:read"),
+    ("message.channels", "channels:history"),
+    ("message.groups", "groups:history"),
+];
+
+/// Bot scopes: the slash command, plus what the client's calls ([`METHOD_SCOPES`]) and the
+/// subscribed events ([`EVENT_SCOPES`]) need, and nothing more.
 pub const BOT_SCOPES: &[&str] = &[
     "commands",
-    // conversations.create / archive / setTopic / setPurpose / join / invite (public)
     "channels:manage",
     "channels:join",
     "channels:read",
-    // the same for private channels (security incidents)
     "groups:write",
     "groups:read",
-    // chat.postMessage, chat.update, chat.postEphemeral
     "chat:write",
+    "bookmarks:read",
     "bookmarks:write",
-    // reaction_added / reaction_removed events
     "reactions:read",
-    // message.channels / message.groups events, chat.getPermalink context
     "channels:history",
     "groups:history",
-    // users.info
     "users:read",
-    // usergroups.users.list
     "usergroups:read",
 ];
 
@@ -57,7 +107,10 @@ pub fn manifest(base_url: &str, command_name: &str) -> Value {
                 "url": format!("{base}/slack/commands"),
                 "description": "Declare an incident, or manage the one in this channel",
                 "usage_hint": "[title] | status | severity | role | update | note | action | resolve | close | show | help",
-                "should_escape": false
+                // Mentions arrive as ids (`<@U123|ana>`, `<!channel>`) and typed `&<>` as
+                // entities, which the command parser decodes once: a role goes to the user
+                // id Slack resolved, not to a name that looks like one.
+                "should_escape": true
             }],
             "shortcuts": [{
                 "name": "Declare an incident from this message",
@@ -149,6 +202,92 @@ mod tests {
             manifest("https://x.test", "/sev")["features"]["slash_commands"][0]["command"],
             "/sev"
         );
+    }
+
+    /// The Web API methods a source file calls: the string literals shaped like a method
+    /// name (`family.method`) in its code above the tests.
+    fn called_methods(src: &str) -> Vec<String> {
+        const FAMILIES: &[&str] = &[
+            "apps",
+            "auth",
+            "bookmarks",
+            "chat",
+            "conversations",
+            "files",
+            "pins",
+            "reactions",
+            "reminders",
+            "team",
+            "usergroups",
+            "users",
+            "views",
+        ];
+        let code = src.split("#[cfg(test)]").next().unwrap_or(src);
+        code.split('"')
+            .skip(1)
+            .step_by(2)
+            .filter(|lit| {
+                lit.split_once('.').is_some_and(|(family, rest)| {
+                    FAMILIES.contains(&family)
+                        && !rest.is_empty()
+                        && lit.chars().all(|c| c.is_ascii_alphabetic() || c == '.')
+                })
+            })
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn every_method_the_client_calls_has_its_scopes_in_the_manifest() {
+        let mut called = called_methods(include_str!("client.rs"));
+        called.extend(called_methods(include_str!("marks.rs")));
+        called.sort();
+        called.dedup();
+        assert!(called.len() >= 20, "the scan found too few: {called:?}");
+        for needed in [
+            "bookmarks.list",
+            "conversations.list",
+            "conversations.replies",
+        ] {
+            assert!(called.iter().any(|m| m == needed), "{needed} not found");
+        }
+        let m = manifest("https://x.test", "/incident");
+        let granted: Vec<&str> = m["oauth_config"]["scopes"]["bot"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        for method in &called {
+            let (_, scopes) = METHOD_SCOPES
+                .iter()
+                .find(|(name, _)| name == method)
+                .unwrap_or_else(|| panic!("{method} is called but METHOD_SCOPES lacks it"));
+            for s in *scopes {
+                assert!(granted.contains(s), "{method} needs {s}");
+            }
+        }
+        for (event, scope) in EVENT_SCOPES {
+            assert!(BOT_EVENTS.contains(event), "{event}");
+            assert!(granted.contains(scope), "{event} needs {scope}");
+        }
+        // Nothing asked for that nothing uses.
+        for s in &granted {
+            let used = *s == "commands"
+                || METHOD_SCOPES.iter().any(|(_, ss)| ss.contains(s))
+                || EVENT_SCOPES.iter().any(|(_, e)| e == s);
+            assert!(used, "{s} is granted but unused");
+        }
+    }
+
+    #[test]
+    fn mentions_arrive_as_user_ids() {
+        for m in [
+            manifest("https://x.test", "/incident"),
+            socket_mode_manifest("/incident"),
+        ] {
+            assert_eq!(m["features"]["slash_commands"][0]["should_escape"], true);
+        }
     }
 
     #[test]

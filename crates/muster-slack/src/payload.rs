@@ -40,6 +40,41 @@ fn type_of(raw: &Value) -> Result<String, PayloadError> {
         .ok_or_else(|| PayloadError::Json("no `type` field".into()))
 }
 
+/// Decode the three entities Slack puts in the text it sends (`&amp;`, `&lt;`, `&gt;`),
+/// exactly once and nothing else: `&amp;lt;` is `&lt;` typed by a person, and `&quot;` is
+/// left as it came. Slack escapes `&`, `<` and `>` in command, message and event text so
+/// that its own `<@U123>`, `<!channel>` and `<url|label>` sequences stand out; a person's
+/// `Fixed <cache>` arrives as `Fixed &lt;cache&gt;` and is kept as they typed it. The
+/// control sequences themselves pass through unchanged (the command parser reads
+/// `<@U123|name>`). Output escapes again ([`crate::blocks::escape`]), so
+/// `escape(decode(t)) == t` for any text without control sequences.
+pub fn decode_entities(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        let (ch, len) = if tail.starts_with("&amp;") {
+            ('&', 5)
+        } else if tail.starts_with("&lt;") {
+            ('<', 4)
+        } else if tail.starts_with("&gt;") {
+            ('>', 4)
+        } else {
+            ('&', 1)
+        };
+        out.push(ch);
+        rest = &tail[len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Deserialize a text field Slack escaped, decoding it once (see [`decode_entities`]).
+pub(crate) fn slack_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    String::deserialize(d).map(|t| decode_entities(&t))
+}
+
 fn shape_err(kind: &str) -> impl Fn(serde_json::Error) -> PayloadError + '_ {
     move |e| PayloadError::Shape {
         kind: kind.to_owned(),
@@ -56,8 +91,9 @@ fn shape_err(kind: &str) -> impl Fn(serde_json::Error) -> PayloadError + '_ {
 pub struct SlashCommand {
     /// The command, with its slash, e.g. `/incident`.
     pub command: String,
-    /// What the user typed after the command (may be empty).
-    #[serde(default)]
+    /// What the user typed after the command (may be empty), decoded: Slack sends
+    /// `&lt;` for a typed `<`.
+    #[serde(default, deserialize_with = "slack_text")]
     pub text: String,
     pub user_id: String,
     #[serde(default)]
@@ -158,7 +194,8 @@ pub struct FileRef {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Message {
     pub ts: String,
-    #[serde(default)]
+    /// Decoded: Slack sends `&lt;` for a typed `<`.
+    #[serde(default, deserialize_with = "slack_text")]
     pub text: String,
     #[serde(default)]
     pub user: Option<String>,
@@ -541,6 +578,8 @@ pub struct MemberJoinedChannel {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct AppMention {
     pub user: String,
+    /// Decoded: Slack sends `&lt;` for a typed `<`.
+    #[serde(deserialize_with = "slack_text")]
     pub text: String,
     pub ts: String,
     pub channel: String,

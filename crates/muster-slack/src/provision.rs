@@ -667,7 +667,11 @@ impl SlackProvisioner {
         };
         let lang = self.langs()[0];
         let kinds = input_str(step, "kinds").unwrap_or_default();
-        let warning = lang.format("slack-secret-warning", &Args::new().with("kinds", kinds));
+        // Rule ids come from the scanner's configuration: escaped like any text.
+        let warning = lang.format(
+            "slack-secret-warning",
+            &Args::new().with("kinds", blocks::escape(kinds)),
+        );
         if let Err(e) = self
             .post_once(
                 step,
@@ -831,9 +835,13 @@ impl StepRunner for SlackProvisioner {
             let Some(channel) = channel_id(step.detail) else {
                 return;
             };
-            let lang = self.langs()[0];
-            let msg =
-                blocks::step_failed(lang, step.step.kind.name(), error, &step.step.to_string());
+            let msg = blocks::step_failed(
+                &self.langs(),
+                &step.detail.incident.number.to_string(),
+                step.step.kind.name(),
+                error,
+                &step.step.to_string(),
+            );
             if let Err(e) = self.client.chat_post_message(channel, &msg, None).await {
                 tracing::warn!(error = %e, step = %step.step, "could not report a failed step");
             }

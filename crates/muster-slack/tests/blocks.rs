@@ -434,18 +434,32 @@ fn confirmations_and_step_failures() {
     assert_eq!(m.ephemeral_response()["response_type"], "ephemeral");
     let m = not_incident_channel(Lang::En, "/incident");
     assert!(m.text.contains("`/incident [title]`"));
-    let m = step_failed(Lang::En, "bookmark", "channel_not_found", "step-17");
-    assert_eq!(
-        m.blocks[1]["elements"][0]["action_id"],
-        ids::ACTION_RETRY_STEP
+    let m = step_failed(
+        &[Lang::En, Lang::Fr],
+        "INC-3",
+        "bookmarks",
+        "Slack answered invalid_link to bookmarks.add",
+        "slack/bookmarks",
     );
-    assert_eq!(m.blocks[1]["elements"][0]["value"], "step-17");
+    let actions = m.blocks.last().unwrap();
+    assert_eq!(actions["elements"][0]["action_id"], ids::ACTION_RETRY_STEP);
+    assert_eq!(actions["elements"][0]["value"], "slack/bookmarks");
+    assert_eq!(
+        actions["elements"][0]["text"]["text"],
+        "Try again / Réessayer"
+    );
+    // People read which part is missing, in each language; the code is a context line.
+    assert!(m.text.contains("this step: the bookmarks."), "{}", m.text);
+    assert!(m.text.contains("cette étape : les signets."), "{}", m.text);
+    assert!(!m.text.contains("invalid_link"), "{}", m.text);
+    assert_eq!(m.blocks[1]["type"], "context");
+    assert!(m.blocks[1].to_string().contains("invalid_link"));
     let m = request_failed(Lang::En, &"z".repeat(5000));
     assert!(check_message(&m).is_empty());
     for m in [
         declare_received(Lang::En, "t"),
         not_incident_channel(Lang::Fr, "/incident"),
-        step_failed(Lang::Fr, "a", "b", "c"),
+        step_failed(&[Lang::Fr], "INC-1", "invite", "b", "c"),
         request_failed(Lang::Fr, "d"),
     ] {
         assert_translated(&m.to_json());
@@ -563,4 +577,88 @@ fn resolving_from_the_welcome_message_asks_for_confirmation() {
     assert_eq!(resolve["action_id"], ids::ACTION_RESOLVE);
     assert_eq!(resolve["confirm"]["title"]["text"], "Résoudre INC-42 ?");
     assert!(check_message(&m).is_empty());
+}
+
+/// Every mrkdwn text of a built message or view (and its fallback `text`): where Slack
+/// reads `<!channel>`, `<@U…>` and `<url|label>`. Plain-text fields are not parsed.
+fn mrkdwn_texts(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Object(o) => {
+            if o.get("type").and_then(Value::as_str) == Some("mrkdwn")
+                && let Some(t) = o.get("text").and_then(Value::as_str)
+            {
+                out.push(t.to_owned());
+            }
+            o.values().for_each(|x| mrkdwn_texts(x, out));
+        }
+        Value::Array(a) => a.iter().for_each(|x| mrkdwn_texts(x, out)),
+        _ => {}
+    }
+}
+
+/// Text people typed goes into every builder as data: no channel ping, no hidden link,
+/// no mention the bot did not mean, in any language.
+#[test]
+fn typed_text_never_becomes_markup_in_any_builder() {
+    const NASTY: &str = "<!channel> & <https://evil.example|click me> <@UEVIL> x&lt;";
+    // A raw `&` would start an entity; typed `&lt;` must read `&amp;lt;`, not `<`.
+    let forbidden = ["<!channel>", "<https://evil", "<@UEVIL>", " & ", "x&lt;"];
+    let check = |what: &str, m: &SlackMessage| {
+        let mut texts = vec![m.text.clone()];
+        mrkdwn_texts(&Value::Array(m.blocks.clone()), &mut texts);
+        for t in &texts {
+            for f in forbidden {
+                assert!(!t.contains(f), "{what}: {f:?} in {t}");
+            }
+        }
+    };
+    let langs = [Lang::En, Lang::Fr];
+    let mut w = welcome(NASTY, true);
+    w.severity = NASTY.into();
+    w.commander = Who::Named(NASTY.into());
+    w.meeting_url = Some("https://x.test/?a=1&b=<!channel>|x".into());
+    check("welcome", &welcome_message(&w, &langs));
+    let a = AnnouncementInfo {
+        number: "INC-1".into(),
+        title: NASTY.into(),
+        severity: NASTY.into(),
+        status: NASTY.into(),
+        team: Some(NASTY.into()),
+        channel_id: "C1".into(),
+        declarer: Who::Named(NASTY.into()),
+        commander: Who::Named(NASTY.into()),
+        security: false,
+    };
+    check("announcement", &announcement_message(&a, &langs));
+    check(
+        "private announcement",
+        &announcement_message(
+            &AnnouncementInfo {
+                security: true,
+                ..a
+            },
+            &langs,
+        ),
+    );
+    check("declare received", &declare_received(Lang::Fr, NASTY));
+    check("request failed", &request_failed(Lang::En, NASTY));
+    check(
+        "delayed",
+        &provisioning_delayed(&langs, "INC-1", NASTY, &["bookmarks".into()]),
+    );
+    check(
+        "step failed",
+        &step_failed(&langs, "INC-1", "bookmarks", NASTY, "slack/bookmarks"),
+    );
+    check(
+        "unknown subcommand",
+        &unknown_subcommand(Lang::En, "/incident", NASTY, "floppy_disk"),
+    );
+    check("in each", &in_each(&langs, |_| blocks::escape(NASTY)));
+    // What the bot means to mention stays a mention.
+    assert_eq!(Who::User("U123".into()).render(), "<@U123>");
+    assert_eq!(
+        link("https://x.test/?a=1&b=2", "<r>"),
+        "<https://x.test/?a=1&amp;b=2|&lt;r&gt;>"
+    );
 }

@@ -294,3 +294,59 @@ fn message_shortcut_and_global_shortcut() {
 fn i_user(i: &Interaction) -> &str {
     i.user_id().unwrap()
 }
+
+/// Slack escapes `&`, `<` and `>` in the text it sends; it is decoded once on the way in.
+#[test]
+fn slack_text_is_decoded_once_on_input() {
+    assert_eq!(
+        decode_entities("Fixed &lt;cache&gt; &amp; more"),
+        "Fixed <cache> & more"
+    );
+    // Exactly once: a person who typed `&lt;` gets `&lt;` back.
+    assert_eq!(decode_entities("&amp;lt; &amp;amp;"), "&lt; &amp;");
+    // Only the three entities; a lone `&` and Slack's own sequences pass unchanged.
+    assert_eq!(
+        decode_entities("a & b &quot; &#60; &lt"),
+        "a & b &quot; &#60; &lt"
+    );
+    assert_eq!(
+        decode_entities("<@U1|ana> <!channel>"),
+        "<@U1|ana> <!channel>"
+    );
+
+    let body = "command=%2Fincident&text=note+Fixed+%26lt%3Bcache%26gt%3B+%26amp%3Bco&user_id=U1&channel_id=C1&team_id=T1&trigger_id=1.2.3&response_url=https%3A%2F%2Fx";
+    let c = SlashCommand::from_form(body.as_bytes()).unwrap();
+    assert_eq!(c.text, "note Fixed <cache> &co");
+
+    let event = |inner: serde_json::Value| {
+        let body = json!({
+            "type": "event_callback", "team_id": "T1", "event_id": "Ev1", "event_time": 1,
+            "event": inner,
+        });
+        match EventBody::from_json(body.to_string().as_bytes()).unwrap() {
+            EventBody::EventCallback(cb) => cb.event,
+            other => panic!("{other:?}"),
+        }
+    };
+    let Event::Message(m) = event(json!({
+        "type": "message", "channel": "C1", "user": "U1", "ts": "1.2",
+        "text": "a &lt;b&gt; &amp;amp;",
+    })) else {
+        panic!()
+    };
+    assert_eq!(m.message.text, "a <b> &amp;");
+    let Event::MessageChanged(m) = event(json!({
+        "type": "message", "subtype": "message_changed", "channel": "C1",
+        "message": { "ts": "1.2", "text": "x &gt; y" },
+    })) else {
+        panic!()
+    };
+    assert_eq!(m.message.text, "x > y");
+    let Event::AppMention(m) = event(json!({
+        "type": "app_mention", "channel": "C1", "user": "U1", "ts": "1.2",
+        "text": "<@UBOT> 1 &lt; 2",
+    })) else {
+        panic!()
+    };
+    assert_eq!(m.text, "<@UBOT> 1 < 2");
+}

@@ -5,7 +5,7 @@ use muster_core::config::Config;
 use muster_core::{Lang, Secret};
 use muster_slack::blocks::*;
 use muster_slack::limits::{self, check_message, check_modal};
-use muster_slack::payload::{EventBody, Interaction, SlashCommand};
+use muster_slack::payload::{EventBody, Interaction, SlashCommand, decode_entities};
 use muster_slack::signature::{Verifier, sign};
 use proptest::prelude::*;
 
@@ -31,6 +31,32 @@ fn nasty_text(max: usize) -> impl Strategy<Value = String> {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// What a person typed survives Slack's escaping and our decoding exactly (decoded
+    /// once: `&lt;` typed stays `&lt;`), and escaping the decoded text gives Slack's text
+    /// back, so nothing is shown as `&amp;lt;`.
+    #[test]
+    fn decoding_slack_text_round_trips(
+        typed in prop::collection::vec(
+            prop_oneof![
+                Just("&".to_owned()),
+                Just("<".to_owned()),
+                Just(">".to_owned()),
+                Just("&amp;".to_owned()),
+                Just("&lt;".to_owned()),
+                Just("&gt;".to_owned()),
+                Just("&quot;".to_owned()),
+                Just("amp;".to_owned()),
+                Just("é".to_owned()),
+                "[a-z ;]{1,6}",
+            ],
+            0..24,
+        ).prop_map(|p| p.concat())
+    ) {
+        let sent = escape(&typed);
+        prop_assert_eq!(&decode_entities(&sent), &typed);
+        prop_assert_eq!(escape(&decode_entities(&sent)), sent);
+    }
 
     #[test]
     fn parsers_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {

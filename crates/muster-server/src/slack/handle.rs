@@ -29,6 +29,23 @@ pub(super) fn lang_of(app: &SlackApp) -> Lang {
     app.config.languages.first().copied().unwrap_or_default()
 }
 
+/// The languages Muster speaks in channels (`[slack] languages`, in order).
+fn langs_of(app: &SlackApp) -> &[Lang] {
+    &app.config.languages
+}
+
+/// A message in every configured language, one paragraph each; `line` escapes what people
+/// typed.
+fn each(app: &SlackApp, line: impl Fn(Lang) -> String) -> SlackMessage {
+    blocks::in_each(langs_of(app), line)
+}
+
+/// A refused request, said to the person who asked, in every language. The message may
+/// quote what they typed (`unknown status <…>`), so it is escaped as a whole.
+fn refused(app: &SlackApp, e: &EngineError) -> SlackMessage {
+    each(app, |l| blocks::escape(&e.message(l)))
+}
+
 fn ephemeral(msg: SlackMessage) -> Reply {
     Reply::Json(msg.ephemeral_response())
 }
@@ -57,18 +74,26 @@ pub(super) async fn command(state: &AppState, app: Arc<SlackApp>, cmd: SlashComm
             | "help"
             | "aide"
     );
+    let emoji = app
+        .config
+        .timeline_emojis
+        .first()
+        .cloned()
+        .unwrap_or_default();
     if sub == "help" || sub == "aide" {
         let l = if sub == "aide" { Lang::Fr } else { lang };
-        let emoji = app
-            .config
-            .timeline_emojis
-            .first()
-            .cloned()
-            .unwrap_or_default();
         return ephemeral(blocks::help_message(l, &app.config.command, &emoji));
     }
     match (incident, known) {
         (Some(id), true) => in_channel_command(&state, &app, id, &cmd, &sub, rest, lang).await,
+        // In an incident channel a first word that is no subcommand is a typo
+        // (`/incident frobnicate`), not the title of a new incident.
+        (Some(_), false) if !sub.is_empty() => ephemeral(blocks::unknown_subcommand(
+            lang,
+            &app.config.command,
+            &sub,
+            &emoji,
+        )),
         (None, true) if !rest.is_empty() || sub != "status" => {
             ephemeral(blocks::not_incident_channel(lang, &app.config.command))
         }
@@ -78,6 +103,7 @@ pub(super) async fn command(state: &AppState, app: Arc<SlackApp>, cmd: SlashComm
             let view = blocks::declare_modal(&form, state.engine.config());
             // Ack now, open the modal right after: the trigger id stays valid for 3 s,
             // and the ack must not wait on Slack's own latency.
+            let busy = each(&app, |l| l.t("slack-busy"));
             let queued = crate::abuse::spawn_after_ack(state.abuse.clone(), async move {
                 if let Err(e) = app.client.views_open(&cmd.trigger_id, &view).await {
                     tracing::warn!(error = %e, "could not open the declare modal");
@@ -89,7 +115,7 @@ pub(super) async fn command(state: &AppState, app: Arc<SlackApp>, cmd: SlashComm
                 }
             });
             if !queued {
-                return ephemeral(SlackMessage::text(lang.t("slack-busy")));
+                return ephemeral(busy);
             }
             Reply::Empty
         }
@@ -121,7 +147,8 @@ async fn in_channel_command(
                     "cli-role-assigned",
                 ),
                 Person::SlackUser(user) => {
-                    return queue_role(state, id, role, &user, &by, &cmd.trigger_id, lang).await;
+                    // Only a user id Slack resolved reaches here (see `person_name`).
+                    return queue_role(state, app, id, role, &user, &by, &cmd.trigger_id).await;
                 }
             }
         }
@@ -150,14 +177,22 @@ async fn in_channel_command(
     match result {
         Ok(d) => {
             // The change queued its Slack follow-ups (announcement, archive): run them.
-            in_channel(SlackMessage::text(changed(message_id, &d, state, lang)))
+            in_channel(changed(app, message_id, &d, state))
         }
-        Err(err) => ephemeral(SlackMessage::text(err.message(lang))),
+        Err(err) => ephemeral(refused(app, &err)),
     }
 }
 
-fn changed(message_id: &str, d: &IncidentDetail, state: &AppState, lang: Lang) -> String {
-    lang.format(message_id, &d.message_args(state.engine.config(), lang))
+/// The confirmation everyone in the channel sees, in every language. Its values are
+/// what people typed (title, role holders, status), so they are escaped: a role given
+/// to `<!channel>` must not ping the channel.
+fn changed(app: &SlackApp, message_id: &str, d: &IncidentDetail, state: &AppState) -> SlackMessage {
+    each(app, |l| {
+        let args = d
+            .message_args(state.engine.config(), l)
+            .map_text(blocks::escape);
+        l.format(message_id, &args)
+    })
 }
 
 async fn show(state: &AppState, r: IncidentRef, lang: Lang) -> Reply {
@@ -193,15 +228,15 @@ async fn show(state: &AppState, r: IncidentRef, lang: Lang) -> Reply {
                 "*{}: {}*\n{} · {} · {}{}{}",
                 i.number,
                 blocks::escape(i.title.as_str()),
-                c.status_label(&i.status, lang),
-                i.severity,
+                blocks::escape(&c.status_label(&i.status, lang)),
+                blocks::escape(&i.severity),
                 blocks::escape(&roles),
                 last,
                 pending
             );
             ephemeral(SlackMessage::text(text))
         }
-        Err(e) => ephemeral(SlackMessage::text(e.message(lang))),
+        Err(e) => ephemeral(SlackMessage::text(blocks::escape(&e.message(lang)))),
     }
 }
 
@@ -215,8 +250,7 @@ enum Person {
 }
 
 fn person_name(state: &AppState, raw: &str) -> Person {
-    if let Some(inner) = raw.strip_prefix("<@").and_then(|s| s.strip_suffix('>')) {
-        let (id, label) = inner.split_once('|').unwrap_or((inner, ""));
+    if let Some((id, label)) = user_mention(raw) {
         if !label.is_empty() {
             return Person::Known(label.to_owned());
         }
@@ -225,36 +259,47 @@ fn person_name(state: &AppState, raw: &str) -> Person {
             None => Person::SlackUser(id.to_owned()),
         };
     }
+    // Anything else (`ana`, `<!channel>`, `<@U1> <!here>`) is a name, kept as typed and
+    // escaped wherever it is shown.
     Person::Known(raw.trim_start_matches('@').to_owned())
+}
+
+/// `<@U123>` or `<@U123|label>`, as Slack writes a mention it resolved: the user id
+/// (letters and digits only, so nothing built from it can carry markup) and the label.
+fn user_mention(raw: &str) -> Option<(&str, &str)> {
+    let inner = raw.strip_prefix("<@")?.strip_suffix('>')?;
+    let (id, label) = inner.split_once('|').unwrap_or((inner, ""));
+    let plain_id = !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric());
+    (plain_id && !label.contains(['<', '>'])).then_some((id, label))
 }
 
 /// Queue the assignment of `role` to a Slack user whose name is read after the ack: the
 /// role is checked now, so a typo is answered at once.
 async fn queue_role(
     state: &AppState,
+    app: &SlackApp,
     id: IncidentId,
     role: &str,
     user: &str,
     by: &str,
     delivery: &str,
-    lang: Lang,
 ) -> Reply {
     let role = match state.engine.config().role(role) {
         Ok(r) => r.clone(),
-        Err(e) => return ephemeral(SlackMessage::text(e.message(lang))),
+        Err(e) => return ephemeral(refused(app, &EngineError::from(e))),
     };
     let step = PlannedStep::new(StepKind::AssignRole(delivery.to_owned()))
         .with_input(steps::assign_role_input(&role.key, user, by));
     match state.engine.queue_step(id, PLATFORM, step).await {
-        Ok(()) => in_channel(SlackMessage::text(
-            lang.format(
+        Ok(()) => in_channel(each(app, |l| {
+            l.format(
                 "slack-role-queued",
                 &Args::new()
-                    .with("role", role.label(lang))
+                    .with("role", blocks::escape(role.label(l)))
                     .with("person", blocks::mention(user)),
-            ),
-        )),
-        Err(e) => ephemeral(SlackMessage::text(e.message(lang))),
+            )
+        })),
+        Err(e) => ephemeral(refused(app, &e)),
     }
 }
 
@@ -445,7 +490,7 @@ async fn block_actions(state: &AppState, app: Arc<SlackApp>, ba: BlockActions) -
             if let (Err(e), Some(ch)) = (resolved, ba.channel.as_ref()) {
                 let (client, channel, user) =
                     (app.client.clone(), ch.id.clone(), ba.user.id.clone());
-                let msg = SlackMessage::text(e.message(lang));
+                let msg = refused(&app, &e);
                 after_ack(state, async move {
                     let _ = client.chat_post_ephemeral(&channel, &user, &msg).await;
                 });

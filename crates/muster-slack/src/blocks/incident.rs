@@ -110,6 +110,9 @@ pub fn welcome_message(info: &WelcomeInfo, langs: &[Lang]) -> SlackMessage {
         )));
     }
     let lang = langs[0];
+    let each = |text: &dyn Fn(Lang) -> String, sep: &str| {
+        langs.iter().map(|&l| text(l)).collect::<Vec<_>>().join(sep)
+    };
     let value = info.incident_id.as_str();
     let mut buttons: Vec<Value> = [
         (ACTION_ASSIGN_ROLES, "slack-button-assign-roles"),
@@ -117,20 +120,15 @@ pub fn welcome_message(info: &WelcomeInfo, langs: &[Lang]) -> SlackMessage {
         (ACTION_RESOLVE, "slack-button-resolve"),
     ]
     .iter()
-    .map(|(action, msg)| {
-        let label = langs
-            .iter()
-            .map(|l| t(*l, msg))
-            .collect::<Vec<_>>()
-            .join(" / ");
-        button(&label, action, value)
-    })
+    .map(|(action, msg)| button(&each(&|l| t(l, msg), " / "), action, value))
     .collect();
-    // Resolving asks for confirmation first.
+    // Resolving asks for confirmation first, in every language like the buttons. The
+    // dialog's buttons are short: the first language only.
     buttons[2]["style"] = json!("primary");
+    let number = [("number", info.number.as_str())];
     buttons[2]["confirm"] = json!({
-        "title": plain(&tf(lang, "slack-confirm-resolve-title", &[("number", &info.number)]), limits::MAX_CONFIRM_TITLE),
-        "text": plain(&t(lang, "slack-confirm-resolve-text"), limits::MAX_CONFIRM_TEXT),
+        "title": plain(&each(&|l| tf(l, "slack-confirm-resolve-title", &number), " / "), limits::MAX_CONFIRM_TITLE),
+        "text": plain(&each(&|l| t(l, "slack-confirm-resolve-text"), "\n\n"), limits::MAX_CONFIRM_TEXT),
         "confirm": plain(&t(lang, "slack-button-resolve"), limits::MAX_CONFIRM_BUTTON),
         "deny": plain(&t(lang, "slack-modal-close"), limits::MAX_CONFIRM_BUTTON),
     });

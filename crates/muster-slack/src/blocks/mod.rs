@@ -33,8 +33,9 @@ pub use incident::{
     welcome_message,
 };
 pub use notices::{
-    declare_received, help_message, not_incident_channel, pending_line, provisioning_delayed,
-    provisioning_recovered, request_failed, step_failed, step_name,
+    declare_received, help_message, in_each, not_incident_channel, pending_line,
+    provisioning_delayed, provisioning_recovered, request_failed, step_failed, step_name,
+    unknown_subcommand,
 };
 
 /// Block, action and callback ids used by the builders and expected by the handlers.
@@ -166,9 +167,14 @@ pub fn channel_mention(channel_id: &str) -> String {
     format!("<#{channel_id}>")
 }
 
-/// A link with escaped label, `<url|label>`.
+/// A link with escaped label, `<url|label>`. The URL cannot end the link early or open
+/// another (`|`, `<`, `>` percent-encoded) and its `&` is escaped as Slack asks.
 pub fn link(url: &str, label: &str) -> String {
-    let url = url.replace('|', "%7C").replace('>', "%3E");
+    let url = url
+        .replace('|', "%7C")
+        .replace('<', "%3C")
+        .replace('>', "%3E")
+        .replace('&', "&amp;");
     format!("<{url}|{}>", escape(label))
 }
 

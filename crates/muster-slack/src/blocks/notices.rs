@@ -65,8 +65,6 @@ pub fn request_failed(lang: Lang, detail: &str) -> SlackMessage {
     ))
 }
 
-/// A failed optional step, posted in the incident channel with a retry button whose
-/// value is `step_id`.
 /// What a workflow step does, in words (the step id itself for steps without a name).
 pub fn step_name(lang: Lang, step: &str) -> String {
     let id = format!("slack-step-name-{step}");
@@ -85,15 +83,16 @@ fn step_names(lang: Lang, steps: &[String]) -> String {
         .join(", ")
 }
 
-/// One paragraph per language.
-fn in_each(langs: &[Lang], line: impl Fn(Lang) -> String) -> SlackMessage {
-    let langs = if langs.is_empty() {
-        &[Lang::En][..]
-    } else {
-        langs
-    };
+/// The configured languages, English when none is.
+fn langs_or_en(langs: &[Lang]) -> &[Lang] {
+    if langs.is_empty() { &[Lang::En] } else { langs }
+}
+
+/// One paragraph per language (`[slack] languages`, in order): what Muster says in a
+/// channel, where people of every language read it. `line` must escape what people typed.
+pub fn in_each(langs: &[Lang], line: impl Fn(Lang) -> String) -> SlackMessage {
     SlackMessage::text(
-        langs
+        langs_or_en(langs)
             .iter()
             .map(|&l| line(l))
             .collect::<Vec<_>>()
@@ -137,16 +136,54 @@ pub fn pending_line(lang: Lang, pending: &[String]) -> String {
     )
 }
 
-pub fn step_failed(lang: Lang, step: &str, detail: &str, step_id: &str) -> SlackMessage {
-    let text = tf(
-        lang,
-        "slack-step-failed",
-        &[("step", &escape(step)), ("detail", &escape(detail))],
-    );
-    let mut m = SlackMessage::text(text);
+/// A failed step, posted in the incident channel in each of `langs`, with a retry button
+/// whose value is `step_id`. It says which part of the setup is missing in words
+/// (`slack-step-name-*`); Slack's error code is for whoever debugs it, so it stays in a
+/// small context line, out of the notification text.
+pub fn step_failed(
+    langs: &[Lang],
+    number: &str,
+    step: &str,
+    detail: &str,
+    step_id: &str,
+) -> SlackMessage {
+    let mut m = in_each(langs, |l| {
+        tf(
+            l,
+            "slack-step-failed",
+            &[("number", number), ("step", &step_name(l, step))],
+        )
+    });
+    if !detail.is_empty() {
+        m.blocks.push(context(&format!("`{}`", escape(detail))));
+    }
+    let label = langs_or_en(langs)
+        .iter()
+        .map(|&l| t(l, "slack-button-retry"))
+        .collect::<Vec<_>>()
+        .join(" / ");
     m.blocks.push(json!({
         "type": "actions",
-        "elements": [button(&t(lang, "slack-button-retry"), ids::ACTION_RETRY_STEP, step_id)],
+        "elements": [button(&label, ids::ACTION_RETRY_STEP, step_id)],
     }));
+    m
+}
+
+/// `/incident frobnicate` in an incident channel: a mistyped subcommand, not a title, so
+/// it answers with help instead of opening the declare form.
+pub fn unknown_subcommand(
+    lang: Lang,
+    command: &str,
+    sub: &str,
+    timeline_emoji: &str,
+) -> SlackMessage {
+    let mut m = help_message(lang, command, timeline_emoji);
+    let line = tf(
+        lang,
+        "slack-unknown-subcommand",
+        &[("sub", &escape(sub)), ("command", command)],
+    );
+    m.blocks.insert(0, section(&line));
+    m.text = line;
     m
 }
