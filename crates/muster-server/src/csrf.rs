@@ -38,13 +38,14 @@ pub fn new_key() -> [u8; 32] {
     key
 }
 
-/// Whether people reach Muster over TLS (an https `public_url`).
+/// Whether people reach Muster over TLS (an https `[server] public_url`). `[slack]
+/// public_url` does not decide it: it only builds links, and people may still open
+/// Muster over plain HTTP on loopback, where a `Secure` cookie would be dropped.
 pub fn served_over_tls(config: &Config) -> bool {
     config
         .server
         .public_url
         .as_deref()
-        .or_else(|| config.slack.as_ref().and_then(|s| s.public_url.as_deref()))
         .is_some_and(|u| u.starts_with("https://"))
 }
 

@@ -63,6 +63,13 @@ impl App {
             .or_else(|_| format!("[{from}]:40000").parse())
             .unwrap();
         req.extensions_mut().insert(ConnectInfo(peer));
+        // As a browser on the same machine would name it.
+        if !req.headers().contains_key(header::HOST) {
+            req.headers_mut().insert(
+                header::HOST,
+                header::HeaderValue::from_static("localhost:8080"),
+            );
+        }
         Reply::read(self.router.clone().oneshot(req).await.unwrap()).await
     }
 
