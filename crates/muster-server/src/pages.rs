@@ -348,15 +348,7 @@ async fn list(
 }
 
 fn url_encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    crate::csrf::percent_encode(s)
 }
 
 #[derive(Deserialize, Default, serde::Serialize)]

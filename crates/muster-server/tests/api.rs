@@ -455,6 +455,16 @@ async fn a_refused_declaration_names_every_field_at_fault() {
     assert_eq!(app.store.count().await.unwrap(), 0, "nothing half-created");
 }
 
+/// The newest timeline entry of an incident in a reply.
+fn last_entry(r: &common::Reply) -> serde_json::Value {
+    r.json()["timeline"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone()
+}
+
 async fn with_token(app: &TestApp, name: &str) -> String {
     let token = muster_server::new_token();
     let now = chrono::Utc::now();
@@ -522,12 +532,7 @@ async fn callers_acting_for_someone_are_recorded_with_the_token() {
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
-    let last = r.json()["timeline"]
-        .as_array()
-        .unwrap()
-        .last()
-        .unwrap()
-        .clone();
+    let last = last_entry(&r);
     assert_eq!(last["author"], "Zoë (via deploy-bot)", "{last}");
     // Without a token on loopback, the name given is recorded as is.
     let r = app
@@ -539,11 +544,6 @@ async fn callers_acting_for_someone_are_recorded_with_the_token() {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let last = r.json()["timeline"]
-        .as_array()
-        .unwrap()
-        .last()
-        .unwrap()
-        .clone();
+    let last = last_entry(&r);
     assert_eq!(last["author"], "dave", "{last}");
 }

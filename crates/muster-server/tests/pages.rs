@@ -221,6 +221,18 @@ async fn pages_answer_only_to_known_host_names() {
     }
 }
 
+/// Declare a security incident through the API, untokened on loopback.
+async fn declare_security(app: &TestApp, title: &str) {
+    let body = serde_json::json!({"title": title, "security": true});
+    let r = app.api("POST", "/incidents", Some(body), None).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+}
+
+/// The status a page answers to the user a proxy names.
+async fn as_user(app: &TestApp, path: &str, user: &str) -> StatusCode {
+    app.get_with(path, &[("x-remote-user", user)]).await.status
+}
+
 #[tokio::test]
 async fn the_proxy_header_is_believed_only_from_trusted_proxies() {
     let config = "[server]\nproxy_user_header = \"X-Remote-User\"\ntrusted_proxies = [\"10.0.0.0/8\"]\nsecurity_viewers = [\"sec-lead\"]\n";
@@ -236,47 +248,28 @@ async fn the_proxy_header_is_believed_only_from_trusted_proxies() {
         })
         .await
         .unwrap();
-    let seen = app
-        .get_with("/incidents/INC-1", &[("x-remote-user", "sec-lead")])
-        .await;
-    assert_eq!(seen.status, StatusCode::OK);
+    let seen = as_user(&app, "/incidents/INC-1", "sec-lead").await;
+    assert_eq!(seen, StatusCode::OK);
     // The same header from elsewhere is ignored: anonymous, so refused off loopback.
     for peer in [Some("192.168.1.5:50000"), Some("127.0.0.1:50000"), None] {
         app.peer = peer.map(|p| p.parse().unwrap());
-        let r = app
-            .get_with("/incidents/INC-1", &[("x-remote-user", "sec-lead")])
-            .await;
-        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{peer:?}");
+        let r = as_user(&app, "/incidents/INC-1", "sec-lead").await;
+        assert_eq!(r, StatusCode::UNAUTHORIZED, "{peer:?}");
     }
     // On loopback the request is anonymous: it sees no security incident.
     let mut app = TestApp::new(config).await;
-    app.api(
-        "POST",
-        "/incidents",
-        Some(serde_json::json!({"title": "Leaked keys", "security": true})),
-        None,
-    )
-    .await;
+    declare_security(&app, "Leaked keys").await;
     app.peer = Some("192.168.1.5:50000".parse().unwrap());
-    let r = app
-        .get_with("/incidents/INC-1", &[("x-remote-user", "sec-lead")])
-        .await;
-    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = as_user(&app, "/incidents/INC-1", "sec-lead").await;
+    assert_eq!(r, StatusCode::NOT_FOUND);
     // Without trusted_proxies, loopback peers are trusted.
     let mut app =
         TestApp::with_loopback("[server]\nproxy_user_header = \"X-Remote-User\"\n", false).await;
     app.peer = Some("127.0.0.1:40000".parse().unwrap());
-    assert_eq!(
-        app.get_with("/incidents", &[("x-remote-user", "ana")])
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(as_user(&app, "/incidents", "ana").await, StatusCode::OK);
     app.peer = Some("10.0.0.9:40000".parse().unwrap());
     assert_eq!(
-        app.get_with("/incidents", &[("x-remote-user", "ana")])
-            .await
-            .status,
+        as_user(&app, "/incidents", "ana").await,
         StatusCode::UNAUTHORIZED
     );
 }
@@ -288,23 +281,13 @@ async fn viewer_names_match_security_viewers_exactly() {
     )
     .await;
     app.peer = Some("127.0.0.1:40000".parse().unwrap());
-    app.api(
-        "POST",
-        "/incidents",
-        Some(serde_json::json!({"title": "Leaked keys", "security": true})),
-        None,
-    )
-    .await;
+    declare_security(&app, "Leaked keys").await;
     assert_eq!(
-        app.get_with("/incidents/INC-1", &[("x-remote-user", "SEC-ALICE")])
-            .await
-            .status,
+        as_user(&app, "/incidents/INC-1", "SEC-ALICE").await,
         StatusCode::OK
     );
     assert_eq!(
-        app.get_with("/incidents/INC-1", &[("x-remote-user", "sec-alice")])
-            .await
-            .status,
+        as_user(&app, "/incidents/INC-1", "sec-alice").await,
         StatusCode::NOT_FOUND
     );
 }
@@ -348,13 +331,7 @@ async fn on_loopback_people_name_themselves_once_and_are_recorded() {
         "{d}"
     );
     // A name people give themselves never opens security incidents.
-    app.api(
-        "POST",
-        "/incidents",
-        Some(serde_json::json!({"title": "Secret", "security": true})),
-        None,
-    )
-    .await;
+    declare_security(&app, "Secret").await;
     let carol = app
         .get_with("/incidents/INC-2", &[("cookie", "muster_name=carol")])
         .await;
