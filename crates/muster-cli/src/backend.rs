@@ -54,10 +54,26 @@ impl Remote {
         path: &str,
         body: Option<Value>,
     ) -> Result<reqwest::Response, Failure> {
+        self.call_as(method, path, body, None).await
+    }
+
+    /// A call made for someone (`--by`): the server records them, with the token's name
+    /// when there is one (`carol (via deploy-bot)`), instead of dropping the name.
+    async fn call_as(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        by: Option<&str>,
+    ) -> Result<reqwest::Response, Failure> {
         let mut req = self
             .client
             .request(method, format!("{}{path}", self.base))
             .header(reqwest::header::ACCEPT_LANGUAGE, self.lang.code());
+        if let Some(by) = by.filter(|b| !b.is_empty()) {
+            // Percent-encoded: header values are ASCII, names need not be.
+            req = req.header("X-Muster-Acting-For", url_encode(by));
+        }
         if let Some(t) = &self.token {
             req = req.bearer_auth(t.expose());
         }
@@ -96,8 +112,9 @@ impl Remote {
         method: reqwest::Method,
         path: &str,
         body: Option<Value>,
+        by: &str,
     ) -> Result<IncidentDetail, Failure> {
-        self.call(method, path, body)
+        self.call_as(method, path, body, Some(by))
             .await?
             .json()
             .await
@@ -145,7 +162,7 @@ impl Backend {
             Backend::Local(e, lang) => e.declare(d).await.map_err(local(*lang)),
             Backend::Remote(r) => {
                 let body = json!({"title": d.title, "severity": d.severity, "team": d.team, "security": d.security, "drill": d.drill, "description": d.description});
-                r.detail(reqwest::Method::POST, "/incidents", Some(body))
+                r.detail(reqwest::Method::POST, "/incidents", Some(body), &d.by)
                     .await
             }
         }
@@ -196,14 +213,16 @@ impl Backend {
     pub async fn get(&self, id: IncidentRef) -> Result<IncidentDetail, Failure> {
         match self {
             Backend::Local(e, lang) => e.get(id).await.map_err(local(*lang)),
-            Backend::Remote(r) => {
-                r.detail(
+            Backend::Remote(r) => r
+                .call(
                     reqwest::Method::GET,
                     &format!("/incidents/{}", seg(id)),
                     None,
                 )
+                .await?
+                .json()
                 .await
-            }
+                .map_err(|e| Failure::system("bad_response", e.to_string())),
         }
     }
 
@@ -212,6 +231,7 @@ impl Backend {
         id: IncidentRef,
         tail: &str,
         body: Option<Value>,
+        by: &str,
     ) -> Result<IncidentDetail, Failure> {
         match self {
             Backend::Remote(r) => {
@@ -219,6 +239,7 @@ impl Backend {
                     reqwest::Method::POST,
                     &format!("/incidents/{}{tail}", seg(id)),
                     body,
+                    by,
                 )
                 .await
             }
@@ -235,7 +256,7 @@ impl Backend {
         match self {
             Backend::Local(e, lang) => e.set_status(id, status, by).await.map_err(local(*lang)),
             Backend::Remote(_) => {
-                self.remote_post(id, "/status", Some(json!({"status": status})))
+                self.remote_post(id, "/status", Some(json!({"status": status})), by)
                     .await
             }
         }
@@ -250,7 +271,7 @@ impl Backend {
         match self {
             Backend::Local(e, lang) => e.set_severity(id, severity, by).await.map_err(local(*lang)),
             Backend::Remote(_) => {
-                self.remote_post(id, "/severity", Some(json!({"severity": severity})))
+                self.remote_post(id, "/severity", Some(json!({"severity": severity})), by)
                     .await
             }
         }
@@ -269,8 +290,13 @@ impl Backend {
                 .await
                 .map_err(local(*lang)),
             Backend::Remote(_) => {
-                self.remote_post(id, "/roles", Some(json!({"role": role, "person": person})))
-                    .await
+                self.remote_post(
+                    id,
+                    "/roles",
+                    Some(json!({"role": role, "person": person})),
+                    by,
+                )
+                .await
             }
         }
     }
@@ -285,7 +311,7 @@ impl Backend {
         match self {
             Backend::Local(e, lang) => e.add_note(id, text, at, by).await.map_err(local(*lang)),
             Backend::Remote(_) => {
-                self.remote_post(id, "/timeline", Some(json!({"text": text, "at": at})))
+                self.remote_post(id, "/timeline", Some(json!({"text": text, "at": at})), by)
                     .await
             }
         }
@@ -300,7 +326,7 @@ impl Backend {
         match self {
             Backend::Local(e, lang) => e.post_update(id, text, by).await.map_err(local(*lang)),
             Backend::Remote(_) => {
-                self.remote_post(id, "/updates", Some(json!({"text": text})))
+                self.remote_post(id, "/updates", Some(json!({"text": text})), by)
                     .await
             }
         }
@@ -316,7 +342,7 @@ impl Backend {
             Backend::Local(e, lang) => e.add_action(id, a, by).await.map_err(local(*lang)),
             Backend::Remote(_) => {
                 let body = json!({"text": a.text, "type": a.action_type, "priority": a.priority, "owner": a.owner, "link": a.link});
-                self.remote_post(id, "/actions", Some(body)).await
+                self.remote_post(id, "/actions", Some(body), by).await
             }
         }
     }
@@ -330,7 +356,7 @@ impl Backend {
         match self {
             Backend::Local(e, lang) => e.complete_action(id, n, by).await.map_err(local(*lang)),
             Backend::Remote(_) => {
-                self.remote_post(id, &format!("/actions/{n}/done"), None)
+                self.remote_post(id, &format!("/actions/{n}/done"), None, by)
                     .await
             }
         }
@@ -346,7 +372,7 @@ impl Backend {
             Backend::Local(e, lang) => e.set_impact(id, i, by).await.map_err(local(*lang)),
             Backend::Remote(_) => {
                 let body = json!({"detected": i.detected, "started": i.started, "mitigated": i.mitigated, "ended": i.ended});
-                self.remote_post(id, "/impact", Some(body)).await
+                self.remote_post(id, "/impact", Some(body), by).await
             }
         }
     }
@@ -370,6 +396,7 @@ impl Backend {
                     reqwest::Method::PATCH,
                     &format!("/incidents/{}", seg(id)),
                     Some(body),
+                    by,
                 )
                 .await
             }
@@ -379,14 +406,14 @@ impl Backend {
     pub async fn resolve(&self, id: IncidentRef, by: &str) -> Result<IncidentDetail, Failure> {
         match self {
             Backend::Local(e, lang) => e.resolve(id, by).await.map_err(local(*lang)),
-            Backend::Remote(_) => self.remote_post(id, "/resolve", None).await,
+            Backend::Remote(_) => self.remote_post(id, "/resolve", None, by).await,
         }
     }
 
     pub async fn close(&self, id: IncidentRef, by: &str) -> Result<IncidentDetail, Failure> {
         match self {
             Backend::Local(e, lang) => e.close(id, by).await.map_err(local(*lang)),
-            Backend::Remote(_) => self.remote_post(id, "/close", None).await,
+            Backend::Remote(_) => self.remote_post(id, "/close", None, by).await,
         }
     }
 

@@ -206,13 +206,29 @@ pub struct By {
 }
 
 impl By {
-    fn name(&self) -> String {
+    /// A name the person gave: `--by`, else `$MUSTER_USER`.
+    fn claimed(&self) -> Option<String> {
         self.by
             .clone()
             .or_else(|| std::env::var("MUSTER_USER").ok())
+            .filter(|s| !s.trim().is_empty())
+    }
+
+    fn name(&self) -> String {
+        self.claimed()
             .or_else(|| std::env::var("USER").ok())
             .filter(|s| !s.trim().is_empty())
             .unwrap_or_else(|| "cli".to_owned())
+    }
+
+    /// The name to record. Through a server only a name the person gave is sent (as
+    /// `X-Muster-Acting-For`; empty sends none): the server records the token's name
+    /// with it, and a login name guessed from `$USER` would only add noise there.
+    fn name_for(&self, backend: &Backend) -> String {
+        match backend {
+            Backend::Local(..) => self.name(),
+            Backend::Remote(_) => self.claimed().unwrap_or_default(),
+        }
     }
 }
 
@@ -259,7 +275,7 @@ async fn dispatch(
                     security,
                     drill,
                     description,
-                    by: by.name(),
+                    by: by.name_for(engine),
                     ..Declaration::default()
                 })
                 .await
@@ -348,14 +364,14 @@ async fn dispatch(
         }
         Status { id, status, by } => (
             engine
-                .set_status(parse_ref(&id, lang)?, &status, &by.name())
+                .set_status(parse_ref(&id, lang)?, &status, &by.name_for(engine))
                 .await
                 .map_err(fail)?,
             "cli-status-changed",
         ),
         Severity { id, severity, by } => (
             engine
-                .set_severity(parse_ref(&id, lang)?, &severity, &by.name())
+                .set_severity(parse_ref(&id, lang)?, &severity, &by.name_for(engine))
                 .await
                 .map_err(fail)?,
             "cli-severity-changed",
@@ -367,21 +383,26 @@ async fn dispatch(
             by,
         } => (
             engine
-                .assign_role(parse_ref(&id, lang)?, &role, &person, &by.name())
+                .assign_role(parse_ref(&id, lang)?, &role, &person, &by.name_for(engine))
                 .await
                 .map_err(fail)?,
             "cli-role-assigned",
         ),
         Note { id, text, at, by } => (
             engine
-                .add_note(parse_ref(&id, lang)?, &text, at.as_deref(), &by.name())
+                .add_note(
+                    parse_ref(&id, lang)?,
+                    &text,
+                    at.as_deref(),
+                    &by.name_for(engine),
+                )
                 .await
                 .map_err(fail)?,
             "cli-note-added",
         ),
         Update { id, text, by } => (
             engine
-                .post_update(parse_ref(&id, lang)?, &text, &by.name())
+                .post_update(parse_ref(&id, lang)?, &text, &by.name_for(engine))
                 .await
                 .map_err(fail)?,
             "cli-update-posted",
@@ -405,7 +426,7 @@ async fn dispatch(
                         owner,
                         link,
                     },
-                    &by.name(),
+                    &by.name_for(engine),
                 )
                 .await
                 .map_err(fail)?,
@@ -413,7 +434,7 @@ async fn dispatch(
         ),
         ActionDone { id, number, by } => (
             engine
-                .complete_action(parse_ref(&id, lang)?, number, &by.name())
+                .complete_action(parse_ref(&id, lang)?, number, &by.name_for(engine))
                 .await
                 .map_err(fail)?,
             "cli-action-done",
@@ -435,7 +456,7 @@ async fn dispatch(
                         mitigated,
                         ended,
                     },
-                    &by.name(),
+                    &by.name_for(engine),
                 )
                 .await
                 .map_err(fail)?,
@@ -487,7 +508,7 @@ async fn dispatch(
                             team,
                             narrative,
                         },
-                        &by.name(),
+                        &by.name_for(engine),
                     )
                     .await
                     .map_err(fail)?,
@@ -496,14 +517,14 @@ async fn dispatch(
         }
         Resolve { id, by } => (
             engine
-                .resolve(parse_ref(&id, lang)?, &by.name())
+                .resolve(parse_ref(&id, lang)?, &by.name_for(engine))
                 .await
                 .map_err(fail)?,
             "cli-resolved",
         ),
         Close { id, by } => (
             engine
-                .close(parse_ref(&id, lang)?, &by.name())
+                .close(parse_ref(&id, lang)?, &by.name_for(engine))
                 .await
                 .map_err(fail)?,
             "cli-closed",

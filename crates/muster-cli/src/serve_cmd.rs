@@ -90,7 +90,7 @@ async fn run(args: ServeArgs, g: &Global) -> Result<(), Failure> {
     let local = listener
         .local_addr()
         .map_err(|e| Failure::system("bind_failed", e.to_string()))?;
-    let mut state = muster_server::AppState::new(engine, local.ip().is_loopback());
+    let mut state = muster_server::AppState::new(engine, local.ip().is_loopback()).bound_to(local);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut worker_task = None;
     let mut socket_task = None;

@@ -151,15 +151,18 @@ impl Web {
             .expect("a CSRF cookie")
             .to_owned();
         let html = page.text().await.unwrap();
-        assert!(
-            html.contains(&format!("name=\"csrf\" value=\"{cookie}\"")),
-            "the form carries the cookie's token"
-        );
+        // The form carries the server's signature of the cookie's nonce.
+        let field = html
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|v| v.split('"').next())
+            .expect("the form carries a CSRF token")
+            .to_owned();
         let r = self
             .http
             .post(format!("{}/incidents", self.url))
             .header(reqwest::header::COOKIE, format!("muster_csrf={cookie}"))
-            .form(&[("title", title), ("by", by), ("csrf", cookie.as_str())])
+            .form(&[("title", title), ("by", by), ("csrf", field.as_str())])
             .send()
             .await
             .unwrap();

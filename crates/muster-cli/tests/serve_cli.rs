@@ -199,6 +199,27 @@ fn tokens_are_created_once_listed_and_revoked() {
     .unwrap());
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["incident"]["declared_by"], "ci-bot");
+    // --by is not dropped through the server: the record names both.
+    let out = ok(muster(
+        dir.path(),
+        &[
+            "--server",
+            &s.url,
+            "--json",
+            "incident",
+            "note",
+            "INC-1",
+            "rolled back",
+            "--by",
+            "Zoë",
+        ],
+    )
+    .env("MUSTER_TOKEN", &token)
+    .output()
+    .unwrap());
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let last = v["timeline"].as_array().unwrap().last().unwrap();
+    assert_eq!(last["author"], "Zoë (via ci-bot)", "{last}");
     ok(muster(dir.path(), &["token", "revoke", "ci-bot"])
         .output()
         .unwrap());

@@ -190,6 +190,73 @@ pub struct ServerConfig {
     pub max_concurrent_requests: u32,
     /// `[server.rate_limit]`: per-source request limits.
     pub rate_limit: RateLimitConfig,
+    /// Where people reach Muster (`https://muster.example.org`): its host name is accepted
+    /// in `Host`, and an `https` URL makes the CSRF cookie `__Host-` and `Secure`.
+    pub public_url: Option<String>,
+    /// More host names (`name` or `name:port`) people use to reach Muster. Any other
+    /// `Host` is refused (421), so a hostile name resolving to Muster's address (DNS
+    /// rebinding) cannot read or act.
+    pub allowed_hosts: Vec<String>,
+    /// Peers (addresses or networks) whose `proxy_user_header` is believed. Empty with a
+    /// proxy header set means loopback only (see [`ServerConfig::trusts_proxy`]).
+    pub trusted_proxies: Vec<IpNet>,
+}
+
+/// An address or a network (`10.0.0.0/8`, `fd00::/8`, `127.0.0.1`), IPv4 or IPv6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNet {
+    pub addr: std::net::IpAddr,
+    pub prefix: u8,
+}
+
+impl IpNet {
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        // An IPv4 peer may reach a dual-stack listener as ::ffff:a.b.c.d.
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(n) & mask == u32::from(a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::str::FromStr for IpNet {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        let (addr, prefix) = match s.trim().split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s.trim(), None),
+        };
+        let addr: std::net::IpAddr = addr.parse().map_err(|_| ())?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+                p.parse::<u8>().map_err(|_| ())?
+            }
+            Some(_) => return Err(()),
+            None => max,
+        };
+        if prefix > max {
+            return Err(());
+        }
+        Ok(IpNet { addr, prefix })
+    }
 }
 
 impl Default for ServerConfig {
@@ -201,6 +268,9 @@ impl Default for ServerConfig {
             security_viewers: Vec::new(),
             max_concurrent_requests: 256,
             rate_limit: RateLimitConfig::default(),
+            public_url: None,
+            allowed_hosts: Vec::new(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -247,10 +317,26 @@ impl Default for RateLimitConfig {
 }
 
 impl ServerConfig {
+    /// Names match exactly, case included: proxies and identity providers differ on case,
+    /// and folding it could let `SEC-ALICE` in on `sec-alice`'s grant (or the reverse).
+    /// Write names as the proxy sends them.
     pub fn may_see_security(&self, viewer: Option<&str>) -> bool {
         self.security_viewers
             .iter()
-            .any(|v| v == "*" || viewer.is_some_and(|name| v.eq_ignore_ascii_case(name)))
+            .any(|v| v == "*" || viewer.is_some_and(|name| v == name))
+    }
+
+    /// Whether `proxy_user_header` is believed from this peer. With no `trusted_proxies`,
+    /// only loopback: the usual proxy on the same machine.
+    pub fn trusts_proxy(&self, peer: std::net::IpAddr) -> bool {
+        if self.trusted_proxies.is_empty() {
+            let peer = match peer {
+                std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(peer, std::net::IpAddr::V4),
+                v4 => v4,
+            };
+            return peer.is_loopback();
+        }
+        self.trusted_proxies.iter().any(|n| n.contains(peer))
     }
 }
 
@@ -300,6 +386,10 @@ pub enum ConfigProblem {
     },
     /// A `[[people]] slack` value that is not a Slack user id.
     BadSlackUserId(String),
+    /// A `[server] trusted_proxies` entry that is not an address or network.
+    BadProxy(String),
+    /// A `[server] allowed_hosts` entry that is not a host name (with an optional port).
+    BadHost(String),
 }
 
 impl ConfigError {
@@ -382,6 +472,14 @@ impl ConfigError {
             ConfigProblem::BadSlackUserId(v) => {
                 a.str("value", v);
                 "config-error-bad-slack-user-id"
+            }
+            ConfigProblem::BadProxy(v) => {
+                a.str("value", v);
+                "config-error-bad-proxy"
+            }
+            ConfigProblem::BadHost(v) => {
+                a.str("value", v);
+                "config-error-bad-host"
             }
         };
         let body = lang.format(id, &a);
@@ -472,6 +570,9 @@ struct RawServer {
     security_viewers: Option<Vec<String>>,
     max_concurrent_requests: Option<Spanned<u32>>,
     rate_limit: Option<RawRateLimit>,
+    public_url: Option<Spanned<String>>,
+    allowed_hosts: Option<Vec<Spanned<String>>>,
+    trusted_proxies: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -886,7 +987,73 @@ fn validate_server(raw: Option<RawServer>, loc: &Locator<'_>) -> Result<ServerCo
             Some(rl) => validate_rate_limit(rl, loc)?,
             None => defaults.rate_limit,
         },
+        public_url: match rs.public_url {
+            Some(u) if !http_url(u.get_ref().trim()) || url_host(u.get_ref()).is_none() => {
+                return Err(loc.err(&u, ConfigProblem::BadUrl(u.get_ref().clone())));
+            }
+            Some(u) => Some(u.into_inner().trim().to_owned()),
+            None => None,
+        },
+        allowed_hosts: rs
+            .allowed_hosts
+            .unwrap_or_default()
+            .into_iter()
+            .map(|h| match host_name(h.get_ref()) {
+                Some(v) => Ok(v),
+                None => Err(loc.err(&h, ConfigProblem::BadHost(h.get_ref().clone()))),
+            })
+            .collect::<Result<_, _>>()?,
+        trusted_proxies: rs
+            .trusted_proxies
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| {
+                p.get_ref()
+                    .parse::<IpNet>()
+                    .map_err(|()| loc.err(&p, ConfigProblem::BadProxy(p.get_ref().clone())))
+            })
+            .collect::<Result<_, _>>()?,
     })
+}
+
+/// The `host[:port]` of an http(s) URL, lowercased.
+pub fn url_host(url: &str) -> Option<String> {
+    let rest = url
+        .trim()
+        .strip_prefix("https://")
+        .or_else(|| url.trim().strip_prefix("http://"))?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    // user:password@ never names the host.
+    let authority = authority.rsplit('@').next()?;
+    host_name(authority)
+}
+
+/// A `Host` value as written in `allowed_hosts`: a DNS name or IP (IPv6 in brackets) with
+/// an optional port, lowercased; `None` if it is anything else.
+pub fn host_name(v: &str) -> Option<String> {
+    let v = v.trim().to_ascii_lowercase();
+    let (host, port) = if let Some(rest) = v.strip_prefix('[') {
+        let (ip6, after) = rest.split_once(']')?;
+        ip6.parse::<std::net::Ipv6Addr>().ok()?;
+        let port = match after {
+            "" => None,
+            a => Some(a.strip_prefix(':')?),
+        };
+        (&v[..ip6.len() + 2], port)
+    } else {
+        match v.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (v.as_str(), None),
+        }
+    };
+    let name_ok = host.starts_with('[')
+        || (!host.is_empty()
+            && host.len() <= 253
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.')));
+    let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok());
+    (name_ok && port_ok).then_some(v)
 }
 
 fn validate_rate_limit(
@@ -1853,5 +2020,72 @@ mod tests {
             c.person_for_chat_id("matrix", "@alice:example.org"),
             Some("alice")
         );
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let c = Config::from_toml(
+            "[server]\nproxy_user_header = \"X-User\"\ntrusted_proxies = [\"10.0.0.0/8\", \"127.0.0.1\", \"fd00::/8\"]\n",
+        )
+        .unwrap();
+        let s = &c.server;
+        for ok in ["10.1.2.3", "127.0.0.1", "fd12::1", "::ffff:10.9.9.9"] {
+            assert!(s.trusts_proxy(ok.parse().unwrap()), "{ok}");
+        }
+        for no in ["11.0.0.1", "127.0.0.2", "fe80::1", "192.168.1.1"] {
+            assert!(!s.trusts_proxy(no.parse().unwrap()), "{no}");
+        }
+        // None listed: loopback only.
+        let d = ServerConfig::default();
+        assert!(d.trusts_proxy("127.0.0.1".parse().unwrap()));
+        assert!(d.trusts_proxy("::1".parse().unwrap()));
+        assert!(!d.trusts_proxy("10.0.0.1".parse().unwrap()));
+        for (bad, col) in [
+            ("10.0.0.0/33", 20),
+            ("nope", 20),
+            ("::/129", 20),
+            ("1.2.3.4/", 20),
+        ] {
+            let e = Config::from_toml(&format!("[server]\ntrusted_proxies = [\"{bad}\"]\n"))
+                .unwrap_err();
+            assert_eq!(e.problem, ConfigProblem::BadProxy(bad.into()));
+            assert_eq!((e.line, e.column), (Some(2), Some(col)));
+        }
+    }
+
+    #[test]
+    fn allowed_hosts_and_public_url_are_checked() {
+        let c = Config::from_toml(
+            "[server]\npublic_url = \"https://Muster.Example.org/\"\nallowed_hosts = [\"incidents.internal:8443\", \"[fd00::1]\"]\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.server.public_url.as_deref(),
+            Some("https://Muster.Example.org/")
+        );
+        assert_eq!(
+            c.server.allowed_hosts,
+            ["incidents.internal:8443", "[fd00::1]"]
+        );
+        assert_eq!(
+            url_host("https://a:b@Muster.Example.org:8443/x"),
+            Some("muster.example.org:8443".into())
+        );
+        let e = Config::from_toml("[server]\nallowed_hosts = [\"evil/x\"]\n").unwrap_err();
+        assert_eq!(e.problem, ConfigProblem::BadHost("evil/x".into()));
+        assert_eq!((e.line, e.column), (Some(2), Some(18)));
+        let e = Config::from_toml("[server]\npublic_url = \"ftp://x\"\n").unwrap_err();
+        assert_eq!(e.problem, ConfigProblem::BadUrl("ftp://x".into()));
+        for bad in ["", "a:b:c", "[::1]x", "host:99999"] {
+            assert_eq!(host_name(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn security_viewers_match_case_sensitively() {
+        let c = Config::from_toml("[server]\nsecurity_viewers = [\"SEC-ALICE\"]\n").unwrap();
+        assert!(c.server.may_see_security(Some("SEC-ALICE")));
+        assert!(!c.server.may_see_security(Some("sec-alice")));
+        assert!(!c.server.may_see_security(None));
     }
 }

@@ -85,9 +85,22 @@ impl Engine {
         Ok(self.store().all(filter).await?)
     }
 
-    /// The name of the active token with this SHA-256 hash.
+    /// The name of the active token with this SHA-256 hash, noting its use. The use is
+    /// written at most once a minute per token: a write per call would queue every API
+    /// request behind SQLite's single writer, and "last used" is read in minutes or days.
+    /// A write that fails (database read-only or full) does not refuse the caller.
     pub async fn token_name(&self, hash: &str) -> Result<Option<String>, EngineError> {
-        Ok(self.store().token_name(hash).await?)
+        let Some((name, last)) = self.store().active_token(hash).await? else {
+            return Ok(None);
+        };
+        let now = self.now();
+        let stale = muster_core::time::to_storage(now - chrono::Duration::minutes(1));
+        if last.is_none_or(|l| l < stale)
+            && let Err(e) = self.store().touch_token(hash, now).await
+        {
+            tracing::warn!(error = %e, "could not record a token's last use");
+        }
+        Ok(Some(name))
     }
 
     /// Keep a new token's hash under `name`: false if an active token has that name.

@@ -112,3 +112,42 @@ async fn unknown_incidents_are_user_errors() {
     assert_eq!(err.code(), "incident_not_found");
     assert!(err.is_user_error());
 }
+
+#[tokio::test]
+async fn tokens_note_their_last_use_once_a_minute_and_keep_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let (e, clock) = engine(&dir).await;
+    assert!(e.create_token("deploy-bot", "h1").await.unwrap());
+    assert_eq!(e.list_tokens().await.unwrap()[0].last_used_at, None);
+    assert_eq!(
+        e.token_name("h1").await.unwrap().as_deref(),
+        Some("deploy-bot")
+    );
+    let first = e.list_tokens().await.unwrap()[0].last_used_at.clone();
+    assert!(first.is_some(), "the first use is recorded");
+    // Within the minute: not written again.
+    clock.advance(chrono::Duration::seconds(30));
+    e.token_name("h1").await.unwrap();
+    assert_eq!(e.list_tokens().await.unwrap()[0].last_used_at, first);
+    clock.advance(chrono::Duration::seconds(31));
+    e.token_name("h1").await.unwrap();
+    assert_ne!(e.list_tokens().await.unwrap()[0].last_used_at, first);
+
+    // A new token under a revoked one's name keeps the revoked record.
+    assert!(
+        !e.create_token("deploy-bot", "h2").await.unwrap(),
+        "name in use"
+    );
+    assert!(e.revoke_token("deploy-bot").await.unwrap());
+    assert!(e.create_token("deploy-bot", "h2").await.unwrap());
+    let list = e.list_tokens().await.unwrap();
+    assert_eq!(list.len(), 2, "{list:?}");
+    assert!(list[0].revoked_at.is_some() && list[0].last_used_at.is_some());
+    assert!(list[1].revoked_at.is_none());
+    assert_eq!(e.token_name("h1").await.unwrap(), None);
+    assert_eq!(
+        e.token_name("h2").await.unwrap().as_deref(),
+        Some("deploy-bot")
+    );
+    assert!(!e.create_token("deploy-bot", "h3").await.unwrap());
+}

@@ -67,7 +67,12 @@ fn benches(c: &mut Criterion) {
         let router = router.clone();
         async move {
             let res = router
-                .oneshot(Request::get(path).body(Body::empty()).unwrap())
+                .oneshot(
+                    Request::get(path)
+                        .header("host", "localhost:8080")
+                        .body(Body::empty())
+                        .unwrap(),
+                )
                 .await
                 .unwrap();
             assert!(res.status().is_success());

@@ -3,8 +3,9 @@
 //!
 //! - **Pages, API and operations endpoints** are limited per client address (IPv6 per /64,
 //!   since one host usually holds a whole /64). Behind a trusted proxy (`proxy_user_header`
-//!   set) the client address is the *last* entry of `forwarded_for_header`: the one the
-//!   proxy itself appended, which a client cannot forge (earlier entries can be).
+//!   set, the peer in `trusted_proxies`) the client address is the *last* entry of
+//!   `forwarded_for_header`: the one the proxy itself appended, which a client cannot
+//!   forge (earlier entries can be). From any other peer the header is ignored.
 //! - **Slack** (`/slack/*`): Slack sends every workspace's requests from its own addresses,
 //!   so limiting by address could drop a declaration. Instead, requests whose signature
 //!   fails are limited per address (tightly: each costs an HMAC, and Slack's own never
@@ -64,6 +65,8 @@ const REASONS: [(Reason, &str); 4] = [
 pub struct Guard {
     enabled: bool,
     forwarded_for: Option<String>,
+    /// Who may set `forwarded_for` (the proxies `proxy_user_header` is believed from).
+    server: ServerConfig,
     per_ip: Limiter<IpAddr>,
     slack_bad: Limiter<IpAddr>,
     slack_team: Limiter<String>,
@@ -80,6 +83,7 @@ impl Guard {
         let slots = server.max_concurrent_requests.max(1) as usize;
         Guard {
             enabled: l.enabled,
+            server: server.clone(),
             forwarded_for: server
                 .proxy_user_header
                 .as_ref()
@@ -157,16 +161,22 @@ impl Guard {
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip());
-        let forwarded = self.forwarded_for.as_deref().and_then(|h| {
-            let last = req.headers().get_all(h).iter().next_back()?;
-            last.to_str()
-                .ok()?
-                .rsplit(',')
-                .next()?
-                .trim()
-                .parse::<IpAddr>()
-                .ok()
-        });
+        // Only a trusted proxy's header: anyone else could dodge the limit by forging it.
+        let trusted = peer.is_some_and(|p| self.server.trusts_proxy(p));
+        let forwarded = self
+            .forwarded_for
+            .as_deref()
+            .filter(|_| trusted)
+            .and_then(|h| {
+                let last = req.headers().get_all(h).iter().next_back()?;
+                last.to_str()
+                    .ok()?
+                    .rsplit(',')
+                    .next()?
+                    .trim()
+                    .parse::<IpAddr>()
+                    .ok()
+            });
         forwarded.or(peer).map(bucket_key)
     }
 }

@@ -1,27 +1,106 @@
-//! CSRF protection for forms: a double-submit cookie. Every page gets a random token in a
-//! `SameSite=Strict` cookie and in its forms; a POST whose form token does not match the
-//! cookie is refused before any handler runs. No server-side state, so any replica can
-//! check any form.
+//! CSRF protection for forms, in two layers.
+//!
+//! 1. Cross-site requests are refused outright: an `Origin` naming another host than the
+//!    request's `Host` (or `null`), or `Sec-Fetch-Site: cross-site`.
+//! 2. A signed double-submit token. The cookie holds a random nonce; forms carry an HMAC
+//!    of that nonce (and of the signed-in user's name, when a proxy names one) under a key
+//!    made when the server starts. A cookie/field pair someone chose (say, planted through
+//!    a sibling subdomain) fails, because nobody outside the server can sign a nonce. The
+//!    cookie is `__Host-muster_csrf` and `Secure` when `public_url` is https, so no other
+//!    host may set it; over plain HTTP (loopback) browsers refuse `__Host-` cookies, so
+//!    the plain name `muster_csrf` is used there. A restart changes the key: open forms
+//!    are refused once and work after a reload.
 
-use axum::extract::Request;
-use axum::http::{Method, StatusCode, header};
+use crate::AppState;
+use crate::auth::Viewer;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use hmac::{Hmac, KeyInit, Mac};
+use muster_core::config::Config;
+use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-pub const COOKIE: &str = "muster_csrf";
+pub const PLAIN_COOKIE: &str = "muster_csrf";
+pub const HOST_COOKIE: &str = "__Host-muster_csrf";
 pub const FIELD: &str = "csrf";
 
-/// The token for this request, available to handlers that render forms.
+/// The token for this request's forms, available to handlers that render them.
 #[derive(Debug, Clone)]
 pub struct CsrfToken(pub String);
 
-pub async fn layer(mut req: Request, next: Next) -> Response {
-    let existing = crate::lang::cookie(&req, COOKIE)
+/// A fresh signing key.
+pub fn new_key() -> [u8; 32] {
+    let mut key = [0u8; 32];
+    key[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    key[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    key
+}
+
+/// Whether people reach Muster over TLS (an https `[server] public_url`). `[slack]
+/// public_url` does not decide it: it only builds links, and people may still open
+/// Muster over plain HTTP on loopback, where a `Secure` cookie would be dropped.
+pub fn served_over_tls(config: &Config) -> bool {
+    config
+        .server
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"))
+}
+
+/// The CSRF cookie's name.
+pub fn cookie_name(config: &Config) -> &'static str {
+    if served_over_tls(config) {
+        HOST_COOKIE
+    } else {
+        PLAIN_COOKIE
+    }
+}
+
+/// The form field that goes with `nonce` for this viewer.
+fn sign(key: &[u8; 32], nonce: &str, viewer: Option<&str>) -> String {
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("any key length works");
+    mac.update(nonce.as_bytes());
+    mac.update(b"\0");
+    mac.update(viewer.unwrap_or("").as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Whether the browser says this request comes from another site.
+fn cross_site(headers: &HeaderMap) -> bool {
+    let fetch_site = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("cross-site"));
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let origin_elsewhere = headers
+        .get(header::ORIGIN)
+        .map(|o| {
+            let o = o.to_str().unwrap_or("null");
+            let origin_host = o.split_once("://").map(|(_, h)| h.trim_end_matches('/'));
+            // An opaque origin ("null": sandboxed frames, data: URLs) is never ours.
+            origin_host.is_none_or(|oh| host.is_none_or(|h| !oh.eq_ignore_ascii_case(h)))
+        })
+        .unwrap_or(false);
+    fetch_site || origin_elsewhere
+}
+
+pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let config = state.engine.config();
+    let name = cookie_name(config);
+    let existing = crate::lang::cookie(&req, name)
         .filter(|v| v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()))
         .map(str::to_owned);
+    let viewer = req
+        .extensions()
+        .get::<Viewer>()
+        .and_then(|v| v.name.clone());
     if req.method() == Method::POST {
-        let Some(cookie) = existing.clone() else {
+        if cross_site(req.headers()) {
+            return refuse(&req);
+        }
+        let Some(nonce) = existing.clone() else {
             return refuse(&req);
         };
         // Read the form body, check the field, and hand the body on untouched.
@@ -30,18 +109,27 @@ pub async fn layer(mut req: Request, next: Next) -> Response {
             Ok(b) => b,
             Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
         };
+        let expected = sign(&state.csrf_key, &nonce, viewer.as_deref());
         let sent = form_field(&bytes, FIELD);
-        let ok = sent.is_some_and(|s| s.as_bytes().ct_eq(cookie.as_bytes()).into());
+        let ok = sent.is_some_and(|s| s.as_bytes().ct_eq(expected.as_bytes()).into());
         req = Request::from_parts(parts, axum::body::Body::from(bytes));
         if !ok {
             return refuse(&req);
         }
     }
     let fresh = existing.is_none();
-    let token = existing.unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
-    req.extensions_mut().insert(CsrfToken(token.clone()));
+    let nonce = existing.unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    req.extensions_mut()
+        .insert(CsrfToken(sign(&state.csrf_key, &nonce, viewer.as_deref())));
     let mut res = next.run(req).await;
-    if fresh && let Ok(v) = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict").parse() {
+    let secure = if served_over_tls(config) {
+        "; Secure"
+    } else {
+        ""
+    };
+    if fresh
+        && let Ok(v) = format!("{name}={nonce}; Path=/; HttpOnly; SameSite=Strict{secure}").parse()
+    {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
     res
@@ -75,6 +163,24 @@ pub fn url_decode_pairs(body: &[u8]) -> impl Iterator<Item = (String, String)> +
         let v = decode(it.next().unwrap_or(b""));
         Some((k, v))
     })
+}
+
+/// Percent-encode everything but unreserved characters (for a cookie or header value).
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Percent-decode (`+` as a space, as forms write it).
+pub fn percent_decode(s: &[u8]) -> String {
+    decode(s)
 }
 
 fn decode(s: &[u8]) -> String {

@@ -5,14 +5,16 @@
 //! operations endpoints (`/healthz`, `/readyz`, `/metrics`).
 //!
 //! Handlers are thin: they parse the request, call one `muster_engine::Engine` use case and
-//! render the result. Cross-cutting concerns are middleware: language negotiation, CSRF
-//! (double-submit cookie), security headers, body limits, authentication and request
+//! render the result. Cross-cutting concerns are middleware: the `Host` check (DNS
+//! rebinding), language negotiation, CSRF (signed double-submit cookie, cross-site
+//! refusal), security headers, body limits, authentication and request
 //! metrics. Who may see security incidents is decided once per request ([`Viewer`]).
 
 mod abuse;
 mod api;
 mod auth;
 mod csrf;
+mod host;
 mod lang;
 mod ops;
 mod pages;
@@ -37,16 +39,33 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The whole application: pages, API and operations endpoints with their middleware.
 pub fn router(state: AppState) -> Router {
+    // The Host check is outermost on pages and API, so a refused name learns nothing.
+    // `/healthz`, `/readyz`, `/metrics` and `/slack/*` are exempt: load balancers and
+    // probes call the address they know (often a pod IP), and Slack calls the public
+    // name its proxy forwards as it likes; none of them is a browser that a rebinding
+    // page could drive with someone's local access, and Slack's requests are signed.
     let pages = pages::routes()
-        .layer(axum::middleware::from_fn(csrf::layer))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            csrf::layer,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::page_viewer,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            host::pages,
         ));
-    let api = api::routes(&state).layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        auth::api_viewer,
-    ));
+    let api = api::routes(&state)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::api_viewer,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            host::api,
+        ));
     Router::new()
         .merge(pages)
         .nest("/api/v1", api)

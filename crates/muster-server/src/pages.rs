@@ -36,6 +36,7 @@ impl Pages {
             ("report.html", include_str!("../templates/report.html")),
             ("stats.html", include_str!("../templates/stats.html")),
             ("message.html", include_str!("../templates/message.html")),
+            ("name.html", include_str!("../templates/name.html")),
         ] {
             env.add_template(name, src)
                 .expect("built-in page templates compile");
@@ -53,6 +54,7 @@ impl Pages {
                 t => t,
                 csrf => page.csrf.clone(),
                 viewer => page.viewer.name.clone(),
+                display_name => page.viewer.acting_for.clone(),
                 switch_url => page.switch_url.clone(),
                 page_title => title,
             }
@@ -140,6 +142,45 @@ pub fn routes() -> Router<AppState> {
         .route("/incidents/{id}/resolve", post(resolve))
         .route("/incidents/{id}/close", post(close))
         .route("/stats", get(stats))
+        .route("/name", get(name_form).post(set_name))
+}
+
+/// On loopback nobody signs in: people say once who they are (kept in a cookie) so the
+/// record names them instead of `web`. A name people give themselves is recorded, never
+/// used to decide who sees security incidents.
+async fn name_form(State(state): State<AppState>, page: PageCtx) -> Response {
+    let title = page.lang.t("web-name-title");
+    state
+        .pages
+        .render("name.html", &page, &title, context! {})
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct NameForm {
+    #[serde(default)]
+    name: String,
+}
+
+async fn set_name(State(state): State<AppState>, Form(f): Form<NameForm>) -> Response {
+    let secure = if crate::csrf::served_over_tls(state.engine.config()) {
+        "; Secure"
+    } else {
+        ""
+    };
+    // A blank name forgets the cookie.
+    let cookie = match crate::auth::clean_name(&f.name) {
+        Some(n) => format!(
+            "{}={}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Strict{secure}",
+            crate::auth::NAME_COOKIE,
+            crate::csrf::percent_encode(&n)
+        ),
+        None => format!(
+            "{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict{secure}",
+            crate::auth::NAME_COOKIE
+        ),
+    };
+    ([(header::SET_COOKIE, cookie)], Redirect::to("/incidents")).into_response()
 }
 
 async fn style() -> impl IntoResponse {
@@ -308,15 +349,7 @@ async fn list(
 }
 
 fn url_encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    crate::csrf::percent_encode(s)
 }
 
 #[derive(Deserialize, Default, serde::Serialize)]
@@ -389,12 +422,15 @@ async fn declare(
     Form(form): Form<DeclareForm>,
 ) -> Response {
     let lang = page.lang;
-    let by = page
-        .viewer
-        .name
-        .clone()
-        .or_else(|| opt(&form.by))
-        .unwrap_or_else(|| "web".to_owned());
+    // The declare form asks who declares when nobody signed in; what is typed there wins
+    // over the display name.
+    let mut viewer = page.viewer.clone();
+    if viewer.name.is_none()
+        && let Some(b) = opt(&form.by)
+    {
+        viewer.acting_for = Some(b);
+    }
+    let by = viewer.author("web");
     let d = Declaration {
         title: form.title.clone(),
         severity: opt(&form.severity),

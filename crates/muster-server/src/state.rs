@@ -14,18 +14,35 @@ pub struct AppState {
     pub(crate) slack: Option<Arc<crate::slack::SlackApp>>,
     /// Per-source limits, concurrency pools, bounded work after acks.
     pub(crate) abuse: Arc<crate::abuse::Guard>,
+    /// Which `Host` values pages and API answer to (DNS rebinding).
+    pub(crate) hosts: Arc<crate::host::HostPolicy>,
+    /// Signs CSRF tokens. Made at start and never stored: a restart only asks people to
+    /// reload open forms, and nothing on disk can leak it.
+    pub(crate) csrf_key: Arc<[u8; 32]>,
 }
 
 impl AppState {
     pub fn new(engine: Engine, loopback: bool) -> Self {
         AppState {
             abuse: Arc::new(crate::abuse::Guard::new(&engine.config().server)),
+            hosts: Arc::new(crate::host::HostPolicy::new(engine.config(), None)),
+            csrf_key: Arc::new(crate::csrf::new_key()),
             engine: Arc::new(engine),
             pages: Arc::new(Pages::new()),
             http: Arc::new(HttpMetrics::default()),
             loopback,
             slack: None,
         }
+    }
+
+    /// The address the listener is bound to: requests naming it (or localhost with its
+    /// port) are answered. Without it, loopback names are accepted on any port.
+    pub fn bound_to(mut self, addr: std::net::SocketAddr) -> Self {
+        self.hosts = Arc::new(crate::host::HostPolicy::new(
+            self.engine.config(),
+            Some(addr),
+        ));
+        self
     }
 
     /// Serve the Slack endpoints with this app (see [`crate::slack::SlackApp`]).

@@ -63,6 +63,13 @@ impl App {
             .or_else(|_| format!("[{from}]:40000").parse())
             .unwrap();
         req.extensions_mut().insert(ConnectInfo(peer));
+        // As a browser on the same machine would name it.
+        if !req.headers().contains_key(header::HOST) {
+            req.headers_mut().insert(
+                header::HOST,
+                header::HeaderValue::from_static("localhost:8080"),
+            );
+        }
         Reply::read(self.router.clone().oneshot(req).await.unwrap()).await
     }
 
@@ -202,6 +209,14 @@ async fn behind_a_proxy_the_source_is_the_last_forwarded_address() {
     // Another client behind the same proxy is not affected.
     let r = app.send(via_proxy("10.0.0.6"), "127.0.0.1").await;
     assert_eq!(r.status, StatusCode::OK);
+    // From a peer that is not a trusted proxy the header is ignored: forging it does not
+    // buy a fresh bucket.
+    for forged in ["4.4.4.4", "5.5.5.5"] {
+        let r = app.send(via_proxy(forged), "192.0.2.7").await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+    let r = app.send(via_proxy("6.6.6.6"), "192.0.2.7").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
 }
 
 #[tokio::test]

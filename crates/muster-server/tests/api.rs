@@ -454,3 +454,96 @@ async fn a_refused_declaration_names_every_field_at_fault() {
     assert!(fields["severity"].as_str().unwrap().contains("SEV9"));
     assert_eq!(app.store.count().await.unwrap(), 0, "nothing half-created");
 }
+
+/// The newest timeline entry of an incident in a reply.
+fn last_entry(r: &common::Reply) -> serde_json::Value {
+    r.json()["timeline"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone()
+}
+
+async fn with_token(app: &TestApp, name: &str) -> String {
+    let token = muster_server::new_token();
+    let now = chrono::Utc::now();
+    assert!(
+        app.store
+            .create_token(name, &muster_server::hash_token(token.expose()), now)
+            .await
+            .unwrap()
+    );
+    token.expose().to_owned()
+}
+
+#[tokio::test]
+async fn bearer_is_any_case_and_every_401_challenges() {
+    let app = TestApp::new("[server]\nrequire_api_token = true\n").await;
+    let token = with_token(&app, "deploy-bot").await;
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let auth = format!("{scheme} {token}");
+        let r = app
+            .api_with("GET", "/incidents", None, &[("authorization", &auth)])
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{scheme}");
+    }
+    let r = app.api("GET", "/incidents", None, None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.headers["www-authenticate"], "Bearer realm=\"muster\"");
+    let r = app.api("GET", "/incidents", None, Some("mst_wrong")).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        r.headers["www-authenticate"],
+        "Bearer realm=\"muster\", error=\"invalid_token\""
+    );
+    // The use is noted.
+    let listed = app.state.engine().list_tokens().await.unwrap();
+    assert!(listed[0].last_used_at.is_some(), "{listed:?}");
+}
+
+#[tokio::test]
+async fn callers_acting_for_someone_are_recorded_with_the_token() {
+    let app = TestApp::new("").await;
+    let token = with_token(&app, "deploy-bot").await;
+    let auth = format!("Bearer {token}");
+    let r = app
+        .api_with(
+            "POST",
+            "/incidents",
+            Some(json!({"title": "From CI", "by": "carol"})),
+            &[("authorization", &auth)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(
+        r.json()["incident"]["declared_by"],
+        "carol (via deploy-bot)"
+    );
+    let r = app
+        .api_with(
+            "POST",
+            "/incidents/INC-1/timeline",
+            Some(json!({"text": "rolled back"})),
+            &[
+                ("authorization", &auth),
+                ("x-muster-acting-for", "Zo%C3%AB"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let last = last_entry(&r);
+    assert_eq!(last["author"], "Zoë (via deploy-bot)", "{last}");
+    // Without a token on loopback, the name given is recorded as is.
+    let r = app
+        .api_with(
+            "POST",
+            "/incidents/INC-1/resolve",
+            None,
+            &[("x-muster-acting-for", "dave")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let last = last_entry(&r);
+    assert_eq!(last["author"], "dave", "{last}");
+}

@@ -77,6 +77,7 @@ impl Both {
         let req = Request::builder()
             .method(method)
             .uri(path)
+            .header(header::HOST, "localhost:8080")
             .header(header::CONTENT_TYPE, "application/json")
             .body(Body::from(body.to_string()))
             .unwrap();

@@ -18,8 +18,13 @@ pub struct TestApp {
     pub store: muster_store::Store,
     pub router: axum::Router,
     _dir: tempfile::TempDir,
-    pub csrf: String,
+    /// The connection's peer, as `axum::serve` records it; `None` like an in-process
+    /// caller (then no proxy is trusted).
+    pub peer: Option<std::net::SocketAddr>,
 }
+
+/// The address the harness says the server is bound to; requests name it in `Host`.
+pub const BOUND: &str = "127.0.0.1:8080";
 
 pub struct Reply {
     pub status: StatusCode,
@@ -93,19 +98,38 @@ impl TestApp {
         if config.slack.is_some() {
             engine = engine.with_chat(Arc::new(muster_slack::provision::SlackPlatform));
         }
-        let state = AppState::new(engine, loopback);
+        let state = AppState::new(engine, loopback).bound_to(BOUND.parse().unwrap());
         let router = muster_server::router(state.clone());
         TestApp {
             state,
             store,
             router,
             _dir: dir,
-            csrf: "0123456789abcdef0123456789abcdef".into(),
+            peer: None,
         }
     }
 
-    pub async fn send(&self, req: Request<Body>) -> Reply {
+    /// Send as a real client would: naming the bound address in `Host` unless the
+    /// request names another.
+    pub async fn send(&self, mut req: Request<Body>) -> Reply {
+        if !req.headers().contains_key(header::HOST) {
+            req.headers_mut()
+                .insert(header::HOST, header::HeaderValue::from_static(BOUND));
+        }
+        self.send_raw(req).await
+    }
+
+    /// Send exactly this request (no `Host` added).
+    pub async fn send_raw(&self, mut req: Request<Body>) -> Reply {
+        if let Some(p) = self.peer {
+            req.extensions_mut().insert(axum::extract::ConnectInfo(p));
+        }
         Reply::read(self.router.clone().oneshot(req).await.unwrap()).await
+    }
+
+    /// A valid CSRF cookie and form token, read from a page as a browser would.
+    pub async fn csrf(&self) -> (String, String) {
+        self.csrf_for(&[]).await
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -121,11 +145,47 @@ impl TestApp {
         self.send(b.body(Body::empty()).unwrap()).await
     }
 
-    /// POST a form as a browser would: with the CSRF cookie and field.
+    /// POST a form as a browser would: with the CSRF cookie and field it got from a page.
     pub async fn form(&self, path: &str, fields: &[(&str, &str)]) -> Reply {
-        let mut all: Vec<(&str, &str)> = vec![("csrf", self.csrf.as_str())];
+        self.form_with(path, fields, &[]).await
+    }
+
+    /// `form` with more headers (`Origin`, `Cookie`, a proxy's user header…).
+    pub async fn form_with(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let (cookie, field) = self.csrf_for(headers).await;
+        let mut all: Vec<(&str, &str)> = vec![("csrf", field.as_str())];
         all.extend_from_slice(fields);
-        self.form_raw(path, &all, Some(&self.csrf)).await
+        self.form_raw_with(path, &all, Some(&cookie), headers).await
+    }
+
+    /// A CSRF pair for a viewer named by these headers (the token is bound to a proxy's
+    /// user).
+    pub async fn csrf_for(&self, headers: &[(&str, &str)]) -> (String, String) {
+        let r = self.get_with("/incidents/new", headers).await;
+        let cookie = r
+            .headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| {
+                v.split_once('=')
+                    .filter(|(k, _)| k.ends_with("muster_csrf"))
+            })
+            .map(|(_, v)| v.split(';').next().unwrap_or("").to_owned())
+            .unwrap_or_default();
+        let field = r
+            .body
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|v| v.split('"').next())
+            .unwrap_or_default()
+            .to_owned();
+        (cookie, field)
     }
 
     pub async fn form_raw(
@@ -134,6 +194,16 @@ impl TestApp {
         fields: &[(&str, &str)],
         cookie: Option<&str>,
     ) -> Reply {
+        self.form_raw_with(path, fields, cookie, &[]).await
+    }
+
+    pub async fn form_raw_with(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        cookie: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let body = fields
             .iter()
             .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
@@ -141,8 +211,35 @@ impl TestApp {
             .join("&");
         let mut b =
             Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        let mut cookies: Vec<String> = headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("cookie"))
+            .map(|(_, v)| v.to_string())
+            .collect();
         if let Some(c) = cookie {
-            b = b.header(header::COOKIE, format!("muster_csrf={c}"));
+            let name = if self
+                .state
+                .engine()
+                .config()
+                .server
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://"))
+            {
+                "__Host-muster_csrf"
+            } else {
+                "muster_csrf"
+            };
+            cookies.push(format!("{name}={c}"));
+        }
+        if !cookies.is_empty() {
+            b = b.header(header::COOKIE, cookies.join("; "));
+        }
+        for (k, v) in headers
+            .iter()
+            .filter(|(k, _)| !k.eq_ignore_ascii_case("cookie"))
+        {
+            b = b.header(*k, *v);
         }
         self.send(b.body(Body::from(body)).unwrap()).await
     }
@@ -154,11 +251,25 @@ impl TestApp {
         body: Option<serde_json::Value>,
         token: Option<&str>,
     ) -> Reply {
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let headers: Vec<(&str, &str)> =
+            auth.iter().map(|a| ("authorization", a.as_str())).collect();
+        self.api_with(method, path, body, &headers).await
+    }
+
+    /// An API call with these headers (`Authorization`, `Host`, `X-Muster-Acting-For`…).
+    pub async fn api_with(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let mut b = Request::builder()
             .method(method)
             .uri(format!("/api/v1{path}"));
-        if let Some(t) = token {
-            b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        for (k, v) in headers {
+            b = b.header(*k, *v);
         }
         let body = match body {
             Some(v) => {

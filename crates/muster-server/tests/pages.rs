@@ -71,8 +71,10 @@ async fn every_page_sets_security_headers_and_a_csrf_cookie() {
             && cookie.contains("HttpOnly")
             && cookie.contains("SameSite=Strict")
     );
-    let token = &cookie["muster_csrf=".len().."muster_csrf=".len() + 32];
-    assert!(r.body.contains(&format!("name=\"csrf\" value=\"{token}\"")));
+    // The form carries a signature of the cookie's nonce, not the nonce itself.
+    let nonce = &cookie["muster_csrf=".len().."muster_csrf=".len() + 32];
+    assert!(!r.body.contains(&format!("value=\"{nonce}\"")));
+    assert!(r.body.contains("name=\"csrf\" value=\""));
     let css = app.get("/assets/style.css").await;
     assert_eq!(css.headers["content-type"], "text/css; charset=utf-8");
     assert_eq!(app.get("/").await.status, StatusCode::SEE_OTHER);
@@ -81,23 +83,274 @@ async fn every_page_sets_security_headers_and_a_csrf_cookie() {
 #[tokio::test]
 async fn forms_without_a_matching_csrf_token_are_refused() {
     let app = TestApp::new("").await;
+    let (cookie, field) = app.csrf().await;
     let r = app.form_raw("/incidents", &[("title", "x")], None).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = app
         .form_raw(
             "/incidents",
             &[("title", "x"), ("csrf", "ffffffffffffffffffffffffffffffff")],
-            Some(&app.csrf),
+            Some(&cookie),
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let r = app
-        .form_raw("/incidents", &[("title", "x")], Some(&app.csrf))
+        .form_raw("/incidents", &[("title", "x")], Some(&cookie))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // A pair someone chose (the old double-submit accepted any equal pair).
+    let chosen = "0123456789abcdef0123456789abcdef";
+    let r = app
+        .form_raw(
+            "/incidents",
+            &[("title", "x"), ("csrf", chosen)],
+            Some(chosen),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // A real token with another cookie.
+    let r = app
+        .form_raw(
+            "/incidents",
+            &[("title", "x"), ("csrf", &field)],
+            Some(chosen),
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(app.store.count().await.unwrap(), 0);
+    // The genuine pair passes.
+    let r = app
+        .form_raw(
+            "/incidents",
+            &[("title", "Real one"), ("csrf", &field)],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
 }
 
+#[tokio::test]
+async fn cross_site_forms_are_refused_even_with_a_valid_token() {
+    let app = TestApp::new("").await;
+    for headers in [
+        &[("origin", "https://evil.example")][..],
+        &[("origin", "null")][..],
+        &[("sec-fetch-site", "cross-site")][..],
+    ] {
+        let r = app
+            .form_with("/incidents", &[("title", "x")], headers)
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{headers:?}");
+    }
+    assert_eq!(app.store.count().await.unwrap(), 0);
+    let same = [
+        ("origin", "http://127.0.0.1:8080"),
+        ("sec-fetch-site", "same-origin"),
+    ];
+    let r = app
+        .form_with("/incidents", &[("title", "Ours")], &same)
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+}
+
+#[tokio::test]
+async fn over_tls_the_csrf_cookie_is_host_prefixed_and_secure() {
+    let app = TestApp::new("[server]\npublic_url = \"https://muster.example.org\"\n").await;
+    let r = app.get("/incidents/new").await;
+    let cookie = r.headers["set-cookie"].to_str().unwrap();
+    assert!(cookie.starts_with("__Host-muster_csrf="), "{cookie}");
+    assert!(cookie.contains("; Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"));
+    let r = app.form("/incidents", &[("title", "Over TLS")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+}
+
+#[tokio::test]
+async fn pages_answer_only_to_known_host_names() {
+    let app = TestApp::new("[server]\nallowed_hosts = [\"muster.internal\"]\n").await;
+    for host in [
+        "127.0.0.1:8080",
+        "localhost:8080",
+        "[::1]:8080",
+        "muster.internal",
+        "muster.internal:8443",
+    ] {
+        assert_eq!(
+            app.get_with("/incidents", &[("host", host)]).await.status,
+            StatusCode::OK,
+            "{host}"
+        );
+    }
+    for host in [
+        "evil.example",
+        "evil.example:8080",
+        "localhost:9999",
+        "127.0.0.1",
+    ] {
+        let r = app.get_with("/incidents", &[("host", host)]).await;
+        assert_eq!(r.status, StatusCode::MISDIRECTED_REQUEST, "{host}");
+        assert!(
+            r.body.contains("Muster") && r.body.contains("lang=\"fr\""),
+            "{}",
+            r.body
+        );
+        let r = app
+            .api_with("GET", "/incidents", None, &[("host", host)])
+            .await;
+        assert_eq!(r.status, StatusCode::MISDIRECTED_REQUEST, "{host}");
+        assert_eq!(r.json()["error"]["code"], "misdirected_request");
+    }
+    // A rebinding page cannot declare either.
+    let r = app
+        .form_with("/incidents", &[("title", "x")], &[("host", "evil.example")])
+        .await;
+    assert_eq!(r.status, StatusCode::MISDIRECTED_REQUEST);
+    let r = app
+        .api_with(
+            "POST",
+            "/incidents",
+            Some(serde_json::json!({"title": "x"})),
+            &[("host", "evil.example")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::MISDIRECTED_REQUEST);
+    assert_eq!(app.store.count().await.unwrap(), 0);
+    // No Host at all: refused.
+    let r = app
+        .send_raw(
+            axum::http::Request::get("/incidents")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::MISDIRECTED_REQUEST);
+    // Probes and Slack are not browsers' business: any host.
+    for path in ["/healthz", "/readyz", "/metrics"] {
+        assert_eq!(
+            app.get_with(path, &[("host", "10.1.2.3:8080")])
+                .await
+                .status,
+            StatusCode::OK,
+            "{path}"
+        );
+    }
+}
+
+/// Declare a security incident through the API, untokened on loopback.
+async fn declare_security(app: &TestApp, title: &str) {
+    let body = serde_json::json!({"title": title, "security": true});
+    let r = app.api("POST", "/incidents", Some(body), None).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+}
+
+/// The status a page answers to the user a proxy names.
+async fn as_user(app: &TestApp, path: &str, user: &str) -> StatusCode {
+    app.get_with(path, &[("x-remote-user", user)]).await.status
+}
+
+#[tokio::test]
+async fn the_proxy_header_is_believed_only_from_trusted_proxies() {
+    let config = "[server]\nproxy_user_header = \"X-Remote-User\"\ntrusted_proxies = [\"10.0.0.0/8\"]\nsecurity_viewers = [\"sec-lead\"]\n";
+    let mut app = TestApp::with_loopback(config, false).await;
+    app.peer = Some("10.0.0.9:50000".parse().unwrap());
+    app.state
+        .engine()
+        .declare(muster_engine::Declaration {
+            title: "Leaked keys".into(),
+            security: true,
+            by: "sec-lead".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let seen = as_user(&app, "/incidents/INC-1", "sec-lead").await;
+    assert_eq!(seen, StatusCode::OK);
+    // The same header from elsewhere is ignored: anonymous, so refused off loopback.
+    for peer in [Some("192.168.1.5:50000"), Some("127.0.0.1:50000"), None] {
+        app.peer = peer.map(|p| p.parse().unwrap());
+        let r = as_user(&app, "/incidents/INC-1", "sec-lead").await;
+        assert_eq!(r, StatusCode::UNAUTHORIZED, "{peer:?}");
+    }
+    // On loopback the request is anonymous: it sees no security incident.
+    let mut app = TestApp::new(config).await;
+    declare_security(&app, "Leaked keys").await;
+    app.peer = Some("192.168.1.5:50000".parse().unwrap());
+    let r = as_user(&app, "/incidents/INC-1", "sec-lead").await;
+    assert_eq!(r, StatusCode::NOT_FOUND);
+    // Without trusted_proxies, loopback peers are trusted.
+    let mut app =
+        TestApp::with_loopback("[server]\nproxy_user_header = \"X-Remote-User\"\n", false).await;
+    app.peer = Some("127.0.0.1:40000".parse().unwrap());
+    assert_eq!(as_user(&app, "/incidents", "ana").await, StatusCode::OK);
+    app.peer = Some("10.0.0.9:40000".parse().unwrap());
+    assert_eq!(
+        as_user(&app, "/incidents", "ana").await,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn viewer_names_match_security_viewers_exactly() {
+    let mut app = TestApp::new(
+        "[server]\nproxy_user_header = \"X-Remote-User\"\nsecurity_viewers = [\"SEC-ALICE\"]\n",
+    )
+    .await;
+    app.peer = Some("127.0.0.1:40000".parse().unwrap());
+    declare_security(&app, "Leaked keys").await;
+    assert_eq!(
+        as_user(&app, "/incidents/INC-1", "SEC-ALICE").await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        as_user(&app, "/incidents/INC-1", "sec-alice").await,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn on_loopback_people_name_themselves_once_and_are_recorded() {
+    let app = TestApp::new("[server]\nsecurity_viewers = [\"carol\"]\n").await;
+    let page = app.get("/incidents").await;
+    assert!(
+        page.body.contains("href=\"/name\""),
+        "the header asks for a name"
+    );
+    let r = app.form("/name", &[("name", "Zoë Carol")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let set = r.headers["set-cookie"].to_str().unwrap().to_owned();
+    assert!(set.starts_with("muster_name=Zo%C3%AB%20Carol;"), "{set}");
+    let cookie = set.split(';').next().unwrap().to_owned();
+    let page = app.get_with("/incidents", &[("cookie", &cookie)]).await;
+    assert!(page.body.contains("Zoë Carol"), "shown in the header");
+    let r = app
+        .form_with("/incidents", &[("title", "Named")], &[("cookie", &cookie)])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let d = app.api("GET", "/incidents/INC-1", None, None).await.json();
+    assert_eq!(d["timeline"][0]["author"], "Zoë Carol", "{d}");
+    let r = app
+        .form_with(
+            "/incidents/INC-1/notes",
+            &[("text", "looking")],
+            &[("cookie", &cookie)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let d = app.api("GET", "/incidents/INC-1", None, None).await.json();
+    assert!(
+        d["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["author"] == "Zoë Carol" && e["event"].to_string().contains("looking")),
+        "{d}"
+    );
+    // A name people give themselves never opens security incidents.
+    declare_security(&app, "Secret").await;
+    let carol = app
+        .get_with("/incidents/INC-2", &[("cookie", "muster_name=carol")])
+        .await;
+    assert_eq!(carol.status, StatusCode::NOT_FOUND);
+}
 #[tokio::test]
 async fn declaring_through_the_form_validates_like_the_cli() {
     let app = TestApp::new("").await;
@@ -397,6 +650,8 @@ async fn security_incidents_are_hidden_from_people_not_allowed() {
         None,
     )
     .await;
+    let mut app = app;
+    app.peer = Some("127.0.0.1:40000".parse().unwrap());
     let hidden = app
         .get_with("/incidents/INC-1", &[("x-remote-user", "someone")])
         .await;
@@ -445,8 +700,9 @@ async fn security_incidents_are_hidden_from_people_not_allowed() {
 
 #[tokio::test]
 async fn off_loopback_pages_need_the_proxy_header() {
-    let app =
+    let mut app =
         TestApp::with_loopback("[server]\nproxy_user_header = \"X-Remote-User\"\n", false).await;
+    app.peer = Some("127.0.0.1:40000".parse().unwrap());
     assert_eq!(app.get("/incidents").await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
         app.get_with("/incidents", &[("x-remote-user", "ana")])

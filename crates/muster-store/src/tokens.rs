@@ -7,33 +7,30 @@ use sqlx::Row;
 
 impl Store {
     /// Store a new token's hash under `name`. Returns false if an active token already
-    /// has that name (a revoked one is replaced).
+    /// has that name. Revoked tokens of that name stay, listed with their dates: history is
+    /// kept, never replaced.
     pub async fn create_token(
         &self,
         name: &str,
         hash: &str,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool().begin().await?;
-        sqlx::query("DELETE FROM api_tokens WHERE name = ? AND revoked_at IS NOT NULL")
-            .bind(name)
-            .execute(&mut *tx)
-            .await?;
+        // The partial unique index (active names) decides, so two concurrent creations
+        // cannot both win.
         let r = sqlx::query(
-            "INSERT INTO api_tokens (name, token_hash, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
+            "INSERT INTO api_tokens (name, token_hash, created_at) VALUES (?, ?, ?) ON CONFLICT (name) WHERE revoked_at IS NULL DO NOTHING",
         )
         .bind(name)
         .bind(hash)
         .bind(to_storage(now))
-        .execute(&mut *tx)
+        .execute(self.pool())
         .await?;
-        tx.commit().await?;
         Ok(r.rows_affected() == 1)
     }
 
     pub async fn list_tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
         let rows = sqlx::query(
-            "SELECT name, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY name",
+            "SELECT name, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY name, id",
         )
         .fetch_all(self.pool())
         .await?;
@@ -63,12 +60,35 @@ impl Store {
 
     /// The name of the active token with this hash, if any.
     pub async fn token_name(&self, hash: &str) -> Result<Option<String>, StoreError> {
-        let r =
-            sqlx::query("SELECT name FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL")
-                .bind(hash)
-                .fetch_optional(self.pool())
-                .await?;
-        Ok(r.map(|r| r.try_get("name")).transpose()?)
+        Ok(self.active_token(hash).await?.map(|(name, _)| name))
+    }
+
+    /// The name of the active token with this hash and when it was last used (storage
+    /// text), if it is active.
+    pub async fn active_token(
+        &self,
+        hash: &str,
+    ) -> Result<Option<(String, Option<String>)>, StoreError> {
+        let r = sqlx::query(
+            "SELECT name, last_used_at FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL",
+        )
+        .bind(hash)
+        .fetch_optional(self.pool())
+        .await?;
+        r.map(|r| Ok((r.try_get("name")?, r.try_get("last_used_at")?)))
+            .transpose()
+    }
+
+    /// Note that the active token with this hash was used now.
+    pub async fn touch_token(&self, hash: &str, now: Timestamp) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
+        )
+        .bind(to_storage(now))
+        .bind(hash)
+        .execute(self.pool())
+        .await?;
+        Ok(())
     }
 
     /// Incident counts by (status, severity, security), for the metrics endpoint.
