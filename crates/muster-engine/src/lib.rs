@@ -28,7 +28,7 @@ pub use adapters::RecordMetrics;
 pub use capture::CapturedMessage;
 pub use chat::{ChatPlatform, Origin, PlannedStep};
 pub use engine::{
-    ActionInput, Declaration, DeclareField, EditInput, Engine, FieldErrors, ImpactInput, ListQuery,
+    ActionInput, Declaration, DeclareField, Declared, EditInput, Engine, FieldErrors, ImpactInput, ListQuery,
     Template, check_declaration,
 };
 pub use error::EngineError;
