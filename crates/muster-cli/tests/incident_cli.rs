@@ -314,9 +314,15 @@ fn refused_transitions_explain_and_change_nothing() {
     s.fails(2, &["incident", "action-done", "1", "3"]);
     s.fails(2, &["incident", "note", "1", "x", "--at", "tomorrowish"]);
     // Dated before the incident's day, or in the future: refused, saying why.
-    let err = s.fails(2, &["incident", "note", "1", "x", "--at", "2001-01-01 10:00"]);
+    let err = s.fails(
+        2,
+        &["incident", "note", "1", "x", "--at", "2001-01-01 10:00"],
+    );
     assert!(err.contains("the incident was declared on"), "{err}");
-    let err = s.fails(2, &["incident", "note", "1", "x", "--at", "2999-01-01 10:00"]);
+    let err = s.fails(
+        2,
+        &["incident", "note", "1", "x", "--at", "2999-01-01 10:00"],
+    );
     assert!(err.contains("is in the future"), "{err}");
     let err = s.fails(
         2,

@@ -132,13 +132,23 @@ async fn impact_times_are_ordered_and_not_in_the_future() {
         ..Default::default()
     };
     // Detected before it started: refused (was accepted).
-    let err = domain(e.set_impact(r, impact("13:30", "13:10"), "bob").await.unwrap_err());
+    let err = domain(
+        e.set_impact(r, impact("13:30", "13:10"), "bob")
+            .await
+            .unwrap_err(),
+    );
     assert_eq!(err.code(), "impact_out_of_order");
     // Ten minutes ahead of the clock (14:00): refused; within the skew: kept.
-    let err = domain(e.set_impact(r, impact("13:00", "14:10"), "bob").await.unwrap_err());
+    let err = domain(
+        e.set_impact(r, impact("13:00", "14:10"), "bob")
+            .await
+            .unwrap_err(),
+    );
     assert_eq!(err.code(), "time_in_future");
     assert!(err.message(Lang::En).contains("5 minutes"));
-    e.set_impact(r, impact("13:00", "14:04"), "bob").await.unwrap();
+    e.set_impact(r, impact("13:00", "14:04"), "bob")
+        .await
+        .unwrap();
     let d = e.get(r).await.unwrap();
     assert_eq!(
         d.incident.impact.detected_at,
@@ -201,7 +211,10 @@ async fn a_keyed_declaration_declares_once_and_finds_it_again() {
         .declare_keyed(declaration("Other"), "web:k2")
         .await
         .unwrap();
-    assert_ne!(other.detail().incident.number, first.detail().incident.number);
+    assert_ne!(
+        other.detail().incident.number,
+        first.detail().incident.number
+    );
     assert_eq!(
         e.declared_by("web:k1").await.unwrap().unwrap().incident.id,
         first.detail().incident.id

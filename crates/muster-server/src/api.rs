@@ -15,7 +15,9 @@ use axum::{Extension, Json, Router};
 use muster_core::incident::IncidentDetail;
 use muster_core::report::ReportFormat;
 use muster_core::{IncidentRef, Lang};
-use muster_engine::{ActionInput, Declaration, Declared, EditInput, EngineError, ImpactInput, ListQuery};
+use muster_engine::{
+    ActionInput, Declaration, Declared, EditInput, EngineError, ImpactInput, ListQuery,
+};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -358,7 +360,9 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
 fn well_escaped(path: &str) -> bool {
     let b = path.as_bytes();
     b.iter().enumerate().all(|(i, c)| {
-        *c != b'%' || b.get(i + 1..i + 3).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+        *c != b'%'
+            || b.get(i + 1..i + 3)
+                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
     })
 }
 
@@ -928,20 +932,31 @@ pub fn openapi_document() -> Value {
             }));
         }
         if has_path {
-            responses.insert("404".into(), error("`incident_not_found`, `bad_incident_ref`"));
+            responses.insert(
+                "404".into(),
+                error("`incident_not_found`, `bad_incident_ref`"),
+            );
         }
         if op.body.is_some() {
-            responses.insert("413".into(), error("`body_too_large`: the body is over the limit; the message names the limits"));
+            responses.insert(
+                "413".into(),
+                error("`body_too_large`: the body is over the limit; the message names the limits"),
+            );
             responses.insert("422".into(), error("The request was understood and refused; declarations name each field at fault under `error.fields`"));
         }
         if op.id == "declareIncident" {
             params.push(json!({"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY},
                 "description": "Declare once per key (per token): a repeat answers 200 with the incident the key declared, whatever its body says."}));
             let mut again = success;
-            again["description"] = json!("The incident this Idempotency-Key already declared (nothing new was declared)");
+            again["description"] = json!(
+                "The incident this Idempotency-Key already declared (nothing new was declared)"
+            );
             responses.insert("200".into(), again);
         }
-        responses.insert("default".into(), error("Error (405 `method_not_allowed`, 401, 429, 503 …)"));
+        responses.insert(
+            "default".into(),
+            error("Error (405 `method_not_allowed`, 401, 429, 503 …)"),
+        );
         let mut o = json!({
             "operationId": op.id,
             "summary": op.summary,

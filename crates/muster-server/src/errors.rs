@@ -24,10 +24,15 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     }
     if path == "/api/v1" || path.starts_with("/api/v1/") {
         let (code, message) = match status {
-            StatusCode::PAYLOAD_TOO_LARGE => ("body_too_large", too_large("web-api-too-large", lang)),
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                ("body_too_large", too_large("web-api-too-large", lang))
+            }
             StatusCode::METHOD_NOT_ALLOWED => (
                 "method_not_allowed",
-                lang.format("web-api-method-not-allowed", &Args::new().with("method", method)),
+                lang.format(
+                    "web-api-method-not-allowed",
+                    &Args::new().with("method", method),
+                ),
             ),
             StatusCode::BAD_REQUEST => ("bad_path", lang.t("web-api-bad-path")),
             StatusCode::REQUEST_TIMEOUT => ("timeout", lang.t("web-api-timeout")),

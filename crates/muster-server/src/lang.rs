@@ -24,7 +24,10 @@ pub fn negotiate(req: &Request, default: Lang) -> (Lang, Option<Lang>, Option<La
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
         .and_then(Lang::from_accept_language);
-    let lang = from_query.or(from_cookie).or(from_header).unwrap_or(default);
+    let lang = from_query
+        .or(from_cookie)
+        .or(from_header)
+        .unwrap_or(default);
     (lang, from_query, from_cookie)
 }
 

@@ -838,20 +838,27 @@ async fn set_impact(
     Form(f): Form<ImpactForm>,
 ) -> Response {
     let field_of = |e: &muster_core::DomainError| e.is_about_time().then_some("impact");
-    act_on(state, page, id, field_of, Vec::new(), |s, r, by| async move {
-        s.engine
-            .set_impact(
-                r,
-                ImpactInput {
-                    detected: opt(&f.detected),
-                    started: opt(&f.started),
-                    mitigated: opt(&f.mitigated),
-                    ended: opt(&f.ended),
-                },
-                &by,
-            )
-            .await
-    })
+    act_on(
+        state,
+        page,
+        id,
+        field_of,
+        Vec::new(),
+        |s, r, by| async move {
+            s.engine
+                .set_impact(
+                    r,
+                    ImpactInput {
+                        detected: opt(&f.detected),
+                        started: opt(&f.started),
+                        mitigated: opt(&f.mitigated),
+                        ended: opt(&f.ended),
+                    },
+                    &by,
+                )
+                .await
+        },
+    )
     .await
 }
 

@@ -463,13 +463,55 @@ async fn every_error_is_json_in_the_documented_shape() {
     app.declare("Thing").await;
     let big = json!({"title": "x", "description": "y".repeat(muster_server::MAX_BODY_BYTES)});
     let cases: Vec<(&str, &str, Option<serde_json::Value>, StatusCode, &str)> = vec![
-        ("POST", "/incidents", Some(big), StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
-        ("DELETE", "/incidents/INC-1", None, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
-        ("PUT", "/incidents", None, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
-        ("GET", "/incidents/%ZZ", None, StatusCode::BAD_REQUEST, "bad_path"),
-        ("GET", "/incidents/%FF", None, StatusCode::BAD_REQUEST, "bad_path"),
-        ("POST", "/incidents/INC-1/actions/first/done", None, StatusCode::BAD_REQUEST, "bad_path"),
-        ("POST", "/incidents/INC-1/actions/99999999999999999999/done", None, StatusCode::BAD_REQUEST, "bad_path"),
+        (
+            "POST",
+            "/incidents",
+            Some(big),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+        ),
+        (
+            "DELETE",
+            "/incidents/INC-1",
+            None,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+        (
+            "PUT",
+            "/incidents",
+            None,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+        (
+            "GET",
+            "/incidents/%ZZ",
+            None,
+            StatusCode::BAD_REQUEST,
+            "bad_path",
+        ),
+        (
+            "GET",
+            "/incidents/%FF",
+            None,
+            StatusCode::BAD_REQUEST,
+            "bad_path",
+        ),
+        (
+            "POST",
+            "/incidents/INC-1/actions/first/done",
+            None,
+            StatusCode::BAD_REQUEST,
+            "bad_path",
+        ),
+        (
+            "POST",
+            "/incidents/INC-1/actions/99999999999999999999/done",
+            None,
+            StatusCode::BAD_REQUEST,
+            "bad_path",
+        ),
     ];
     for (method, path, body, status, code) in cases {
         for (lang, word) in [("en", "the"), ("fr", "le")] {
@@ -492,7 +534,10 @@ async fn every_error_is_json_in_the_documented_shape() {
             let r = app.send(b.body(body).unwrap()).await;
             assert_eq!(r.status, status, "{method} {path}: {}", r.body);
             assert!(
-                r.headers["content-type"].to_str().unwrap().starts_with("application/json"),
+                r.headers["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("application/json"),
                 "{method} {path}"
             );
             let v = r.json();
@@ -504,7 +549,12 @@ async fn every_error_is_json_in_the_documented_shape() {
     // The body limit names the limits people can act on, also when the body comes without
     // a length and is cut off while read.
     let r = app
-        .api("POST", "/incidents", Some(json!({"title": "x".repeat(70_000)})), None)
+        .api(
+            "POST",
+            "/incidents",
+            Some(json!({"title": "x".repeat(70_000)})),
+            None,
+        )
         .await;
     let message = r.json()["error"]["message"].as_str().unwrap().to_owned();
     for n in [
@@ -529,10 +579,18 @@ async fn every_error_is_json_in_the_documented_shape() {
             "{code}"
         );
     }
-    assert!(doc["paths"]["/incidents/{id}/actions/{number}/done"]["post"]["responses"]["400"].is_object());
+    assert!(
+        doc["paths"]["/incidents/{id}/actions/{number}/done"]["post"]["responses"]["400"]
+            .is_object()
+    );
 }
 
-async fn declare_with_key(app: &TestApp, key: &str, title: &str, token: Option<&str>) -> common::Reply {
+async fn declare_with_key(
+    app: &TestApp,
+    key: &str,
+    title: &str,
+    token: Option<&str>,
+) -> common::Reply {
     let mut b = axum::http::Request::post("/api/v1/incidents")
         .header("content-type", "application/json")
         .header("idempotency-key", key);
@@ -555,21 +613,32 @@ async fn an_idempotency_key_declares_once() {
     let again = declare_with_key(&app, "retry-7f3a", "Something else", None).await;
     assert_eq!(again.status, StatusCode::OK, "{}", again.body);
     assert_eq!(again.location(), first.location());
-    assert_eq!(again.json()["incident"]["id"], first.json()["incident"]["id"]);
+    assert_eq!(
+        again.json()["incident"]["id"],
+        first.json()["incident"]["id"]
+    );
     assert_eq!(again.json()["incident"]["title"], "Queue stuck");
     assert_eq!(app.store.count().await.unwrap(), 1);
     // Keys are per client: the same key from a token is another declaration.
     let token = muster_server::new_token();
     let hash = muster_server::hash_token(token.expose());
     let now = app.state.engine().now();
-    assert!(app.store.create_token("deploy-bot", &hash, now).await.unwrap());
+    assert!(
+        app.store
+            .create_token("deploy-bot", &hash, now)
+            .await
+            .unwrap()
+    );
     let other = declare_with_key(&app, "retry-7f3a", "Queue stuck", Some(token.expose())).await;
     assert_eq!(other.status, StatusCode::CREATED, "{}", other.body);
     assert_eq!(app.store.count().await.unwrap(), 2);
     // A refused declaration keeps no key: the corrected retry declares.
     let r = declare_with_key(&app, "k2", "", None).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(declare_with_key(&app, "k2", "Fixed", None).await.status, StatusCode::CREATED);
+    assert_eq!(
+        declare_with_key(&app, "k2", "Fixed", None).await.status,
+        StatusCode::CREATED
+    );
     // A key that is not one.
     for bad in ["", &"k".repeat(201), "two words"] {
         let r = declare_with_key(&app, bad, "x", None).await;
@@ -580,5 +649,11 @@ async fn an_idempotency_key_declares_once() {
     let doc = app.api("GET", "/openapi.json", None, None).await.json();
     let op = &doc["paths"]["/incidents"]["post"];
     assert!(op["responses"]["200"].is_object() && op["responses"]["201"].is_object());
-    assert!(op["parameters"].as_array().unwrap().iter().any(|p| p["name"] == "Idempotency-Key"));
+    assert!(
+        op["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "Idempotency-Key")
+    );
 }

@@ -484,7 +484,10 @@ async fn an_oversized_form_is_a_page_that_says_the_limits() {
 }
 
 fn hidden_idem(html: &str) -> String {
-    let at = html.find("name=\"idem\" value=\"").expect("the form carries a key") + 19;
+    let at = html
+        .find("name=\"idem\" value=\"")
+        .expect("the form carries a key")
+        + 19;
     html[at..].split('"').next().unwrap().to_owned()
 }
 
@@ -501,7 +504,11 @@ async fn a_double_submit_declares_once() {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(hidden_idem(&r.body), idem);
-    let fields = [("title", "Checkout down"), ("severity", "SEV2"), ("idem", &idem)];
+    let fields = [
+        ("title", "Checkout down"),
+        ("severity", "SEV2"),
+        ("idem", &idem),
+    ];
     let first = app.form("/incidents", &fields).await;
     let second = app.form("/incidents", &fields).await;
     assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.body);
@@ -512,7 +519,10 @@ async fn a_double_submit_declares_once() {
     // Another form (another key) declares another incident.
     let idem2 = hidden_idem(&app.get("/incidents/new").await.body);
     let r = app
-        .form("/incidents", &[("title", "Checkout down"), ("idem", &idem2)])
+        .form(
+            "/incidents",
+            &[("title", "Checkout down"), ("idem", &idem2)],
+        )
         .await;
     assert_eq!(r.location(), "/incidents/INC-2");
 }
@@ -548,7 +558,10 @@ async fn refused_times_sit_next_to_their_field() {
     let r = app
         .form(
             "/incidents/INC-1/impact",
-            &[("started", "2001-01-01 10:00"), ("detected", "2001-01-01 09:00")],
+            &[
+                ("started", "2001-01-01 10:00"),
+                ("detected", "2001-01-01 09:00"),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);

@@ -150,6 +150,7 @@ web-api-http-error = The request failed (HTTP { $status }).
 web-api-bad-idempotency-key = The Idempotency-Key header must be 1 to { $max } visible ASCII characters.
 web-too-large-heading = Too much to send
 web-too-large-text = What you sent is larger than the { $max } bytes Muster accepts, so nothing was saved. A title holds at most { $title } characters; a description, note or update at most { $text }. Go back in your browser: what you typed is still in the form. Shorten it and send again.
+scan-incident-already-open = muster scan: already open as { $number } (declared from these findings); { $new } finding(s) not yet in its notes added.
 web-declared-heading = Incident declared
 web-declared-private = { $number } is declared. It is a security incident, so only the people listed under security_viewers in the configuration can see it.
 web-summary = Summary

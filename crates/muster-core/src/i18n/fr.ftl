@@ -150,6 +150,7 @@ web-api-http-error = La requête a échoué (HTTP { $status }).
 web-api-bad-idempotency-key = L'en-tête Idempotency-Key doit compter de 1 à { $max } caractères ASCII visibles.
 web-too-large-heading = Envoi trop volumineux
 web-too-large-text = Ce que vous avez envoyé dépasse les { $max } octets que Muster accepte : rien n'a été enregistré. Un titre compte au plus { $title } caractères ; une description, une note ou un point d'étape au plus { $text }. Revenez en arrière dans votre navigateur : ce que vous avez saisi est toujours dans le formulaire. Raccourcissez-le et envoyez de nouveau.
+scan-incident-already-open = muster scan : déjà ouvert sous { $number } (déclaré à partir de ces résultats) ; { $new } résultat(s) absent(s) de ses notes ajouté(s).
 web-declared-heading = Incident déclaré
 web-declared-private = { $number } est déclaré. C'est un incident de sécurité : seules les personnes inscrites dans security_viewers de la configuration peuvent le voir.
 web-summary = Résumé
