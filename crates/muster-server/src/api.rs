@@ -474,11 +474,7 @@ const MAX_IDEMPOTENCY_KEY: usize = 200;
 /// The delivery key of an `Idempotency-Key` header, namespaced by who sends it (the token's
 /// name, or anonymous on loopback) so two clients' keys never meet. The key is visible
 /// ASCII without spaces and comes after the last space, so no name can forge another's.
-fn idempotency_key(
-    headers: &header::HeaderMap,
-    viewer: &Viewer,
-    lang: Lang,
-) -> Result<Option<String>, ApiError> {
+fn idempotency_key(headers: &header::HeaderMap, viewer: &Viewer) -> Result<Option<String>, BadKey> {
     let Some(raw) = headers.get("idempotency-key") else {
         return Ok(None);
     };
@@ -487,20 +483,29 @@ fn idempotency_key(
         || key.len() > MAX_IDEMPOTENCY_KEY
         || !key.bytes().all(|b| b.is_ascii_graphic())
     {
-        return Err(ApiError(error_response(
-            StatusCode::BAD_REQUEST,
-            "bad_idempotency_key",
-            lang.format(
-                "web-api-bad-idempotency-key",
-                &muster_core::i18n::Args::new().with("max", MAX_IDEMPOTENCY_KEY.to_string()),
-            ),
-        )));
+        return Err(BadKey);
     }
     let who = match &viewer.name {
         Some(name) => format!("token={name}"),
         None => "anonymous".to_owned(),
     };
     Ok(Some(format!("api:{who} {key}")))
+}
+
+/// An `Idempotency-Key` header that is not one.
+struct BadKey;
+
+impl BadKey {
+    fn answer(self, lang: Lang) -> ApiError {
+        ApiError(error_response(
+            StatusCode::BAD_REQUEST,
+            "bad_idempotency_key",
+            lang.format(
+                "web-api-bad-idempotency-key",
+                &muster_core::i18n::Args::new().with("max", MAX_IDEMPOTENCY_KEY.to_string()),
+            ),
+        ))
+    }
 }
 
 /// Declare: 201 with the new incident; with an `Idempotency-Key` already used by this
@@ -512,7 +517,7 @@ async fn declare(
     headers: header::HeaderMap,
     Body(b): Body<DeclareBody>,
 ) -> Result<Response, ApiError> {
-    let key = idempotency_key(&headers, &viewer, lang)?;
+    let key = idempotency_key(&headers, &viewer).map_err(|b| b.answer(lang))?;
     let declaration = Declaration {
         title: b.title,
         severity: b.severity,
