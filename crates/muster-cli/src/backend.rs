@@ -6,7 +6,9 @@ use muster_core::config::Config;
 use muster_core::incident::{Incident, IncidentDetail};
 use muster_core::report::ReportFormat;
 use muster_core::{IncidentRef, Lang, Secret};
-use muster_engine::{ActionInput, Declaration, EditInput, Engine, ImpactInput, ListQuery};
+use muster_engine::{
+    ActionInput, Declaration, Declared, EditInput, Engine, ImpactInput, ListQuery,
+};
 use muster_store::Page;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -54,17 +56,19 @@ impl Remote {
         path: &str,
         body: Option<Value>,
     ) -> Result<reqwest::Response, Failure> {
-        self.call_as(method, path, body, None).await
+        self.call_as(method, path, body, None, None).await
     }
 
     /// A call made for someone (`--by`): the server records them, with the token's name
-    /// when there is one (`carol (via deploy-bot)`), instead of dropping the name.
+    /// when there is one (`carol (via deploy-bot)`), instead of dropping the name; with an
+    /// `Idempotency-Key` when the same request may be sent again (a repeated scan).
     async fn call_as(
         &self,
         method: reqwest::Method,
         path: &str,
         body: Option<Value>,
         by: Option<&str>,
+        idempotency_key: Option<&str>,
     ) -> Result<reqwest::Response, Failure> {
         let mut req = self
             .client
@@ -73,6 +77,9 @@ impl Remote {
         if let Some(by) = by.filter(|b| !b.is_empty()) {
             // Percent-encoded: header values are ASCII, names need not be.
             req = req.header("X-Muster-Acting-For", url_encode(by));
+        }
+        if let Some(k) = idempotency_key {
+            req = req.header("Idempotency-Key", k);
         }
         if let Some(t) = &self.token {
             req = req.bearer_auth(t.expose());
@@ -114,7 +121,7 @@ impl Remote {
         body: Option<Value>,
         by: &str,
     ) -> Result<IncidentDetail, Failure> {
-        self.call_as(method, path, body, Some(by))
+        self.call_as(method, path, body, Some(by), None)
             .await?
             .json()
             .await
@@ -161,9 +168,47 @@ impl Backend {
         match self {
             Backend::Local(e, lang) => e.declare(d).await.map_err(local(*lang)),
             Backend::Remote(r) => {
-                let body = json!({"title": d.title, "severity": d.severity, "team": d.team, "security": d.security, "drill": d.drill, "description": d.description});
-                r.detail(reqwest::Method::POST, "/incidents", Some(body), &d.by)
+                r.detail(
+                    reqwest::Method::POST,
+                    "/incidents",
+                    Some(declaration_body(&d)),
+                    &d.by,
+                )
+                .await
+            }
+        }
+    }
+
+    /// Declare once per `key` (visible ASCII, no spaces): on the local database under
+    /// `cli:KEY`; through a server as its `Idempotency-Key`, which the server keeps per
+    /// token. A repeat answers the incident the key declared.
+    pub async fn declare_keyed(&self, d: Declaration, key: &str) -> Result<Declared, Failure> {
+        match self {
+            Backend::Local(e, lang) => e
+                .declare_keyed(d, &format!("cli:{key}"))
+                .await
+                .map_err(local(*lang)),
+            Backend::Remote(r) => {
+                let res = r
+                    .call_as(
+                        reqwest::Method::POST,
+                        "/incidents",
+                        Some(declaration_body(&d)),
+                        Some(&d.by),
+                        Some(key),
+                    )
+                    .await?;
+                // 201: declared now; 200: the key's incident from before.
+                let fresh = res.status() == reqwest::StatusCode::CREATED;
+                let detail: IncidentDetail = res
+                    .json()
                     .await
+                    .map_err(|e| Failure::system("bad_response", e.to_string()))?;
+                Ok(if fresh {
+                    Declared::New(detail)
+                } else {
+                    Declared::Again(detail)
+                })
             }
         }
     }
@@ -446,6 +491,10 @@ impl Backend {
             }
         }
     }
+}
+
+fn declaration_body(d: &Declaration) -> Value {
+    json!({"title": d.title, "severity": d.severity, "team": d.team, "security": d.security, "drill": d.drill, "description": d.description})
 }
 
 fn url_encode(s: &str) -> String {

@@ -148,8 +148,13 @@ pub fn run_scan(args: ScanArgs, global: &crate::Global) -> ExitCode {
 }
 
 /// `--declare`: open a security incident with the scan's severity, the redacted findings
-/// as its description and first note. Never the secrets themselves. Works on the local
+/// as its description and notes. Never the secrets themselves. Works on the local
 /// database or through `--server`, like every incident command.
+///
+/// Run again on the same findings, it opens nothing: the declaration's key is derived from
+/// the findings' sorted fingerprints, so the repeat finds the incident the first run
+/// declared, says so, and notes only findings whose fingerprints its notes do not hold yet
+/// (none, unless the first run stopped before its note).
 fn declare_incident(
     report: &ScanReport,
     global: &crate::Global,
@@ -157,6 +162,7 @@ fn declare_incident(
     let severity = muster_scan::highest_severity(&report.findings).map(|s| s.as_str().to_owned());
     let summary = muster_scan::findings_summary(&report.findings, 20);
     let n = report.findings.len();
+    let key = findings_key(&report.findings);
     crate::runtime()?.block_on(async {
         let s = crate::settings::Settings::load(global)?;
         let lang = s.lang;
@@ -171,30 +177,98 @@ fn declare_incident(
             .chars()
             .take(muster_core::incident::MAX_TEXT_CHARS)
             .collect();
-        let d = backend
-            .declare(muster_engine::Declaration {
-                title,
-                severity,
-                security: true,
-                description: Some(description.clone()),
-                by: "muster scan".into(),
-                ..Default::default()
-            })
-            .await?;
-        let r = muster_core::IncidentRef::Id(d.incident.id);
-        backend
-            .add_note(r, &description, None, "muster scan")
-            .await?;
-        backend.shutdown().await;
-        eprintln!(
-            "{}",
-            lang.format(
-                "scan-incident-declared",
-                &muster_core::i18n::Args::new().with("number", d.incident.number.to_string())
+        let declared = backend
+            .declare_keyed(
+                muster_engine::Declaration {
+                    title,
+                    severity,
+                    security: true,
+                    description: Some(description),
+                    by: "muster scan".into(),
+                    ..Default::default()
+                },
+                &key,
             )
-        );
+            .await?;
+        let d = declared.detail();
+        let recorded = recorded_fingerprints(d);
+        let new: Vec<&muster_scan::Finding> = report
+            .findings
+            .iter()
+            .filter(|f| !recorded.contains(f.fingerprint.as_str()))
+            .collect();
+        let r = muster_core::IncidentRef::Id(d.incident.id);
+        for note in finding_notes(&new) {
+            backend.add_note(r, &note, None, "muster scan").await?;
+        }
+        backend.shutdown().await;
+        let mut args = muster_core::i18n::Args::new();
+        args.str("number", d.incident.number.to_string())
+            .num("new", new.len() as i64);
+        let id = if declared.is_new() {
+            "scan-incident-declared"
+        } else {
+            "scan-incident-already-open"
+        };
+        eprintln!("{}", lang.format(id, &args));
         Ok(())
     })
+}
+
+/// The delivery key of a set of findings: the SHA-256 of their sorted, distinct
+/// fingerprints, so the same findings (in any order) declare once.
+fn findings_key(findings: &[muster_scan::Finding]) -> String {
+    let fps: std::collections::BTreeSet<&str> =
+        findings.iter().map(|f| f.fingerprint.as_str()).collect();
+    let joined = fps.into_iter().collect::<Vec<_>>().join("\n");
+    format!("scan-{}", muster_scan::secret_hash(joined.as_bytes()))
+}
+
+/// The word before a fingerprint in a finding's note line.
+const FINGERPRINT_MARK: &str = "fingerprint";
+
+/// Fingerprints the incident's notes already list (from [`finding_notes`]).
+fn recorded_fingerprints(
+    d: &muster_core::incident::IncidentDetail,
+) -> std::collections::HashSet<String> {
+    d.timeline
+        .iter()
+        .filter_map(|e| match &e.event {
+            muster_core::incident::TimelineEvent::Note { text } => Some(text),
+            _ => None,
+        })
+        .flat_map(|text| {
+            let words: Vec<&str> = text.split_whitespace().collect();
+            words
+                .windows(2)
+                .filter(|w| w[0] == FINGERPRINT_MARK)
+                .map(|w| w[1].to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// One line per finding (redacted: where, which rule, the secret's redacted form, its
+/// fingerprint), in as few notes as the text limit allows.
+fn finding_notes(findings: &[&muster_scan::Finding]) -> Vec<String> {
+    let max = muster_core::incident::MAX_TEXT_CHARS;
+    let mut notes: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for f in findings {
+        let line = format!(
+            "- {}:{}:{} {} {} ({}) {FINGERPRINT_MARK} {}\n",
+            f.path, f.line, f.column, f.rule_id, f.redacted, f.severity, f.fingerprint
+        );
+        let line: String = line.chars().take(max).collect();
+        if current.chars().count() + line.chars().count() > max {
+            notes.push(std::mem::take(&mut current));
+        }
+        current.push_str(&line);
+    }
+    if !current.is_empty() {
+        notes.push(current);
+    }
+    notes
 }
 
 fn warn_about_skips(report: &ScanReport) {

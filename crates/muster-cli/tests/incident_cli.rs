@@ -160,7 +160,8 @@ fn the_whole_lifecycle_from_the_command_line() {
         "INC-1",
         "Rolled back release 42",
         "--at",
-        "2026-11-26 14:05",
+        // Today (UTC), so never before the declaration nor in the future.
+        "00:00",
     ]);
     s.ok(&[
         "incident",
@@ -312,6 +313,22 @@ fn refused_transitions_explain_and_change_nothing() {
     );
     s.fails(2, &["incident", "action-done", "1", "3"]);
     s.fails(2, &["incident", "note", "1", "x", "--at", "tomorrowish"]);
+    // Dated before the incident's day, or in the future: refused, saying why.
+    let err = s.fails(
+        2,
+        &["incident", "note", "1", "x", "--at", "2001-01-01 10:00"],
+    );
+    assert!(err.contains("the incident was declared on"), "{err}");
+    let err = s.fails(
+        2,
+        &["incident", "note", "1", "x", "--at", "2999-01-01 10:00"],
+    );
+    assert!(err.contains("is in the future"), "{err}");
+    let err = s.fails(
+        2,
+        &["incident", "impact", "1", "--detected", "2999-01-01 10:00"],
+    );
+    assert!(err.contains("is in the future"), "{err}");
     s.fails(
         2,
         &[

@@ -282,3 +282,141 @@ fn redact_streams_lines_as_they_arrive() {
     drop(stdin);
     assert!(child.wait().unwrap().success());
 }
+
+/// `muster` in `dir`, without the caller's environment choosing another database, server
+/// or configuration.
+fn muster_in(dir: &std::path::Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_muster"));
+    c.args(args).current_dir(dir);
+    for var in [
+        "MUSTER_CONFIG",
+        "MUSTER_DATABASE_URL",
+        "MUSTER_SERVER",
+        "MUSTER_TOKEN",
+        "MUSTER_LANG",
+    ] {
+        c.env_remove(var);
+    }
+    let mut child = c
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("muster runs");
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Scan the same findings with `--declare` (plus `extra` arguments) twice: one incident,
+/// each finding noted once, no secret anywhere.
+fn declares_once(dir: &std::path::Path, extra: &[&str]) {
+    let scan = |input: &str| {
+        let mut args = extra.to_vec();
+        args.extend(["scan", "--declare"]);
+        let out = muster_in(dir, &args, Some(input.as_bytes()));
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        text(&out.stderr)
+    };
+    let input = format!("leak {GH}\nleak {STRIPE}\n");
+    let first = scan(&input);
+    assert!(first.contains("declared INC-1"), "{first}");
+    let second = scan(&input);
+    assert!(second.contains("already open as INC-1"), "{second}");
+    assert!(second.contains("0 finding(s)"), "{second}");
+    let mut args = extra.to_vec();
+    args.extend(["--json", "incident", "list"]);
+    let list = muster_in(dir, &args, None);
+    let list: serde_json::Value = serde_json::from_slice(&list.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", text(&list.stderr)));
+    assert_eq!(list["total"], 1, "{list}");
+    let mut args = extra.to_vec();
+    args.extend(["--json", "incident", "show", "INC-1"]);
+    let show = text(&muster_in(dir, &args, None).stdout);
+    let d: serde_json::Value = serde_json::from_str(&show).unwrap();
+    let notes: Vec<&str> = d["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["event"]["text"].as_str())
+        .collect();
+    let noted = notes
+        .iter()
+        .map(|n| n.matches("fingerprint ").count())
+        .sum::<usize>();
+    assert_eq!(noted, 2, "each finding noted once: {notes:?}");
+    for secret in [GH, STRIPE] {
+        assert!(
+            !show.contains(&secret[8..]),
+            "the secret is not in the record"
+        );
+    }
+    assert!(!first.contains(&GH[8..]) && !second.contains(&GH[8..]));
+}
+
+#[test]
+fn declaring_twice_on_the_same_findings_opens_one_incident() {
+    let dir = tempfile::tempdir().unwrap();
+    declares_once(dir.path(), &[]);
+}
+
+/// The same through a running server's API (its `Idempotency-Key`).
+#[test]
+fn declaring_twice_through_a_server_opens_one_incident() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    // Whoever may see security incidents here: the scan reads back what it declared.
+    std::fs::write(
+        dir.path().join("muster.toml"),
+        "[server]\nsecurity_viewers = [\"*\"]\n",
+    )
+    .unwrap();
+    let mut c = Command::new(env!("CARGO_BIN_EXE_muster"));
+    c.args(["serve", "--bind", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .env("MUSTER_LOG", "info");
+    for var in [
+        "MUSTER_CONFIG",
+        "MUSTER_DATABASE_URL",
+        "MUSTER_SERVER",
+        "MUSTER_TOKEN",
+    ] {
+        c.env_remove(var);
+    }
+    let mut child = c
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let stderr = child.stderr.take().unwrap();
+    let child = Kill(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Some(u) = line.split_whitespace().find(|w| w.starts_with("http://")) {
+                let _ = tx.send(u.trim_end_matches(['.', ',']).to_owned());
+            }
+        }
+    });
+    let url = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("muster serve starts");
+    let other = tempfile::tempdir().unwrap();
+    declares_once(other.path(), &["--server", &url]);
+    drop(child);
+}

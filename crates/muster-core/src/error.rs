@@ -56,6 +56,10 @@ pub enum DomainError {
     #[error("{}", self.message(Lang::En))]
     ImpactOutOfOrder { earlier: String, later: String },
     #[error("{}", self.message(Lang::En))]
+    TimeInFuture { value: String, minutes: i64 },
+    #[error("{}", self.message(Lang::En))]
+    NoteBeforeIncident { value: String, day: String },
+    #[error("{}", self.message(Lang::En))]
     NothingToChange,
     #[error("{}", self.message(Lang::En))]
     UnknownLanguage(String),
@@ -91,10 +95,24 @@ impl DomainError {
             BadTime(_) => "bad_time",
             BadUrl(_) => "bad_url",
             ImpactOutOfOrder { .. } => "impact_out_of_order",
+            TimeInFuture { .. } => "time_in_future",
+            NoteBeforeIncident { .. } => "note_before_incident",
             NothingToChange => "nothing_to_change",
             UnknownLanguage(_) => "unknown_language",
             UnknownField { .. } => "unknown_field",
         }
+    }
+
+    /// Whether the problem is with a time as typed, so a form can show it next to the
+    /// time rather than the text.
+    pub fn is_about_time(&self) -> bool {
+        matches!(
+            self,
+            DomainError::BadTime(_)
+                | DomainError::TimeInFuture { .. }
+                | DomainError::NoteBeforeIncident { .. }
+                | DomainError::ImpactOutOfOrder { .. }
+        )
     }
 
     /// The message shown to a person, in their language.
@@ -141,6 +159,12 @@ impl DomainError {
             }
             ImpactOutOfOrder { earlier, later } => {
                 a.str("earlier", earlier).str("later", later);
+            }
+            TimeInFuture { value, minutes } => {
+                a.str("value", value).num("minutes", *minutes);
+            }
+            NoteBeforeIncident { value, day } => {
+                a.str("value", value).str("day", day);
             }
             TitleEmpty | TitleNoLetters | EmptyText | NothingToChange => {}
         }

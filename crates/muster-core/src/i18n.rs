@@ -276,6 +276,14 @@ mod tests {
                 earlier: "a".into(),
                 later: "b".into(),
             },
+            TimeInFuture {
+                value: "x".into(),
+                minutes: 5,
+            },
+            NoteBeforeIncident {
+                value: "x".into(),
+                day: "d".into(),
+            },
             NothingToChange,
             UnknownLanguage("x".into()),
             UnknownField {

@@ -57,22 +57,65 @@ pub struct Impact {
     pub ended_at: Option<Timestamp>,
 }
 
+/// How far ahead of the server's clock a typed time may be. Laptops and servers disagree by
+/// a minute or two; anything further ahead is a typo (a wrong day, a local time taken for
+/// UTC), and a future time would make reports and metrics lie.
+pub const MAX_CLOCK_SKEW_MINUTES: i64 = 5;
+
+/// Refuse a typed time `at` that is further ahead of `now` than the clock skew.
+pub fn check_not_future(at: Timestamp, now: Timestamp) -> Result<(), DomainError> {
+    if at > now + chrono::Duration::minutes(MAX_CLOCK_SKEW_MINUTES) {
+        return Err(DomainError::TimeInFuture {
+            value: display(at),
+            minutes: MAX_CLOCK_SKEW_MINUTES,
+        });
+    }
+    Ok(())
+}
+
+/// A note back-dated to `at` on an incident declared at `declared_at`: not before the
+/// declaration's day (UTC; earlier facts belong in the impact times or the report), not in
+/// the future.
+pub fn check_note_time(
+    at: Timestamp,
+    declared_at: Timestamp,
+    now: Timestamp,
+) -> Result<(), DomainError> {
+    if at.date_naive() < declared_at.date_naive() {
+        return Err(DomainError::NoteBeforeIncident {
+            value: display(at),
+            day: declared_at.date_naive().to_string(),
+        });
+    }
+    check_not_future(at, now)
+}
+
 impl Impact {
-    /// Impact cannot end before it starts, nor be mitigated before it starts.
+    /// The times in the order impact happens: it starts, someone notices, it is mitigated,
+    /// it ends. Each is optional.
+    fn in_order(&self) -> [(&'static str, Option<Timestamp>); 4] {
+        [
+            ("started", self.started_at),
+            ("detected", self.detected_at),
+            ("mitigated", self.mitigated_at),
+            ("ended", self.ended_at),
+        ]
+    }
+
+    /// started ≤ detected ≤ mitigated ≤ ended, for the times that are known. Every pair is
+    /// compared, not only neighbours, because any of them may be missing.
     pub fn check_order(&self) -> Result<(), DomainError> {
-        let pairs = [
-            ("started", self.started_at, "mitigated", self.mitigated_at),
-            ("started", self.started_at, "ended", self.ended_at),
-            ("mitigated", self.mitigated_at, "ended", self.ended_at),
-        ];
-        for (a, at, b, bt) in pairs {
-            if let (Some(x), Some(y)) = (at, bt)
-                && y < x
-            {
-                return Err(DomainError::ImpactOutOfOrder {
-                    earlier: a.to_owned(),
-                    later: b.to_owned(),
-                });
+        let times = self.in_order();
+        for (i, (a, at)) in times.iter().enumerate() {
+            for (b, bt) in &times[i + 1..] {
+                if let (Some(x), Some(y)) = (at, bt)
+                    && y < x
+                {
+                    return Err(DomainError::ImpactOutOfOrder {
+                        earlier: (*a).to_owned(),
+                        later: (*b).to_owned(),
+                    });
+                }
             }
         }
         Ok(())
@@ -642,6 +685,69 @@ mod tests {
             ..Default::default()
         };
         assert!(i.check_order().is_err());
+    }
+
+    #[test]
+    fn impact_runs_started_detected_mitigated_ended() {
+        let t0 = chrono::Utc::now();
+        let m = |n| Some(t0 + chrono::Duration::minutes(n));
+        // Detected before it started: refused (the old check let it through).
+        let i = Impact {
+            started_at: m(10),
+            detected_at: m(5),
+            ..Default::default()
+        };
+        assert_eq!(
+            i.check_order(),
+            Err(DomainError::ImpactOutOfOrder {
+                earlier: "started".into(),
+                later: "detected".into()
+            })
+        );
+        // Mitigated before detected, with no start known.
+        let i = Impact {
+            detected_at: m(5),
+            mitigated_at: m(1),
+            ..Default::default()
+        };
+        assert!(i.check_order().is_err());
+        // Ended before detected, the middle two unknown.
+        let i = Impact {
+            detected_at: m(5),
+            ended_at: m(1),
+            ..Default::default()
+        };
+        assert!(i.check_order().is_err());
+        let ok = Impact {
+            started_at: m(0),
+            detected_at: m(0),
+            mitigated_at: m(3),
+            ended_at: m(9),
+        };
+        assert_eq!(ok.check_order(), Ok(()));
+    }
+
+    #[test]
+    fn typed_times_are_not_in_the_future_nor_notes_before_the_incident() {
+        let now = chrono::Utc::now();
+        let skew = chrono::Duration::minutes(MAX_CLOCK_SKEW_MINUTES);
+        assert!(check_not_future(now + skew, now).is_ok());
+        assert!(matches!(
+            check_not_future(now + skew + chrono::Duration::seconds(1), now),
+            Err(DomainError::TimeInFuture { .. })
+        ));
+        use chrono::TimeZone;
+        let declared = chrono::Utc.with_ymd_and_hms(2026, 3, 10, 9, 0, 0).unwrap();
+        let now = declared + chrono::Duration::days(2);
+        // Earlier on the declaration's day is fine (people write down what they saw).
+        let morning = chrono::Utc.with_ymd_and_hms(2026, 3, 10, 0, 5, 0).unwrap();
+        assert!(check_note_time(morning, declared, now).is_ok());
+        assert!(matches!(
+            check_note_time(morning - chrono::Duration::minutes(10), declared, now),
+            Err(DomainError::NoteBeforeIncident { .. })
+        ));
+        assert!(check_note_time(now, declared, now).is_ok());
+        assert!(check_note_time(now + chrono::Duration::hours(1), declared, now).is_err());
     }
 
     #[test]

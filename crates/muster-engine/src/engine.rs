@@ -4,8 +4,8 @@ use crate::chat::{ChatPlatform, Origin};
 use crate::{Clock, EngineError};
 use muster_core::config::Config;
 use muster_core::incident::{
-    ExternalRef, Impact, IncidentDetail, Narrative, ResourceKind, TimelineEvent, parse_link,
-    parse_text,
+    ExternalRef, Impact, IncidentDetail, Narrative, ResourceKind, TimelineEvent, check_not_future,
+    check_note_time, parse_link, parse_text,
 };
 use muster_core::record::{Change, ListFilter, NewAction, NewIncident, NewJob, Page};
 use muster_core::report::{self, ReportFormat};
@@ -33,6 +33,31 @@ pub struct Declaration {
     pub origin: Origin,
     /// References the source already knows (the chat message declared from).
     pub resources: Vec<ExternalRef>,
+}
+
+/// What a keyed declaration did: declared now, or found what the key declared before.
+#[derive(Debug, Clone)]
+pub enum Declared {
+    New(IncidentDetail),
+    Again(IncidentDetail),
+}
+
+impl Declared {
+    pub fn detail(&self) -> &IncidentDetail {
+        match self {
+            Declared::New(d) | Declared::Again(d) => d,
+        }
+    }
+
+    pub fn into_detail(self) -> IncidentDetail {
+        match self {
+            Declared::New(d) | Declared::Again(d) => d,
+        }
+    }
+
+    pub fn is_new(&self) -> bool {
+        matches!(self, Declared::New(_))
+    }
 }
 
 /// A field of the declare form, as every form names it.
@@ -235,6 +260,35 @@ impl Engine {
                 self.queued_steps(jobs.len());
                 Ok(Some(self.get(IncidentRef::Id(i.id)).await?))
             }
+            None => Ok(None),
+        }
+    }
+
+    /// Declare once per `delivery` key (a form's hidden key, an `Idempotency-Key`, a scan's
+    /// fingerprints) and answer the incident either way: a repeat gets the incident the key
+    /// declared the first time, whatever the repeat's own fields say.
+    pub async fn declare_keyed(
+        &self,
+        d: Declaration,
+        delivery: &str,
+    ) -> Result<Declared, EngineError> {
+        if let Some(d) = self.declare_once(d, delivery).await? {
+            return Ok(Declared::New(d));
+        }
+        match self.declared_by(delivery).await? {
+            Some(d) => Ok(Declared::Again(d)),
+            // The key was remembered without an incident (another kind of delivery).
+            None => Err(StoreError::Other(format!(
+                "the delivery key {delivery:?} is already used and declared nothing"
+            ))
+            .into()),
+        }
+    }
+
+    /// The incident a delivery key declared, if it declared one.
+    pub async fn declared_by(&self, delivery: &str) -> Result<Option<IncidentDetail>, EngineError> {
+        match self.store.incident_for_key(delivery).await? {
+            Some(id) => Ok(Some(self.get(IncidentRef::Id(id)).await?)),
             None => Ok(None),
         }
     }
@@ -514,7 +568,10 @@ impl Engine {
         let at = at
             .map(|a| parse_user_time(a, self.clock.now()))
             .transpose()?;
-        self.mutate(r, by, |_, now| {
+        self.mutate(r, by, |d, now| {
+            if let Some(at) = at {
+                check_note_time(at, d.incident.declared_at, now)?;
+            }
             Ok(Change {
                 events: vec![(
                     at.unwrap_or(now),
@@ -614,6 +671,11 @@ impl Engine {
         ];
         if given.iter().all(|(_, t)| t.is_none()) {
             return Err(DomainError::NothingToChange.into());
+        }
+        // Only the times given now: one stored before this rule is not held against a
+        // change of another.
+        for t in given.iter().filter_map(|(_, t)| *t) {
+            check_not_future(t, now)?;
         }
         self.mutate(r, by, |d, now| {
             let mut impact: Impact = d.incident.impact.clone();

@@ -28,8 +28,8 @@ pub use adapters::RecordMetrics;
 pub use capture::CapturedMessage;
 pub use chat::{ChatPlatform, Origin, PlannedStep};
 pub use engine::{
-    ActionInput, Declaration, DeclareField, EditInput, Engine, FieldErrors, ImpactInput, ListQuery,
-    Template, check_declaration,
+    ActionInput, Declaration, DeclareField, Declared, EditInput, Engine, FieldErrors, ImpactInput,
+    ListQuery, Template, check_declaration,
 };
 pub use error::EngineError;
 pub use ports::{Clock, FixedClock, SystemClock};

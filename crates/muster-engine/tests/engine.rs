@@ -151,3 +151,111 @@ async fn tokens_note_their_last_use_once_a_minute_and_keep_history() {
     );
     assert!(!e.create_token("deploy-bot", "h3").await.unwrap());
 }
+
+fn domain(e: EngineError) -> DomainError {
+    match e {
+        EngineError::Domain(d) => d,
+        other => panic!("expected a refused request, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn impact_times_are_ordered_and_not_in_the_future() {
+    let dir = tempfile::tempdir().unwrap();
+    let (e, _) = engine(&dir).await;
+    let d = e.declare(declaration("Impact")).await.unwrap();
+    let r = IncidentRef::Id(d.incident.id);
+    let impact = |started: &str, detected: &str| muster_engine::ImpactInput {
+        started: Some(started.into()),
+        detected: Some(detected.into()),
+        ..Default::default()
+    };
+    // Detected before it started: refused (was accepted).
+    let err = domain(
+        e.set_impact(r, impact("13:30", "13:10"), "bob")
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(err.code(), "impact_out_of_order");
+    // Ten minutes ahead of the clock (14:00): refused; within the skew: kept.
+    let err = domain(
+        e.set_impact(r, impact("13:00", "14:10"), "bob")
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(err.code(), "time_in_future");
+    assert!(err.message(Lang::En).contains("5 minutes"));
+    e.set_impact(r, impact("13:00", "14:04"), "bob")
+        .await
+        .unwrap();
+    let d = e.get(r).await.unwrap();
+    assert_eq!(
+        d.incident.impact.detected_at,
+        Some(Utc.with_ymd_and_hms(2026, 11, 26, 14, 4, 0).unwrap())
+    );
+}
+
+#[tokio::test]
+async fn notes_are_dated_within_the_incident() {
+    let dir = tempfile::tempdir().unwrap();
+    let (e, clock) = engine(&dir).await;
+    let d = e.declare(declaration("Notes")).await.unwrap();
+    let r = IncidentRef::Id(d.incident.id);
+    clock.advance(chrono::Duration::days(1));
+    let before = len_of(&e, r).await;
+    let err = domain(
+        e.add_note(r, "seen earlier", Some("2026-11-25 23:59"), "bob")
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(err.code(), "note_before_incident");
+    assert!(err.message(Lang::Fr).contains("2026-11-26"));
+    let err = domain(
+        e.add_note(r, "later", Some("2026-11-27 18:00"), "bob")
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(err.code(), "time_in_future");
+    assert_eq!(len_of(&e, r).await, before, "refused notes wrote nothing");
+    // Earlier on the declaration's day is fine.
+    e.add_note(r, "first alert", Some("2026-11-26 08:00"), "bob")
+        .await
+        .unwrap();
+    assert_eq!(len_of(&e, r).await, before + 1);
+}
+
+async fn len_of(e: &Engine, r: IncidentRef) -> usize {
+    e.get(r).await.unwrap().timeline.len()
+}
+
+#[tokio::test]
+async fn a_keyed_declaration_declares_once_and_finds_it_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (e, _) = engine(&dir).await;
+    assert!(e.declared_by("web:k1").await.unwrap().is_none());
+    let first = e
+        .declare_keyed(declaration("Once"), "web:k1")
+        .await
+        .unwrap();
+    assert!(first.is_new());
+    // The same key again, even with other fields: the first incident, nothing new.
+    let again = e
+        .declare_keyed(declaration("Twice"), "web:k1")
+        .await
+        .unwrap();
+    assert!(!again.is_new());
+    assert_eq!(again.detail().incident.id, first.detail().incident.id);
+    assert_eq!(again.detail().incident.title.as_str(), "Once");
+    let other = e
+        .declare_keyed(declaration("Other"), "web:k2")
+        .await
+        .unwrap();
+    assert_ne!(
+        other.detail().incident.number,
+        first.detail().incident.number
+    );
+    assert_eq!(
+        e.declared_by("web:k1").await.unwrap().unwrap().incident.id,
+        first.detail().incident.id
+    );
+}

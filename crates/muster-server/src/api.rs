@@ -6,7 +6,8 @@
 
 use crate::AppState;
 use crate::auth::Viewer;
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, patch, post};
@@ -14,7 +15,9 @@ use axum::{Extension, Json, Router};
 use muster_core::incident::IncidentDetail;
 use muster_core::report::ReportFormat;
 use muster_core::{IncidentRef, Lang};
-use muster_engine::{ActionInput, Declaration, EditInput, EngineError, ImpactInput, ListQuery};
+use muster_engine::{
+    ActionInput, Declaration, Declared, EditInput, EngineError, ImpactInput, ListQuery,
+};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -311,6 +314,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
         let lang = req.extensions().get::<Lang>().copied().unwrap_or_default();
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(Body(v)),
+            // Cut off at the limit while read: the same answer as a declared length over it.
+            Err(rej) if rej.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError(crate::errors::api_too_large(lang)))
+            }
             Err(rej) => Err(ApiError(error_response(
                 rej.status(),
                 "bad_request_body",
@@ -321,6 +328,42 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             ))),
         }
     }
+}
+
+/// `Path<T>` that refuses what cannot be read with our JSON error (`bad_path`, 400): a
+/// malformed `%`-escape (which axum would pass on undecoded) or a value of the wrong type.
+struct ApiPath<T>(T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let lang = parts.extensions.get::<Lang>().copied().unwrap_or_default();
+        let bad = || {
+            ApiError(error_response(
+                StatusCode::BAD_REQUEST,
+                "bad_path",
+                lang.t("web-api-bad-path"),
+            ))
+        };
+        if !well_escaped(parts.uri.path()) {
+            return Err(bad());
+        }
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(v)) => Ok(ApiPath(v)),
+            Err(_) => Err(bad()),
+        }
+    }
+}
+
+/// Every `%` starts a two-digit hexadecimal escape.
+fn well_escaped(path: &str) -> bool {
+    let b = path.as_bytes();
+    b.iter().enumerate().all(|(i, c)| {
+        *c != b'%'
+            || b.get(i + 1..i + 3)
+                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+    })
 }
 
 /// Find an incident the viewer may see; hidden ones are "not found", not "forbidden".
@@ -426,28 +469,79 @@ struct DeclareBody {
     description: Option<String>,
 }
 
+/// Longest `Idempotency-Key` accepted (a UUID is 36).
+const MAX_IDEMPOTENCY_KEY: usize = 200;
+
+/// The delivery key of an `Idempotency-Key` header, namespaced by who sends it (the token's
+/// name, or anonymous on loopback) so two clients' keys never meet. The key is visible
+/// ASCII without spaces and comes after the last space, so no name can forge another's.
+fn idempotency_key(headers: &header::HeaderMap, viewer: &Viewer) -> Result<Option<String>, BadKey> {
+    let Some(raw) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = raw.to_str().unwrap_or("").trim();
+    if key.is_empty()
+        || key.len() > MAX_IDEMPOTENCY_KEY
+        || !key.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err(BadKey);
+    }
+    let who = match &viewer.name {
+        Some(name) => format!("token={name}"),
+        None => "anonymous".to_owned(),
+    };
+    Ok(Some(format!("api:{who} {key}")))
+}
+
+/// An `Idempotency-Key` header that is not one.
+struct BadKey;
+
+impl BadKey {
+    fn answer(self, lang: Lang) -> ApiError {
+        ApiError(error_response(
+            StatusCode::BAD_REQUEST,
+            "bad_idempotency_key",
+            lang.format(
+                "web-api-bad-idempotency-key",
+                &muster_core::i18n::Args::new().with("max", MAX_IDEMPOTENCY_KEY.to_string()),
+            ),
+        ))
+    }
+}
+
+/// Declare: 201 with the new incident; with an `Idempotency-Key` already used by this
+/// client, 200 with the incident it declared (a retry after a lost answer is safe).
 async fn declare(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Extension(lang): Extension<Lang>,
+    headers: header::HeaderMap,
     Body(b): Body<DeclareBody>,
 ) -> Result<Response, ApiError> {
-    let d = state
-        .engine
-        .declare(Declaration {
-            title: b.title,
-            severity: b.severity,
-            team: b.team,
-            security: b.security,
-            drill: b.drill,
-            description: b.description,
-            by: viewer.author("api"),
-            ..Declaration::default()
-        })
-        .await
-        .map_err(|e| engine_error(&e, lang))?;
+    let key = idempotency_key(&headers, &viewer).map_err(|b| b.answer(lang))?;
+    let declaration = Declaration {
+        title: b.title,
+        severity: b.severity,
+        team: b.team,
+        security: b.security,
+        drill: b.drill,
+        description: b.description,
+        by: viewer.author("api"),
+        ..Declaration::default()
+    };
+    let declared = match key {
+        Some(key) => state.engine.declare_keyed(declaration, &key).await,
+        None => state.engine.declare(declaration).await.map(Declared::New),
+    }
+    .map_err(|e| engine_error(&e, lang))?;
+    let status = if declared.is_new() {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let d = declared.into_detail();
     Ok((
-        StatusCode::CREATED,
+        status,
         [(
             header::LOCATION,
             format!("/api/v1/incidents/{}", d.incident.number),
@@ -461,7 +555,7 @@ async fn show(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Extension(lang): Extension<Lang>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     Ok(Json(visible(&state, &viewer, lang, &id).await?).into_response())
 }
@@ -480,7 +574,7 @@ async fn edit(
     State(s): State<AppState>,
     v: Extension<Viewer>,
     l: Extension<Lang>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     Body(b): Body<EditBody>,
 ) -> Result<Response, ApiError> {
     run(
@@ -515,7 +609,7 @@ async fn set_status(
     State(s): State<AppState>,
     v: Extension<Viewer>,
     l: Extension<Lang>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     Body(b): Body<StatusBody>,
 ) -> Result<Response, ApiError> {
     run(
@@ -537,7 +631,7 @@ async fn set_severity(
     State(s): State<AppState>,
     v: Extension<Viewer>,
     l: Extension<Lang>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     Body(b): Body<SeverityBody>,
 ) -> Result<Response, ApiError> {
     run(
@@ -560,7 +654,7 @@ async fn assign_role(
     State(s): State<AppState>,
     v: Extension<Viewer>,
     l: Extension<Lang>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     Body(b): Body<RoleBody>,
 ) -> Result<Response, ApiError> {
     run(
@@ -583,7 +677,7 @@ async fn add_note(
     State(s): State<AppState>,
     v: Extension<Viewer>,
     l: Extension<Lang>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     Body(b): Body<NoteBody>,
 ) -> Result<Response, ApiError> {
     run(
@@ -605,7 +699,7 @@ async fn post_update(
     State(s): State<AppState>,
     v: Extension<Viewer>,
     l: Extension<Lang>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     Body(b): Body<UpdateBody>,
 ) -> Result<Response, ApiError> {
     run(
@@ -632,7 +726,7 @@ async fn add_action(
     State(s): State<AppState>,
     v: Extension<Viewer>,
     l: Extension<Lang>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     Body(b): Body<ActionBody>,
 ) -> Result<Response, ApiError> {
     run(
@@ -662,7 +756,7 @@ async fn action_done(
     State(s): State<AppState>,
     v: Extension<Viewer>,
     l: Extension<Lang>,
-    Path((id, number)): Path<(String, i64)>,
+    ApiPath((id, number)): ApiPath<(String, i64)>,
 ) -> Result<Response, ApiError> {
     run(
         (State(s), v, l),
@@ -686,7 +780,7 @@ async fn set_impact(
     State(s): State<AppState>,
     v: Extension<Viewer>,
     l: Extension<Lang>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     Body(b): Body<ImpactBody>,
 ) -> Result<Response, ApiError> {
     run(
@@ -715,7 +809,7 @@ async fn resolve(
     State(s): State<AppState>,
     v: Extension<Viewer>,
     l: Extension<Lang>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     run(
         (State(s), v, l),
@@ -730,7 +824,7 @@ async fn close(
     State(s): State<AppState>,
     v: Extension<Viewer>,
     l: Extension<Lang>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     run(
         (State(s), v, l),
@@ -752,7 +846,7 @@ async fn report(
     State(state): State<AppState>,
     Extension(viewer): Extension<Viewer>,
     Extension(lang): Extension<Lang>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     params: Result<Query<ReportParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(p) = params.map_err(|r| {
@@ -829,16 +923,51 @@ pub fn openapi_document() -> Value {
             params.push(json!({"name": "format", "in": "query", "schema": {"type": "string", "enum": ["md", "html"]}}));
             params.push(json!({"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["en", "fr"]}}));
         }
+        let success = json!({"description": "Success", "content": {
+            if op.response == "Report" { "text/markdown" } else { "application/json" }: {"schema": {"$ref": format!("#/components/schemas/{}", op.response)}}
+        }});
+        let error = |description: &str| json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+        let mut responses = serde_json::Map::new();
+        responses.insert(op.success.to_string(), success.clone());
+        let has_path = op.path.contains('{');
+        if has_path || op.body.is_some() {
+            responses.insert("400".into(), error(match (has_path, op.body.is_some()) {
+                (true, true) => "`bad_path`: a path value cannot be read (malformed %-escape, not a number); `bad_request_body`: the body is not JSON",
+                (true, false) => "`bad_path`: a path value cannot be read (malformed %-escape, not a number)",
+                _ => "`bad_request_body`: the body is not JSON",
+            }));
+        }
+        if has_path {
+            responses.insert(
+                "404".into(),
+                error("`incident_not_found`, `bad_incident_ref`"),
+            );
+        }
+        if op.body.is_some() {
+            responses.insert(
+                "413".into(),
+                error("`body_too_large`: the body is over the limit; the message names the limits"),
+            );
+            responses.insert("422".into(), error("The request was understood and refused; declarations name each field at fault under `error.fields`"));
+        }
+        if op.id == "declareIncident" {
+            params.push(json!({"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY},
+                "description": "Declare once per key (per token): a repeat answers 200 with the incident the key declared, whatever its body says."}));
+            let mut again = success;
+            again["description"] = json!(
+                "The incident this Idempotency-Key already declared (nothing new was declared)"
+            );
+            responses.insert("200".into(), again);
+        }
+        responses.insert(
+            "default".into(),
+            error("Error (405 `method_not_allowed`, 401, 429, 503 …)"),
+        );
         let mut o = json!({
             "operationId": op.id,
             "summary": op.summary,
             "parameters": params,
-            "responses": {
-                op.success.to_string(): {"description": "Success", "content": {
-                    if op.response == "Report" { "text/markdown" } else { "application/json" }: {"schema": {"$ref": format!("#/components/schemas/{}", op.response)}}
-                }},
-                "default": {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-            }
+            "responses": responses,
         });
         if let Some(body) = op.body {
             o["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{body}")}}}});
@@ -853,7 +982,7 @@ pub fn openapi_document() -> Value {
     let text = json!({"type": "string"});
     json!({
         "openapi": "3.1.0",
-        "info": {"title": "Muster API", "version": env!("CARGO_PKG_VERSION"), "description": "Declare and run incidents. Errors are JSON objects with a stable code."},
+        "info": {"title": "Muster API", "version": env!("CARGO_PKG_VERSION"), "description": "Declare and run incidents. Every error, including those of the router (405), the body limit (413) and the path (400), is a JSON object `{\"error\": {\"code\", \"message\"}}` with a stable code and a message in the language asked for (Accept-Language)."},
         "servers": [{"url": "/api/v1"}],
         "paths": paths,
         "components": {

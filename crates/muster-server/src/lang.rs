@@ -10,14 +10,15 @@ use muster_core::Lang;
 
 pub const COOKIE: &str = "muster_lang";
 
-pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+/// The language a request asks for, and whether it asked in the query (to remember it).
+pub fn negotiate(req: &Request, default: Lang) -> (Lang, Option<Lang>, Option<Lang>) {
     let from_query = req.uri().query().and_then(|q| {
         q.split('&')
             .filter_map(|kv| kv.split_once('='))
             .find(|(k, _)| *k == "lang")
             .and_then(|(_, v)| v.parse::<Lang>().ok())
     });
-    let from_cookie = cookie(&req, COOKIE).and_then(|v| v.parse::<Lang>().ok());
+    let from_cookie = cookie(req, COOKIE).and_then(|v| v.parse::<Lang>().ok());
     let from_header = req
         .headers()
         .get(header::ACCEPT_LANGUAGE)
@@ -26,7 +27,12 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
     let lang = from_query
         .or(from_cookie)
         .or(from_header)
-        .unwrap_or(state.engine.config().language);
+        .unwrap_or(default);
+    (lang, from_query, from_cookie)
+}
+
+pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let (lang, from_query, from_cookie) = negotiate(&req, state.engine.config().language);
     req.extensions_mut().insert(lang);
     let mut res = next.run(req).await;
     if let Some(l) = from_query

@@ -14,6 +14,7 @@ mod abuse;
 mod api;
 mod auth;
 mod csrf;
+mod errors;
 mod host;
 mod lang;
 mod ops;
@@ -83,12 +84,19 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             prometheus::layer,
         ))
-        .layer(axum::middleware::from_fn(security_headers))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
+        // Outermost, so the answers of the layers above (413, 408) and of the router
+        // (405) get the API's JSON shape or a page too.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            errors::layer,
+        ))
+        // Around everything, so even the body limit's and the timeout's answers carry them.
+        .layer(axum::middleware::from_fn(security_headers))
         .with_state(state)
 }
 

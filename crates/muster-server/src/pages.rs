@@ -16,7 +16,7 @@ use muster_core::incident::{ActionType, IncidentDetail, ResourceKind};
 use muster_core::report::ReportFormat;
 use muster_core::time::display;
 use muster_core::{IncidentRef, Lang};
-use muster_engine::{ActionInput, Declaration, EngineError, ImpactInput, ListQuery};
+use muster_engine::{ActionInput, Declaration, Declared, EngineError, ImpactInput, ListQuery};
 use serde::Deserialize;
 
 const PER_PAGE: u32 = 25;
@@ -212,6 +212,39 @@ fn message(
         .into_response()
 }
 
+/// The page for a form too large to read (413). The body was not read, so what was typed
+/// cannot be shown again here; the browser still has it one step back, and the page says
+/// the limits to shorten it to.
+pub fn too_large_page(state: &AppState, lang: Lang, path: &str) -> Response {
+    let other = match lang {
+        Lang::En => "fr",
+        Lang::Fr => "en",
+    };
+    // A form's address answers only POST: the language switch leads to the list.
+    let switch_url = if path.starts_with("/incidents") {
+        format!("/incidents?lang={other}")
+    } else {
+        format!("/?lang={other}")
+    };
+    let page = PageCtx {
+        lang,
+        csrf: String::new(),
+        viewer: Viewer {
+            name: None,
+            sees_security: false,
+            acting_for: None,
+        },
+        switch_url,
+    };
+    message(
+        state,
+        &page,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &lang.t("web-too-large-heading"),
+        &crate::errors::too_large("web-too-large-text", lang),
+    )
+}
+
 fn not_found(state: &AppState, page: &PageCtx, id: &str) -> Response {
     let text = muster_core::DomainError::IncidentNotFound(id.chars().take(40).collect())
         .message(page.lang);
@@ -368,6 +401,17 @@ struct DeclareForm {
     description: String,
     #[serde(default)]
     by: String,
+    /// The form's idempotency key, made when the form was rendered: a double click or a
+    /// resent form declares once.
+    #[serde(default)]
+    idem: String,
+}
+
+/// The delivery key of a declare form's `idem` field; None (declare without one) when the
+/// field is missing or is not what [`declare_page`] renders (a random hexadecimal key).
+fn form_key(idem: &str) -> Option<String> {
+    let ok = (16..=64).contains(&idem.len()) && idem.bytes().all(|b| b.is_ascii_hexdigit());
+    ok.then(|| format!("web:{idem}"))
 }
 
 fn severity_options(state: &AppState, lang: Lang) -> Vec<Value> {
@@ -401,6 +445,8 @@ fn declare_page(
                 drill => form.drill.is_some(),
                 description => form.description.clone(),
                 by => form.by.clone(),
+                // Kept when the form comes back with errors: nothing was declared with it.
+                idem => if form_key(&form.idem).is_some() { form.idem.clone() } else { uuid::Uuid::new_v4().simple().to_string() },
             },
             errors => errors,
             error => error,
@@ -441,9 +487,15 @@ async fn declare(
         by,
         ..Declaration::default()
     };
-    match state.engine.declare(d).await {
-        Ok(detail) => {
-            if !page.viewer.may_see(&detail, "web") {
+    let declared = match form_key(&form.idem) {
+        Some(key) => state.engine.declare_keyed(d, &key).await,
+        None => state.engine.declare(d).await.map(Declared::New),
+    };
+    match declared {
+        // New or declared by the same form before (a double click): the same answer.
+        Ok(declared) => {
+            let detail = declared.detail();
+            if !page.viewer.may_see(detail, "web") {
                 let text = lang.format(
                     "web-declared-private",
                     &Args::new().with("number", detail.incident.number.to_string()),
@@ -514,12 +566,28 @@ async fn load(state: &AppState, page: &PageCtx, id: &str) -> Result<IncidentDeta
     }
 }
 
+/// Why a form on the incident page was refused: next to its field when the form says
+/// which (`field`), with what was typed; else at the top of the page.
+#[derive(Default)]
+struct Refusal {
+    error: Option<String>,
+    field: Option<(&'static str, String)>,
+    typed: Vec<(&'static str, String)>,
+}
+
 fn incident_page(
     state: &AppState,
     page: &PageCtx,
     d: &IncidentDetail,
-    error: Option<String>,
+    refusal: Refusal,
 ) -> Html<String> {
+    let Refusal {
+        error,
+        field,
+        typed,
+    } = refusal;
+    let field_errors: std::collections::BTreeMap<&str, String> = field.into_iter().collect();
+    let typed: std::collections::BTreeMap<&str, String> = typed.into_iter().collect();
     let lang = page.lang;
     let c = state.engine.config();
     let i = &d.incident;
@@ -544,6 +612,8 @@ fn incident_page(
         &format!("{}: {}", i.number, i.title),
         context! {
             error => error,
+            field_errors => field_errors,
+            typed => typed,
             i => context! {
                 number => i.number.to_string(),
                 title => i.title.to_string(),
@@ -579,7 +649,7 @@ fn incident_page(
 
 async fn show(State(state): State<AppState>, page: PageCtx, Path(id): Path<String>) -> Response {
     match load(&state, &page, &id).await {
-        Ok(d) => incident_page(&state, &page, &d, None).into_response(),
+        Ok(d) => incident_page(&state, &page, &d, Refusal::default()).into_response(),
         Err(r) => r,
     }
 }
@@ -591,6 +661,23 @@ where
     F: FnOnce(AppState, IncidentRef, String) -> Fut,
     Fut: std::future::Future<Output = Result<IncidentDetail, EngineError>>,
 {
+    act_on(state, page, id, |_| None, Vec::new(), f).await
+}
+
+/// [`act`] for a form whose refusals belong next to one of its fields (`field_of`), shown
+/// again with what was `typed`.
+async fn act_on<F, Fut>(
+    state: AppState,
+    page: PageCtx,
+    id: String,
+    field_of: impl Fn(&muster_core::DomainError) -> Option<&'static str>,
+    typed: Vec<(&'static str, String)>,
+    f: F,
+) -> Response
+where
+    F: FnOnce(AppState, IncidentRef, String) -> Fut,
+    Fut: std::future::Future<Output = Result<IncidentDetail, EngineError>>,
+{
     let d = match load(&state, &page, &id).await {
         Ok(d) => d,
         Err(r) => return r,
@@ -598,11 +685,25 @@ where
     let by = page.viewer.author("web");
     match f(state.clone(), IncidentRef::Id(d.incident.id), by).await {
         Ok(d) => Redirect::to(&format!("/incidents/{}", d.incident.number)).into_response(),
-        Err(EngineError::Domain(e)) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            incident_page(&state, &page, &d, Some(e.message(page.lang))),
-        )
-            .into_response(),
+        Err(EngineError::Domain(e)) => {
+            let message = e.message(page.lang);
+            let refusal = match field_of(&e) {
+                Some(field) => Refusal {
+                    field: Some((field, message)),
+                    typed,
+                    ..Refusal::default()
+                },
+                None => Refusal {
+                    error: Some(message),
+                    ..Refusal::default()
+                },
+            };
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                incident_page(&state, &page, &d, refusal),
+            )
+                .into_response()
+        }
         Err(e) => engine_failure(&state, &page, &e),
     }
 }
@@ -677,7 +778,15 @@ async fn add_note(
     Path(id): Path<String>,
     Form(f): Form<TextForm>,
 ) -> Response {
-    act(state, page, id, |s, r, by| async move {
+    let typed = vec![("note-text", f.text.clone()), ("note-at", f.at.clone())];
+    let field_of = |e: &muster_core::DomainError| {
+        Some(if e.is_about_time() {
+            "note-at"
+        } else {
+            "note-text"
+        })
+    };
+    act_on(state, page, id, field_of, typed, |s, r, by| async move {
         s.engine
             .add_note(r, &f.text, opt(&f.at).as_deref(), &by)
             .await
@@ -764,20 +873,28 @@ async fn set_impact(
     Path(id): Path<String>,
     Form(f): Form<ImpactForm>,
 ) -> Response {
-    act(state, page, id, |s, r, by| async move {
-        s.engine
-            .set_impact(
-                r,
-                ImpactInput {
-                    detected: opt(&f.detected),
-                    started: opt(&f.started),
-                    mitigated: opt(&f.mitigated),
-                    ended: opt(&f.ended),
-                },
-                &by,
-            )
-            .await
-    })
+    let field_of = |e: &muster_core::DomainError| e.is_about_time().then_some("impact");
+    act_on(
+        state,
+        page,
+        id,
+        field_of,
+        Vec::new(),
+        |s, r, by| async move {
+            s.engine
+                .set_impact(
+                    r,
+                    ImpactInput {
+                        detected: opt(&f.detected),
+                        started: opt(&f.started),
+                        mitigated: opt(&f.mitigated),
+                        ended: opt(&f.ended),
+                    },
+                    &by,
+                )
+                .await
+        },
+    )
     .await
 }
 

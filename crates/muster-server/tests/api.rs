@@ -41,7 +41,7 @@ async fn every_lifecycle_operation_over_json() {
         (
             "POST",
             "/incidents/INC-1/timeline".into(),
-            Some(json!({"text": "Failed over", "at": "2026-11-26T10:00:00Z"})),
+            Some(json!({"text": "Failed over", "at": "00:00"})),
             StatusCode::CREATED,
         ),
         (
@@ -546,4 +546,207 @@ async fn callers_acting_for_someone_are_recorded_with_the_token() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let last = last_entry(&r);
     assert_eq!(last["author"], "dave", "{last}");
+}
+
+/// Errors the router, the body limit and the path extractors answer, not only handlers:
+/// each is `{"error": {"code", "message"}}` in the asker's language, with the status kept.
+#[tokio::test]
+async fn every_error_is_json_in_the_documented_shape() {
+    let app = TestApp::new("").await;
+    app.declare("Thing").await;
+    let big = json!({"title": "x", "description": "y".repeat(muster_server::MAX_BODY_BYTES)});
+    let cases: Vec<(&str, &str, Option<serde_json::Value>, StatusCode, &str)> = vec![
+        (
+            "POST",
+            "/incidents",
+            Some(big),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+        ),
+        (
+            "DELETE",
+            "/incidents/INC-1",
+            None,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+        (
+            "PUT",
+            "/incidents",
+            None,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+        (
+            "GET",
+            "/incidents/%ZZ",
+            None,
+            StatusCode::BAD_REQUEST,
+            "bad_path",
+        ),
+        (
+            "GET",
+            "/incidents/%FF",
+            None,
+            StatusCode::BAD_REQUEST,
+            "bad_path",
+        ),
+        (
+            "POST",
+            "/incidents/INC-1/actions/first/done",
+            None,
+            StatusCode::BAD_REQUEST,
+            "bad_path",
+        ),
+        (
+            "POST",
+            "/incidents/INC-1/actions/99999999999999999999/done",
+            None,
+            StatusCode::BAD_REQUEST,
+            "bad_path",
+        ),
+    ];
+    for (method, path, body, status, code) in cases {
+        for (lang, word) in [("en", "the"), ("fr", "le")] {
+            let mut b = axum::http::Request::builder()
+                .method(method)
+                .uri(format!("/api/v1{path}"))
+                .header("accept-language", lang);
+            let body = match &body {
+                // As real clients send it: with its length, which the body limit refuses
+                // before any handler runs.
+                Some(v) => {
+                    let text = v.to_string();
+                    b = b
+                        .header("content-type", "application/json")
+                        .header("content-length", text.len());
+                    axum::body::Body::from(text)
+                }
+                None => axum::body::Body::empty(),
+            };
+            let r = app.send(b.body(body).unwrap()).await;
+            assert_eq!(r.status, status, "{method} {path}: {}", r.body);
+            assert!(
+                r.headers["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("application/json"),
+                "{method} {path}"
+            );
+            let v = r.json();
+            assert_eq!(v["error"]["code"], code, "{method} {path}");
+            let message = v["error"]["message"].as_str().unwrap();
+            assert!(message.to_lowercase().contains(word), "{lang}: {message}");
+        }
+    }
+    // The body limit names the limits people can act on, also when the body comes without
+    // a length and is cut off while read.
+    let r = app
+        .api(
+            "POST",
+            "/incidents",
+            Some(json!({"title": "x".repeat(70_000)})),
+            None,
+        )
+        .await;
+    let message = r.json()["error"]["message"].as_str().unwrap().to_owned();
+    for n in [
+        muster_server::MAX_BODY_BYTES,
+        muster_core::title::MAX_TITLE_CHARS,
+        muster_core::incident::MAX_TEXT_CHARS,
+    ] {
+        assert!(message.contains(&n.to_string()), "{message}");
+    }
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(r.json()["error"]["code"], "body_too_large");
+    // 405 still says which methods are allowed.
+    let r = app.api("DELETE", "/incidents/INC-1", None, None).await;
+    assert!(r.headers.contains_key("allow"), "{:?}", r.headers);
+    // The document says so.
+    let doc = app.api("GET", "/openapi.json", None, None).await.json();
+    let declare = &doc["paths"]["/incidents"]["post"]["responses"];
+    for code in ["400", "413", "422"] {
+        assert_eq!(
+            declare[code]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/Error",
+            "{code}"
+        );
+    }
+    assert!(
+        doc["paths"]["/incidents/{id}/actions/{number}/done"]["post"]["responses"]["400"]
+            .is_object()
+    );
+}
+
+async fn declare_with_key(
+    app: &TestApp,
+    key: &str,
+    title: &str,
+    token: Option<&str>,
+) -> common::Reply {
+    let mut b = axum::http::Request::post("/api/v1/incidents")
+        .header("content-type", "application/json")
+        .header("idempotency-key", key);
+    if let Some(t) = token {
+        b = b.header("authorization", format!("Bearer {t}"));
+    }
+    app.send(
+        b.body(axum::body::Body::from(json!({"title": title}).to_string()))
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_idempotency_key_declares_once() {
+    let app = TestApp::new("").await;
+    let first = declare_with_key(&app, "retry-7f3a", "Queue stuck", None).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    // The repeat (a retry after a lost answer, or another body): 200, the same incident.
+    let again = declare_with_key(&app, "retry-7f3a", "Something else", None).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_eq!(again.location(), first.location());
+    assert_eq!(
+        again.json()["incident"]["id"],
+        first.json()["incident"]["id"]
+    );
+    assert_eq!(again.json()["incident"]["title"], "Queue stuck");
+    assert_eq!(app.store.count().await.unwrap(), 1);
+    // Keys are per client: the same key from a token is another declaration.
+    let token = muster_server::new_token();
+    let hash = muster_server::hash_token(token.expose());
+    let now = app.state.engine().now();
+    assert!(
+        app.store
+            .create_token("deploy-bot", &hash, now)
+            .await
+            .unwrap()
+    );
+    let other = declare_with_key(&app, "retry-7f3a", "Queue stuck", Some(token.expose())).await;
+    assert_eq!(other.status, StatusCode::CREATED, "{}", other.body);
+    assert_eq!(app.store.count().await.unwrap(), 2);
+    // A refused declaration keeps no key: the corrected retry declares.
+    let r = declare_with_key(&app, "k2", "", None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        declare_with_key(&app, "k2", "Fixed", None).await.status,
+        StatusCode::CREATED
+    );
+    // A key that is not one.
+    for bad in ["", &"k".repeat(201), "two words"] {
+        let r = declare_with_key(&app, bad, "x", None).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad:?}");
+        assert_eq!(r.json()["error"]["code"], "bad_idempotency_key");
+    }
+    // Documented.
+    let doc = app.api("GET", "/openapi.json", None, None).await.json();
+    let op = &doc["paths"]["/incidents"]["post"];
+    assert!(op["responses"]["200"].is_object() && op["responses"]["201"].is_object());
+    assert!(
+        op["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "Idempotency-Key")
+    );
 }

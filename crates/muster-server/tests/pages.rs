@@ -433,7 +433,7 @@ async fn running_an_incident_from_its_page() {
         ("/roles", vec![("role", "scribe"), ("person", "lee")]),
         (
             "/notes",
-            vec![("text", "Scaled the workers"), ("at", "2026-11-26T13:55")],
+            vec![("text", "Scaled the workers"), ("at", "00:00")],
         ),
         ("/updates", vec![("text", "Backlog draining")]),
         (
@@ -734,4 +734,134 @@ async fn oversized_bodies_are_refused() {
         )
         .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+/// A form too large to read is answered with a page, in the reader's language, that says
+/// the limits (not a bare "length limit exceeded"), whether the browser sent the length
+/// or the body was cut off while read.
+#[tokio::test]
+async fn an_oversized_form_is_a_page_that_says_the_limits() {
+    let app = TestApp::new("").await;
+    let big = "x".repeat(muster_server::MAX_BODY_BYTES + 1);
+    let (cookie, field) = app.csrf().await;
+    let body = format!("csrf={field}&title=t&description={big}");
+    for (lang, heading) in [("en", "Too much to send"), ("fr", "Envoi trop volumineux")] {
+        for with_length in [true, false] {
+            let mut b = axum::http::Request::post("/incidents")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("cookie", format!("muster_csrf={cookie}"))
+                .header("accept-language", lang);
+            if with_length {
+                b = b.header("content-length", body.len());
+            }
+            let r = app
+                .send(b.body(axum::body::Body::from(body.clone())).unwrap())
+                .await;
+            assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+            assert!(
+                r.headers["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("text/html"),
+                "{lang} {with_length}: {}",
+                r.body
+            );
+            assert!(r.body.contains(heading), "{}", r.body);
+            assert!(r.body.contains(&format!("<html lang=\"{lang}\">")));
+            for n in [
+                muster_server::MAX_BODY_BYTES,
+                muster_core::title::MAX_TITLE_CHARS,
+                muster_core::incident::MAX_TEXT_CHARS,
+            ] {
+                assert!(r.body.contains(&n.to_string()), "{n}: {}", r.body);
+            }
+            assert!(r.headers.contains_key("content-security-policy"));
+        }
+    }
+    assert_eq!(app.store.count().await.unwrap(), 0);
+}
+
+fn hidden_idem(html: &str) -> String {
+    let at = html
+        .find("name=\"idem\" value=\"")
+        .expect("the form carries a key")
+        + 19;
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_double_submit_declares_once() {
+    let app = TestApp::new("").await;
+    let form = app.get("/incidents/new").await;
+    let idem = hidden_idem(&form.body);
+    assert!(idem.len() >= 16, "{idem}");
+    assert_ne!(idem, hidden_idem(&app.get("/incidents/new").await.body));
+    // A refused submit keeps its key: nothing was declared with it.
+    let r = app
+        .form("/incidents", &[("title", ""), ("idem", &idem)])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(hidden_idem(&r.body), idem);
+    let fields = [
+        ("title", "Checkout down"),
+        ("severity", "SEV2"),
+        ("idem", &idem),
+    ];
+    let first = app.form("/incidents", &fields).await;
+    let second = app.form("/incidents", &fields).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.body);
+    assert_eq!(second.status, StatusCode::SEE_OTHER, "{}", second.body);
+    assert_eq!(first.location(), "/incidents/INC-1");
+    assert_eq!(second.location(), first.location());
+    assert_eq!(app.store.count().await.unwrap(), 1);
+    // Another form (another key) declares another incident.
+    let idem2 = hidden_idem(&app.get("/incidents/new").await.body);
+    let r = app
+        .form(
+            "/incidents",
+            &[("title", "Checkout down"), ("idem", &idem2)],
+        )
+        .await;
+    assert_eq!(r.location(), "/incidents/INC-2");
+}
+
+#[tokio::test]
+async fn refused_times_sit_next_to_their_field() {
+    let app = TestApp::new("").await;
+    app.form("/incidents", &[("title", "Slow pages")]).await;
+    let future = (chrono::Utc::now() + chrono::Duration::hours(2))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let r = app
+        .form(
+            "/incidents/INC-1/notes",
+            &[("text", "rolled back the deploy"), ("at", &future)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("id=\"note-at-error\""), "{}", r.body);
+    assert!(r.body.contains("is in the future"), "{}", r.body);
+    assert!(
+        r.body.contains(">rolled back the deploy</textarea>"),
+        "what was typed is kept"
+    );
+    let r = app
+        .form(
+            "/incidents/INC-1/notes",
+            &[("text", "before"), ("at", "2001-01-01 10:00")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("id=\"note-at-error\""), "{}", r.body);
+    let r = app
+        .form(
+            "/incidents/INC-1/impact",
+            &[
+                ("started", "2001-01-01 10:00"),
+                ("detected", "2001-01-01 09:00"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("id=\"impact-error\""), "{}", r.body);
 }

@@ -280,6 +280,17 @@ impl Store {
         Ok(r.and_then(|s| from_storage(&s)))
     }
 
+    /// The incident a delivery key declared (`insert_declared` with a key), if any: how a
+    /// repeated submit or `Idempotency-Key` finds what the first one made.
+    pub async fn incident_for_key(&self, key: &str) -> Result<Option<IncidentId>, StoreError> {
+        let id: Option<Option<String>> =
+            sqlx::query_scalar("SELECT incident_id FROM idempotency_keys WHERE key = ?")
+                .bind(key)
+                .fetch_optional(self.pool())
+                .await?;
+        id.flatten().as_deref().map(parse_id).transpose()
+    }
+
     /// Remember a delivery; false if it was seen before.
     pub async fn remember(&self, key: &str, now: Timestamp) -> Result<bool, StoreError> {
         let r = sqlx::query("INSERT INTO idempotency_keys (key, created_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING")
