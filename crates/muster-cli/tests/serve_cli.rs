@@ -530,12 +530,12 @@ fn scan_declare_through_a_server_can_follow_its_own_security_incident() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "findings exit 1: {err}");
     assert!(err.contains("declared INC-1"), "{err}");
-    let shown = ok(muster(
-        client_dir.path(),
-        &["--server", &s.url, "--json", "incident", "show", "INC-1"],
-    )
-    .output()
-    .unwrap());
+    // What the server recorded (its own database sees everything).
+    let shown = ok(
+        muster(server_dir.path(), &["--json", "incident", "show", "INC-1"])
+            .output()
+            .unwrap(),
+    );
     let v: serde_json::Value = serde_json::from_str(&shown).unwrap();
     assert_eq!(v["incident"]["security"], true);
     assert!(

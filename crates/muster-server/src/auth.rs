@@ -246,18 +246,9 @@ async fn take_by(req: Request) -> Result<(Request, Option<String>), Response> {
     let bytes = axum::body::to_bytes(body, crate::MAX_BODY_BYTES)
         .await
         .map_err(|_| {
-            crate::api::error_response(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                parts
-                    .extensions
-                    .get::<Lang>()
-                    .copied()
-                    .unwrap_or_default()
-                    .format(
-                        "web-api-bad-body",
-                        &Args::new().with("detail", "payload too large"),
-                    ),
+            // The same answer as the body limit's own: the code and the limits to act on.
+            crate::errors::api_too_large(
+                parts.extensions.get::<Lang>().copied().unwrap_or_default(),
             )
         })?;
     let mut by = None;
