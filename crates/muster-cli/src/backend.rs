@@ -497,14 +497,7 @@ fn declaration_body(d: &Declaration) -> Value {
     json!({"title": d.title, "severity": d.severity, "team": d.team, "security": d.security, "drill": d.drill, "description": d.description})
 }
 
+/// The server's own encoding of names in header values, so both ends agree.
 fn url_encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    muster_server::percent_encode(s)
 }

@@ -29,6 +29,7 @@ mod trouble;
 pub use abuse::{Guard, bucket_key};
 pub use api::{documented_routes, openapi_document};
 pub use auth::{BindError, Viewer, check_bind, hash_token, new_token};
+pub use csrf::percent_encode;
 pub use state::AppState;
 
 use axum::Router;
