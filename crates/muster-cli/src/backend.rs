@@ -239,8 +239,16 @@ impl Backend {
                     .map(|(k, v)| format!("{k}={}", url_encode(v)))
                     .collect::<Vec<_>>()
                     .join("&");
+                // Listing what involves someone: the server shows them their own security
+                // incidents as it would to them.
                 let v: Value = r
-                    .call(reqwest::Method::GET, &format!("/incidents?{query}"), None)
+                    .call_as(
+                        reqwest::Method::GET,
+                        &format!("/incidents?{query}"),
+                        None,
+                        q.involving.as_deref(),
+                        None,
+                    )
                     .await?
                     .json()
                     .await
@@ -268,6 +276,22 @@ impl Backend {
                 .json()
                 .await
                 .map_err(|e| Failure::system("bad_response", e.to_string())),
+        }
+    }
+
+    /// The incident as `by` sees it (through a server: their own security incidents too).
+    pub async fn get_as(&self, id: IncidentRef, by: &str) -> Result<IncidentDetail, Failure> {
+        match self {
+            Backend::Local(..) => self.get(id).await,
+            Backend::Remote(r) => {
+                r.detail(
+                    reqwest::Method::GET,
+                    &format!("/incidents/{}", seg(id)),
+                    None,
+                    by,
+                )
+                .await
+            }
         }
     }
 

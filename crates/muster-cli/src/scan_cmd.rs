@@ -154,7 +154,9 @@ pub fn run_scan(args: ScanArgs, global: &crate::Global) -> ExitCode {
 /// Run again on the same findings, it opens nothing: the declaration's key is derived from
 /// the findings' sorted fingerprints, so the repeat finds the incident the first run
 /// declared, says so, and notes only findings whose fingerprints its notes do not hold yet
-/// (none, unless the first run stopped before its note).
+/// (none, unless the first run stopped before its note). Run on findings that overlap an
+/// open scan incident's (the same leak seen again, with more), it adds the new ones to
+/// that incident instead of opening another.
 fn declare_incident(
     report: &ScanReport,
     global: &crate::Global,
@@ -177,19 +179,29 @@ fn declare_incident(
             .chars()
             .take(muster_core::incident::MAX_TEXT_CHARS)
             .collect();
-        let declared = backend
-            .declare_keyed(
-                muster_engine::Declaration {
-                    title,
-                    severity,
-                    security: true,
-                    description: Some(description),
-                    by: "muster scan".into(),
-                    ..Default::default()
-                },
-                &key,
-            )
-            .await?;
+        let fingerprints: std::collections::HashSet<&str> = report
+            .findings
+            .iter()
+            .map(|f| f.fingerprint.as_str())
+            .collect();
+        let declared = match open_incident_with(&backend, &fingerprints).await? {
+            Some(d) => muster_engine::Declared::Again(d),
+            None => {
+                backend
+                    .declare_keyed(
+                        muster_engine::Declaration {
+                            title,
+                            severity,
+                            security: true,
+                            description: Some(description),
+                            by: SCANNER.into(),
+                            ..Default::default()
+                        },
+                        &key,
+                    )
+                    .await?
+            }
+        };
         let d = declared.detail();
         let recorded = recorded_fingerprints(d);
         let new: Vec<&muster_scan::Finding> = report
@@ -199,7 +211,7 @@ fn declare_incident(
             .collect();
         let r = muster_core::IncidentRef::Id(d.incident.id);
         for note in finding_notes(&new) {
-            backend.add_note(r, &note, None, "muster scan").await?;
+            backend.add_note(r, &note, None, SCANNER).await?;
         }
         backend.shutdown().await;
         let mut args = muster_core::i18n::Args::new();
@@ -213,6 +225,48 @@ fn declare_incident(
         eprintln!("{}", lang.format(id, &args));
         Ok(())
     })
+}
+
+/// Who the scanner's incidents and notes are recorded as.
+const SCANNER: &str = "muster scan";
+
+/// How many recent incidents are looked through for an open scan incident.
+const OPEN_LOOKUP: u32 = 100;
+
+/// The open (neither resolved nor closed) security incident the scanner declared whose
+/// notes already list one of `fingerprints`, newest first. Only the scanner's own
+/// incidents are read, through the same backend (local database or server) as the rest.
+async fn open_incident_with(
+    backend: &crate::backend::Backend,
+    fingerprints: &std::collections::HashSet<&str>,
+) -> Result<Option<muster_core::incident::IncidentDetail>, crate::failure::Failure> {
+    let page = backend
+        .list(&muster_engine::ListQuery {
+            include_security: true,
+            involving: Some(SCANNER.into()),
+            page: 1,
+            per_page: OPEN_LOOKUP,
+            ..Default::default()
+        })
+        .await?;
+    for i in page.items.iter().filter(|i| {
+        i.security
+            // Through a server with a token, it is recorded as `muster scan (via <token>)`.
+            && i.declared_by.starts_with(SCANNER)
+            && i.resolved_at.is_none()
+            && i.closed_at.is_none()
+    }) {
+        let d = backend
+            .get_as(muster_core::IncidentRef::Id(i.id), SCANNER)
+            .await?;
+        if recorded_fingerprints(&d)
+            .iter()
+            .any(|f| fingerprints.contains(f.as_str()))
+        {
+            return Ok(Some(d));
+        }
+    }
+    Ok(None)
 }
 
 /// The delivery key of a set of findings: the SHA-256 of their sorted, distinct

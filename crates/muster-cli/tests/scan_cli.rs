@@ -6,6 +6,7 @@ use std::process::{Command, Output, Stdio};
 // Fake secrets generated for these tests.
 const GH: &str = "ghp_Q2x9Lm4Pz7Rt1Vb8Nc3Kd6Hs0Jf5Gw2Ye7Ua";
 const STRIPE: &str = "sk_live_4eC39HqLyjWDarjtT1zdp7dcXq";
+const GH2: &str = "ghp_Z8y7Xw6Vu5Ts4Rq3Po2Nm1Lk0Ji9Hg8Fe7Dc";
 
 fn muster(args: &[&str], stdin: Option<&[u8]>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_muster"))
@@ -329,6 +330,11 @@ fn declares_once(dir: &std::path::Path, extra: &[&str]) {
     let second = scan(&input);
     assert!(second.contains("already open as INC-1"), "{second}");
     assert!(second.contains("0 finding(s)"), "{second}");
+    // The same leak seen again with one more secret: added to the open incident, which
+    // its fingerprints match, instead of a second incident.
+    let third = scan(&format!("{input}leak {GH2}\n"));
+    assert!(third.contains("already open as INC-1"), "{third}");
+    assert!(third.contains("1 finding(s)"), "{third}");
     let mut args = extra.to_vec();
     args.extend(["--json", "incident", "list"]);
     let list = muster_in(dir, &args, None);
@@ -349,14 +355,15 @@ fn declares_once(dir: &std::path::Path, extra: &[&str]) {
         .iter()
         .map(|n| n.matches("fingerprint ").count())
         .sum::<usize>();
-    assert_eq!(noted, 2, "each finding noted once: {notes:?}");
-    for secret in [GH, STRIPE] {
+    assert_eq!(noted, 3, "each finding noted once: {notes:?}");
+    for secret in [GH, STRIPE, GH2] {
         assert!(
             !show.contains(&secret[8..]),
             "the secret is not in the record"
         );
     }
     assert!(!first.contains(&GH[8..]) && !second.contains(&GH[8..]));
+    assert!(!third.contains(&GH2[8..]));
 }
 
 #[test]
@@ -370,7 +377,8 @@ fn declaring_twice_on_the_same_findings_opens_one_incident() {
 fn declaring_twice_through_a_server_opens_one_incident() {
     use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
-    // Whoever may see security incidents here: the scan reads back what it declared.
+    // The scan follows its own incident through the server on its own; whoever lists and
+    // shows it afterwards here is someone else, so let everyone see security incidents.
     std::fs::write(
         dir.path().join("muster.toml"),
         "[server]\nsecurity_viewers = [\"*\"]\n",
