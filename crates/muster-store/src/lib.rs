@@ -5,6 +5,10 @@
 //! items) is appended as rows of its own inside the same transaction as the state change,
 //! so history and state can never disagree and no caller ever rewrites a document.
 //!
+//! The plain data it takes and gives (`Change`, `NewIncident`, `NewJob`, `Page`…) is
+//! `muster_core::record`, re-exported here. Only the engine (and the binary that builds
+//! it) depends on this crate: adapters reach the record through the engine.
+//!
 //! SQLite is the embedded default (WAL mode, migrations embedded in the binary). Queries
 //! use only runtime-checked SQL that PostgreSQL also speaks, so a second backend is a new
 //! pool type and migration folder behind the same [`Store`] API, not a domain change.
