@@ -289,7 +289,6 @@ slack-modal-description-placeholder = What do you see, since when, and who is af
 slack-modal-source = Declared from a message by { $author }:
 slack-yes = Yes
 slack-no = No
-slack-error-severity-required = Choose a severity.
 slack-not-declared = Nothing was declared. { $reason }
 slack-not-saved = Nothing was changed. { $reason }
 slack-label-severity = Severity

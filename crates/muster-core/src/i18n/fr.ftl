@@ -289,7 +289,6 @@ slack-modal-description-placeholder = Que constatez-vous, depuis quand, et qui e
 slack-modal-source = Déclaré à partir d'un message de { $author } :
 slack-yes = Oui
 slack-no = Non
-slack-error-severity-required = Choisissez une gravité.
 slack-not-declared = Rien n'a été déclaré. { $reason }
 slack-not-saved = Rien n'a été modifié. { $reason }
 slack-label-severity = Gravité
