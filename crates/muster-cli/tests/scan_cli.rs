@@ -9,9 +9,14 @@ const STRIPE: &str = "sk_live_4eC39HqLyjWDarjtT1zdp7dcXq";
 const GH2: &str = "ghp_Z8y7Xw6Vu5Ts4Rq3Po2Nm1Lk0Ji9Hg8Fe7Dc";
 
 fn muster(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_muster"))
-        .args(args)
-        .env_remove("MUSTER_CONFIG")
+    let mut c = Command::new(env!("CARGO_BIN_EXE_muster"));
+    c.args(args).env_remove("MUSTER_CONFIG");
+    output(c, stdin)
+}
+
+/// Run `c`, feeding it `stdin` when given, and wait for everything it printed.
+fn output(mut c: Command, stdin: Option<&[u8]>) -> Output {
+    let mut child = c
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {
@@ -211,26 +216,7 @@ fn unreadable_paths_are_reported_and_the_scan_goes_on() {
 #[test]
 fn declare_flag_opens_an_incident_from_standard_input() {
     let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str], stdin: Option<&[u8]>| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_muster"))
-            .args(args)
-            .current_dir(dir.path())
-            .env_remove("MUSTER_CONFIG")
-            .env_remove("MUSTER_DATABASE_URL")
-            .stdin(if stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("muster runs");
-        if let Some(input) = stdin {
-            child.stdin.take().unwrap().write_all(input).unwrap();
-        }
-        child.wait_with_output().unwrap()
-    };
+    let run = |args: &[&str], stdin: Option<&[u8]>| muster_in(dir.path(), args, stdin);
     let out = run(
         &["scan", "--declare"],
         Some(format!("leak {GH}\n").as_bytes()),
@@ -298,20 +284,7 @@ fn muster_in(dir: &std::path::Path, args: &[&str], stdin: Option<&[u8]>) -> Outp
     ] {
         c.env_remove(var);
     }
-    let mut child = c
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("muster runs");
-    if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input).unwrap();
-    }
-    child.wait_with_output().unwrap()
+    output(c, stdin)
 }
 
 /// Scan the same findings with `--declare` (plus `extra` arguments) twice: one incident,

@@ -84,6 +84,14 @@ impl Both {
         common::Reply::read(self.router.clone().oneshot(req).await.unwrap()).await
     }
 
+    async fn detail(&self, id: muster_core::IncidentId) -> muster_core::incident::IncidentDetail {
+        self.state
+            .engine()
+            .get(muster_core::IncidentRef::Id(id))
+            .await
+            .unwrap()
+    }
+
     async fn drain(&self) {
         for _ in 0..50 {
             if self.worker.run_once().await.unwrap() == 0 {
@@ -154,12 +162,7 @@ async fn one_declaration_gets_a_channel_on_each_platform_each_step_tracked_apart
     assert!(room.topic.unwrap().contains("Checkout is slow"));
     assert_eq!(b.chat.announcements().len(), 1);
     // The record knows both, by platform.
-    let detail = b
-        .state
-        .engine()
-        .get(muster_core::IncidentRef::Id(id))
-        .await
-        .unwrap();
+    let detail = b.detail(id).await;
     let systems: Vec<&str> = detail
         .resources
         .iter()
@@ -222,12 +225,7 @@ async fn a_name_taken_on_one_platform_gives_dash_two_there_only() {
     let second = format!("{planned}-2");
     assert!(b.sim.channel_by_name(&second).is_some());
     assert!(b.chat.room_named(&second).is_some());
-    let detail = b
-        .state
-        .engine()
-        .get(muster_core::IncidentRef::Id(id))
-        .await
-        .unwrap();
+    let detail = b.detail(id).await;
     assert_eq!(
         detail.incident.channel_name.as_str(),
         second,

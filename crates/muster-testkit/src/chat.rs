@@ -10,7 +10,7 @@
 
 use muster_core::incident::{ExternalRef, IncidentDetail, ResourceKind};
 use muster_core::record::Change;
-use muster_core::step::{StepId, StepKind};
+use muster_core::step::StepKind;
 use muster_core::time::Timestamp;
 use muster_engine::workflow::{BoxFuture, StepInput, StepOutcome, StepRunner};
 use muster_engine::{ChatPlatform, Origin, PlannedStep};
@@ -265,14 +265,5 @@ impl StepRunner for TestChat {
         Box::pin(async move {
             tracing::warn!(step = %step.step, error, "a testchat step failed");
         })
-    }
-
-    fn report_delay<'a>(
-        &'a self,
-        _step: StepInput<'a>,
-        _error: &'a str,
-        _pending: &'a [StepId],
-    ) -> BoxFuture<'a, ()> {
-        Box::pin(async {})
     }
 }
