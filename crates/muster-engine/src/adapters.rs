@@ -5,10 +5,10 @@
 
 use crate::chat::PlannedStep;
 use crate::{Engine, EngineError};
+use muster_core::IncidentId;
 use muster_core::incident::{Incident, ResourceKind};
 use muster_core::record::{ListFilter, TokenInfo};
 use muster_core::step::StepId;
-use muster_core::{IncidentId, IncidentRef};
 
 /// What `/metrics` may show of the record.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -115,11 +115,6 @@ impl Engine {
     /// False if no active token has that name.
     pub async fn revoke_token(&self, name: &str) -> Result<bool, EngineError> {
         Ok(self.store().revoke_token(name, self.now()).await?)
-    }
-
-    /// Whether an incident exists (by number or id), without reading its history.
-    pub async fn exists(&self, r: IncidentRef) -> Result<bool, EngineError> {
-        Ok(self.store().find(r).await?.is_some())
     }
 
     /// Close the database's connections (a short-lived CLI command is done).

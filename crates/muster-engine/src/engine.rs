@@ -197,11 +197,6 @@ impl Engine {
         }
     }
 
-    /// The names of the chat platforms declarations are provisioned on.
-    pub fn chat_platforms(&self) -> Vec<&str> {
-        self.chat.iter().map(|p| p.name()).collect()
-    }
-
     /// Use a team's own report template for `lang`. Checked now so a broken template is
     /// reported at start-up, not in the middle of a review.
     pub fn with_template(

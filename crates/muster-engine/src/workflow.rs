@@ -295,17 +295,6 @@ impl Worker {
         self
     }
 
-    /// Share a waker with whoever enqueues steps.
-    pub fn with_waker(mut self, wake: Arc<Notify>) -> Self {
-        self.wake = wake;
-        self
-    }
-
-    /// Notify this to make an idle worker look for work now (after an enqueue).
-    pub fn waker(&self) -> Arc<Notify> {
-        self.wake.clone()
-    }
-
     /// Claim and run every due step once, independent steps concurrently. Returns how many
     /// ran. Outcomes that could not be recorded are kept and written first next time; then
     /// the error is returned, so the caller backs off.
