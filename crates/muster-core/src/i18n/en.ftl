@@ -381,3 +381,15 @@ slack-step-name-refresh = refreshing the announcement
 slack-step-name-update = posting the status update
 slack-step-name-assign-role = recording a role
 slack-unknown-subcommand = `{ $sub }` is not a `{ $command }` command. To declare another incident, run `{ $command } [title]` outside this channel.
+
+## Alerts and paging (issue 12): new messages go right below this line.
+
+
+## Care over time: reminders, playbooks, retrospective (issue 13): new messages go right below this line.
+
+
+## Web war room and review desk (issue 18): new messages go right below this line.
+
+
+## Scanner output (issue 15): new messages go right below this line.
+

@@ -381,3 +381,15 @@ slack-step-name-refresh = la mise à jour de l'annonce
 slack-step-name-update = la publication de la mise à jour
 slack-step-name-assign-role = l'enregistrement d'un rôle
 slack-unknown-subcommand = `{ $sub }` n'est pas une commande de `{ $command }`. Pour déclarer un autre incident, lancez `{ $command } [titre]` hors de ce canal.
+
+## Alerts and paging (issue 12): new messages go right below this line.
+
+
+## Care over time: reminders, playbooks, retrospective (issue 13): new messages go right below this line.
+
+
+## Web war room and review desk (issue 18): new messages go right below this line.
+
+
+## Scanner output (issue 15): new messages go right below this line.
+
