@@ -189,7 +189,11 @@ async fn declare_and_run_an_incident_in_a_real_browser() {
             .for_element(Locator::XPath("//td[contains(., 'Rolled back to v41')]"))
             .await?;
 
-        // Change the status.
+        // Change the status: its form is folded under the timeline.
+        c.find(Locator::Css("#status-severity summary"))
+            .await?
+            .click()
+            .await?;
         c.find(Locator::Css("#new-status option[value='In Progress']"))
             .await?
             .click()

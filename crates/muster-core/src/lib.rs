@@ -18,6 +18,7 @@ pub mod error;
 pub mod i18n;
 pub mod ids;
 pub mod incident;
+pub mod markdown;
 pub mod metrics;
 pub mod record;
 pub mod report;

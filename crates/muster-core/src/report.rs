@@ -187,16 +187,11 @@ pub fn to_html(markdown: &str, title: &str, lang: Lang) -> String {
     page
 }
 
-/// The Markdown as an HTML fragment, for embedding in a page.
+/// The Markdown as an HTML fragment, for embedding in a page: the safe subset
+/// ([`crate::markdown`]), so what people wrote in the report's sections may use Markdown
+/// and still adds no markup of its own.
 pub fn markdown_to_html_fragment(markdown: &str) -> String {
-    use pulldown_cmark::{Options, Parser, html};
-    let parser = Parser::new_ext(
-        markdown,
-        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH,
-    );
-    let mut body = String::with_capacity(markdown.len() * 2);
-    html::push_html(&mut body, parser);
-    body
+    crate::markdown::to_html(markdown, crate::markdown::Flavor::Document)
 }
 
 pub fn html_escape(s: &str) -> String {

@@ -100,10 +100,11 @@ impl Engine {
             files,
             author: author.clone(),
         };
-        Ok(self
+        let saved = self
             .store()
             .capture_entry(id, source_key, c.at, &author, &event, self.now())
-            .await?)
+            .await?;
+        self.announce(id, saved)
     }
 
     /// Take a captured message off the timeline (its reaction was removed). Returns
@@ -115,10 +116,11 @@ impl Engine {
     ) -> Result<bool, EngineError> {
         let source_key = key(source_key)?;
         let id = self.incident_id(r).await?;
-        Ok(self
+        let removed = self
             .store()
             .remove_captured(id, source_key, self.now())
-            .await?)
+            .await?;
+        self.announce(id, removed)
     }
 
     /// The captured message was edited: rewrite its text, keeping its permalink, files
@@ -156,10 +158,19 @@ impl Engine {
             files,
             author,
         };
-        Ok(self
+        let updated = self
             .store()
             .update_captured(id, source_key, &event, self.now())
-            .await?)
+            .await?;
+        self.announce(id, updated)
+    }
+
+    /// Tell live pages when the timeline changed; answer whether it did.
+    fn announce(&self, id: IncidentId, changed: bool) -> Result<bool, EngineError> {
+        if changed {
+            self.changed(id);
+        }
+        Ok(changed)
     }
 
     async fn incident_id(&self, r: IncidentRef) -> Result<IncidentId, EngineError> {

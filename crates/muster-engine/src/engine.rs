@@ -18,6 +18,8 @@ use std::sync::Arc;
 const CONFLICT_RETRIES: usize = 5;
 /// Longest person name we keep.
 const MAX_PERSON_CHARS: usize = 80;
+/// How many change announcements a slow live page may miss before it is told it lagged.
+const CHANGES_BUFFER: usize = 256;
 
 /// A request to declare an incident, as typed; [`Engine::declare`] validates it.
 #[derive(Debug, Clone, Default)]
@@ -161,6 +163,8 @@ pub struct Engine {
     /// Signalled whenever a write queued steps, so this process's worker starts them at
     /// once instead of at its next poll.
     queued: Arc<tokio::sync::Notify>,
+    /// Which incident this process just changed, for live pages ([`Engine::changes`]).
+    changes: tokio::sync::broadcast::Sender<IncidentId>,
 }
 
 impl Engine {
@@ -172,7 +176,21 @@ impl Engine {
             templates: [None, None],
             chat: Vec::new(),
             queued: Arc::new(tokio::sync::Notify::new()),
+            changes: tokio::sync::broadcast::channel(CHANGES_BUFFER).0,
         }
+    }
+
+    /// The incidents this process changes, as they change: every use case that writes
+    /// announces the incident it wrote, for live pages. A receiver that falls behind
+    /// gets `Lagged` and should re-read what it shows. Writes by another process (a CLI
+    /// on the same database) are not announced: readers also re-read now and then.
+    pub fn changes(&self) -> tokio::sync::broadcast::Receiver<IncidentId> {
+        self.changes.subscribe()
+    }
+
+    pub(crate) fn changed(&self, id: IncidentId) {
+        // Nobody listening is fine.
+        let _ = self.changes.send(id);
     }
 
     /// Provision every declaration on `platform` and queue its follow-ups with every
@@ -233,6 +251,7 @@ impl Engine {
             .await?
             .ok_or_else(|| StoreError::Other("a declaration without a key was refused".into()))?;
         self.queued_steps(jobs.len());
+        self.changed(incident.id);
         self.get(IncidentRef::Id(incident.id)).await
     }
 
@@ -253,6 +272,7 @@ impl Engine {
         {
             Some(i) => {
                 self.queued_steps(jobs.len());
+                self.changed(i.id);
                 Ok(Some(self.get(IncidentRef::Id(i.id)).await?))
             }
             None => Ok(None),
@@ -696,35 +716,40 @@ impl Engine {
         .await
     }
 
-    /// Rewrite the title, description, team or report narrative.
+    /// Rewrite the title, description, team or report narrative. Only the fields whose
+    /// value differs from the record's are written and named on the timeline, so a form
+    /// that sends every field records what was actually edited; nothing different is
+    /// refused with `NothingToChange`.
     pub async fn edit(
         &self,
         r: IncidentRef,
         e: EditInput,
         by: &str,
     ) -> Result<IncidentDetail, EngineError> {
-        let mut change = Change::default();
-        let mut fields = Vec::new();
-        if let Some(t) = &e.title {
-            change.title = Some(Title::parse(t)?);
-            fields.push("title".to_owned());
-        }
-        if let Some(d) = &e.description {
-            change.description = Some(if d.trim().is_empty() {
-                String::new()
-            } else {
-                parse_text(d)?
-            });
-            fields.push("description".to_owned());
-        }
-        if let Some(t) = &e.team {
-            change.team = Some(if t.trim().is_empty() {
-                None
-            } else {
-                Some(self.config.team(t)?)
-            });
-            fields.push("team".to_owned());
-        }
+        let title = e.title.as_deref().map(Title::parse).transpose()?;
+        let description = e
+            .description
+            .as_deref()
+            .map(|d| {
+                if d.trim().is_empty() {
+                    Ok(String::new())
+                } else {
+                    parse_text(d)
+                }
+            })
+            .transpose()?;
+        let team = e
+            .team
+            .as_deref()
+            .map(|t| {
+                if t.trim().is_empty() {
+                    Ok(None)
+                } else {
+                    self.config.team(t).map(Some)
+                }
+            })
+            .transpose()?;
+        let mut narrative = Vec::new();
         for (name, value) in &e.narrative {
             let field = Narrative::FIELDS
                 .iter()
@@ -741,20 +766,42 @@ impl Engine {
             } else {
                 parse_text(value)?
             };
-            change.narrative.push((field, value));
-            fields.push((*field).to_owned());
+            narrative.push((*field, value));
         }
-        if fields.is_empty() {
+        if title.is_none() && description.is_none() && team.is_none() && narrative.is_empty() {
             return Err(DomainError::NothingToChange.into());
         }
-        self.mutate(r, by, |_, now| {
-            let mut ch = change.clone();
-            ch.events = vec![(
-                now,
-                TimelineEvent::Edited {
-                    fields: fields.clone(),
-                },
-            )];
+        self.mutate(r, by, |d, now| {
+            let i = &d.incident;
+            let mut ch = Change::default();
+            let mut fields = Vec::new();
+            if let Some(t) = title.as_ref().filter(|t| **t != i.title) {
+                ch.title = Some(t.clone());
+                fields.push("title".to_owned());
+            }
+            if let Some(t) = description.as_ref().filter(|t| **t != i.description) {
+                ch.description = Some(t.clone());
+                fields.push("description".to_owned());
+            }
+            if let Some(t) = team.as_ref().filter(|t| **t != i.team) {
+                ch.team = Some(t.clone());
+                fields.push("team".to_owned());
+            }
+            let mut current = i.narrative.clone();
+            for (field, value) in &narrative {
+                let slot = current
+                    .field_mut(field)
+                    .expect("fields come from Narrative::FIELDS");
+                if slot != value {
+                    *slot = value.clone();
+                    ch.narrative.push((field, value.clone()));
+                    fields.push((*field).to_owned());
+                }
+            }
+            if fields.is_empty() {
+                return Err(DomainError::NothingToChange);
+            }
+            ch.events = vec![(now, TimelineEvent::Edited { fields })];
             Ok(ch)
         })
         .await
@@ -817,6 +864,7 @@ impl Engine {
             match self.store.apply(&detail.incident, &by, now, change).await {
                 Ok(_) => {
                     self.queued_steps(queued);
+                    self.changed(detail.incident.id);
                     return self.get(IncidentRef::Id(detail.incident.id)).await;
                 }
                 Err(StoreError::Conflict) if attempt + 1 < CONFLICT_RETRIES => attempt += 1,

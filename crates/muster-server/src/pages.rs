@@ -16,7 +16,9 @@ use muster_core::incident::{ActionType, IncidentDetail, ResourceKind};
 use muster_core::report::ReportFormat;
 use muster_core::time::display;
 use muster_core::{IncidentRef, Lang};
-use muster_engine::{ActionInput, Declaration, Declared, EngineError, ImpactInput, ListQuery};
+use muster_engine::{
+    ActionInput, Declaration, Declared, EditInput, EngineError, ImpactInput, ListQuery,
+};
 use serde::Deserialize;
 
 const PER_PAGE: u32 = 25;
@@ -33,6 +35,24 @@ impl Pages {
             ("list.html", include_str!("../templates/list.html")),
             ("declare.html", include_str!("../templates/declare.html")),
             ("incident.html", include_str!("../templates/incident.html")),
+            (
+                "incident/glance.html",
+                include_str!("../templates/incident/glance.html"),
+            ),
+            (
+                "incident/timeline.html",
+                include_str!("../templates/incident/timeline.html"),
+            ),
+            (
+                "incident/forms.html",
+                include_str!("../templates/incident/forms.html"),
+            ),
+            (
+                "incident/review.html",
+                include_str!("../templates/incident/review.html"),
+            ),
+            ("macros.html", include_str!("../templates/macros.html")),
+            ("confirm.html", include_str!("../templates/confirm.html")),
             ("report.html", include_str!("../templates/report.html")),
             ("stats.html", include_str!("../templates/stats.html")),
             ("message.html", include_str!("../templates/message.html")),
@@ -47,11 +67,18 @@ impl Pages {
     fn render(&self, name: &str, page: &PageCtx, title: &str, ctx: Value) -> Html<String> {
         let lang = page.lang;
         let t = Value::from_function(move |id: String| lang.t(&id));
+        // A message with one number: `tn("web-limit-chars", 3000)`.
+        let tn = Value::from_function(move |id: String, n: i64| {
+            let mut a = Args::new();
+            a.num("n", n);
+            lang.format(&id, &a)
+        });
         let full = context! {
             ..ctx,
             ..context! {
                 lang => lang.code(),
                 t => t,
+                tn => tn,
                 csrf => page.csrf.clone(),
                 viewer => page.viewer.name.clone(),
                 display_name => page.viewer.acting_for.clone(),
@@ -77,11 +104,17 @@ impl Default for Pages {
 }
 
 /// What every page needs from the request.
-pub struct PageCtx {
+pub(crate) struct PageCtx {
     lang: Lang,
     csrf: String,
     viewer: Viewer,
     switch_url: String,
+}
+
+impl PageCtx {
+    pub(crate) fn viewer(&self) -> &Viewer {
+        &self.viewer
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for PageCtx {
@@ -126,6 +159,15 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/incidents") }))
         .route("/assets/style.css", get(style))
+        .route("/assets/live.js", get(crate::live::script))
+        .route("/assets/favicon.svg", get(favicon))
+        .route(
+            "/favicon.ico",
+            get(|| async { Redirect::permanent("/assets/favicon.svg") }),
+        )
+        .route("/events", get(crate::live::list_events))
+        .route("/incidents/{id}/events", get(crate::live::incident_events))
+        .route("/incidents/{id}/edit", post(edit))
         .route("/incidents", get(list).post(declare))
         .route("/incidents/new", get(new_form))
         .route("/incidents/{id}", get(show))
@@ -139,8 +181,11 @@ pub fn routes() -> Router<AppState> {
         .route("/incidents/{id}/actions", post(add_action))
         .route("/incidents/{id}/actions/{number}/done", post(action_done))
         .route("/incidents/{id}/impact", post(set_impact))
-        .route("/incidents/{id}/resolve", post(resolve))
-        .route("/incidents/{id}/close", post(close))
+        .route(
+            "/incidents/{id}/resolve",
+            get(confirm_resolve).post(resolve),
+        )
+        .route("/incidents/{id}/close", get(confirm_close).post(close))
         .route("/stats", get(stats))
         .route("/name", get(name_form).post(set_name))
 }
@@ -190,6 +235,16 @@ async fn style() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../assets/style.css"),
+    )
+}
+
+async fn favicon() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../assets/favicon.svg"),
     )
 }
 
@@ -346,7 +401,8 @@ async fn list(
                 team => i.team.clone().unwrap_or_default(),
                 security => i.security,
                 drill => i.drill,
-                declared_at => display(i.declared_at),
+                declared_at => when(i.declared_at, state.engine.now(), lang),
+                sev_rank => sev_rank(c, &i.severity),
             }
         })
         .collect();
@@ -373,6 +429,7 @@ async fn list(
                 summary => summary,
                 page_label => lang.format("web-page-of", &a),
                 prev_url => (n > 1).then(|| url_for(n - 1)),
+                refresh_url => url_for(n),
                 next_url => (n < pages).then(|| url_for(n + 1)),
                 q => p.q, status => p.status, severity => p.severity, team => p.team,
                 statuses => statuses, severities => severities,
@@ -556,7 +613,11 @@ async fn declare(
 }
 
 /// Load an incident the viewer may see.
-async fn load(state: &AppState, page: &PageCtx, id: &str) -> Result<IncidentDetail, Response> {
+pub(crate) async fn load(
+    state: &AppState,
+    page: &PageCtx,
+    id: &str,
+) -> Result<IncidentDetail, Response> {
     let r: IncidentRef = id.parse().map_err(|_| not_found(state, page, id))?;
     match state.engine.get(r).await {
         Ok(d) if !page.viewer.may_see(&d, "web") => Err(not_found(state, page, id)),
@@ -572,13 +633,85 @@ async fn load(state: &AppState, page: &PageCtx, id: &str) -> Result<IncidentDeta
 struct Refusal {
     error: Option<String>,
     field: Option<(&'static str, String)>,
-    typed: Vec<(&'static str, String)>,
+    typed: Vec<(String, String)>,
+}
+
+/// How the incident page is asked for: which timeline entries to show, and what was just
+/// done (the success message after a form, `?done=note`).
+#[derive(Deserialize, Default)]
+struct ShowParams {
+    #[serde(default)]
+    done: String,
+    #[serde(default)]
+    show: String,
+}
+
+/// What each form's success says; `?done=` names one of these, anything else says nothing.
+const DONE: [&str; 11] = [
+    "status",
+    "severity",
+    "role",
+    "note",
+    "update",
+    "action",
+    "action-done",
+    "impact",
+    "edit",
+    "resolve",
+    "close",
+];
+
+/// A time for the page: machine-readable, absolute (UTC) and relative to now.
+fn when(t: muster_core::time::Timestamp, now: muster_core::time::Timestamp, lang: Lang) -> Value {
+    context! {
+        iso => t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        abs => display(t),
+        ago => ago(now - t, lang),
+    }
+}
+
+/// "12 min ago", "2 h 05 min ago", "3 days ago", in `lang`.
+fn ago(d: chrono::Duration, lang: Lang) -> String {
+    let mins = d.num_minutes().max(0);
+    let mut a = Args::new();
+    if mins < 1 {
+        return lang.t("web-ago-now");
+    }
+    if mins < 60 {
+        a.num("minutes", mins);
+        return lang.format("web-ago-minutes", &a);
+    }
+    if mins < 48 * 60 {
+        a.num("hours", mins / 60)
+            .str("minutes", format!("{:02}", mins % 60));
+        return lang.format("web-ago-hours", &a);
+    }
+    a.num("days", mins / (24 * 60));
+    lang.format("web-ago-days", &a)
+}
+
+/// SEV1 is the most severe: rank 1 (red) … 4 and beyond (grey), for the page's colours.
+fn sev_rank(c: &muster_core::config::Config, severity: &str) -> usize {
+    c.severities
+        .iter()
+        .position(|s| s.name == severity)
+        .map_or(4, |p| (p + 1).min(4))
+}
+
+/// The first letter in capitals ("root causes" → "Root causes"), for labels.
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
 }
 
 fn incident_page(
     state: &AppState,
     page: &PageCtx,
     d: &IncidentDetail,
+    params: &ShowParams,
     refusal: Refusal,
 ) -> Html<String> {
     let Refusal {
@@ -587,48 +720,125 @@ fn incident_page(
         typed,
     } = refusal;
     let field_errors: std::collections::BTreeMap<&str, String> = field.into_iter().collect();
-    let typed: std::collections::BTreeMap<&str, String> = typed.into_iter().collect();
+    let typed: std::collections::BTreeMap<String, String> = typed.into_iter().collect();
     let lang = page.lang;
     let c = state.engine.config();
+    let now = state.engine.now();
     let i = &d.incident;
     let local = |t: Option<muster_core::time::Timestamp>| {
-        t.map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
+        t.map(|t| t.format("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_default()
     };
-    let next_statuses: Vec<Value> = c
-        .statuses
-        .iter()
-        .find(|s| s.name == i.status)
+    let current = c.statuses.iter().find(|s| s.name == i.status);
+    let next_statuses: Vec<Value> = current
         .map(|s| s.next.clone())
         .unwrap_or_default()
         .iter()
         .map(|n| context! { name => n.clone(), label => c.status_label(n, lang) })
         .collect();
+    let sev_rank = sev_rank(c, &i.severity);
+    let phase = if i.closed_at.is_some() || i.status == c.closed_status {
+        "closed"
+    } else if i.resolved_at.is_some() {
+        "resolved"
+    } else {
+        "active"
+    };
+    let holder = |key: &str| {
+        d.roles
+            .iter()
+            .find(|r| r.role == key)
+            .map(|r| r.person.clone())
+    };
+    let show = match params.show.as_str() {
+        "people" | "system" => params.show.as_str(),
+        _ => "all",
+    };
     let mut timeline = d.timeline.clone();
     timeline.sort_by_key(|e| (e.at, e.seq));
+    let timeline: Vec<Value> = timeline
+        .iter()
+        .filter(|e| match show {
+            "people" => e.event.is_human(),
+            "system" => !e.event.is_human(),
+            _ => true,
+        })
+        .map(|e| {
+            let human = e.event.is_human();
+            let text = e.event.describe(lang, c);
+            context! {
+                at => when(e.at, now, lang),
+                author => e.author.clone(),
+                // People's words render as safe Markdown; what Muster wrote stays text.
+                html => human.then(|| muster_core::markdown::to_html(&text, muster_core::markdown::Flavor::Text)),
+                text => text,
+                kind => if human { "human" } else { "system" },
+            }
+        })
+        .collect();
+    let md = |t: &str| muster_core::markdown::to_html(t, muster_core::markdown::Flavor::Text);
+    let typed_or =
+        |key: &str, value: &str| typed.get(key).cloned().unwrap_or_else(|| value.to_owned());
+    let narrative: Vec<Value> = muster_core::incident::Narrative::FIELDS
+        .iter()
+        .map(|f| {
+            let mut n = i.narrative.clone();
+            let value = n.field_mut(f).map(|v| v.clone()).unwrap_or_default();
+            context! {
+                name => *f,
+                label => capitalized(&lang.t(&format!("field-{f}"))),
+                value => typed_or(f, &value),
+                empty => value.trim().is_empty(),
+            }
+        })
+        .collect();
+    let notice = DONE
+        .contains(&params.done.as_str())
+        .then(|| lang.t(&format!("web-done-{}", params.done)));
     state.pages.render(
         "incident.html",
         page,
         &format!("{}: {}", i.number, i.title),
         context! {
             error => error,
+            notice => notice,
             field_errors => field_errors,
-            typed => typed,
+            typed => typed.clone(),
+            show => show,
             i => context! {
                 number => i.number.to_string(),
                 title => i.title.to_string(),
                 description => i.description.clone(),
+                description_html => md(&i.description),
                 status => c.status_label(&i.status, lang),
+                phase => phase,
                 severity => i.severity.clone(),
+                sev_rank => sev_rank,
                 severity_description => c.severities.iter().find(|s| s.name == i.severity).and_then(|s| s.description.get(lang)).unwrap_or("").to_owned(),
                 team => i.team.clone().unwrap_or_default(),
                 security => i.security,
                 drill => i.drill,
-                declared_at => display(i.declared_at),
+                declared => when(i.declared_at, now, lang),
+                impact_started => i.impact.started_at.map(|t| when(t, now, lang)),
+                resolved => i.resolved_at.map(|t| when(t, now, lang)),
                 declared_by => i.declared_by.clone(),
+                commander => holder("commander"),
+                commander_label => c.role_label("commander", lang),
+                ops_lead => holder("ops-lead"),
+                ops_lead_label => c.role_label("ops-lead", lang),
                 channel => d.channel_label(),
                 meeting_url => d.resource(ResourceKind::Meeting).and_then(|r| r.url.clone()),
+                last_update => d.updates.last().map(|u| context! { at => when(u.at, now, lang), author => u.author.clone() }),
             },
+            edit => context! {
+                title => typed_or("title", i.title.as_str()),
+                description => typed_or("description", &i.description),
+                team => typed_or("team", i.team.as_deref().unwrap_or("")),
+            },
+            narrative => narrative,
+            details_open => ["title", "description", "team"].iter().any(|k| typed.contains_key(*k)),
+            sections_open => muster_core::incident::Narrative::FIELDS.iter().any(|k| typed.contains_key(*k)),
+            empty_sections => i.narrative == muster_core::incident::Narrative::default(),
             next_statuses => next_statuses,
             severities => severity_options(state, lang),
             roles => d.roles.iter().map(|r| context! { role => c.role_label(&r.role, lang), person => r.person.clone() }).collect::<Vec<_>>(),
@@ -639,29 +849,36 @@ fn incident_page(
                 ("mitigated", i.impact.mitigated_at),
                 ("ended", i.impact.ended_at),
             ].iter().map(|(f, v)| context! { name => *f, label => lang.t(&format!("impact-{f}")), value => local(*v) }).collect::<Vec<_>>(),
-            updates => d.updates.iter().map(|u| context! { at => display(u.at), author => u.author.clone(), text => u.text.clone(), status => c.status_label(&u.status, lang) }).collect::<Vec<_>>(),
-            timeline => timeline.iter().map(|e| context! { at => display(e.at), author => e.author.clone(), text => e.event.describe(lang, c), kind => if e.event.is_human() { "human" } else { "system" } }).collect::<Vec<_>>(),
+            updates => d.updates.iter().map(|u| context! { at => when(u.at, now, lang), author => u.author.clone(), html => md(&u.text), status => c.status_label(&u.status, lang) }).collect::<Vec<_>>(),
+            timeline => timeline,
             actions => d.actions.iter().map(|a| context! { number => a.number, text => a.text.clone(), action_type => a.action_type.label(lang), priority => a.priority.to_string(), owner => a.owner.clone(), link => a.link.clone(), done => a.done_at.is_some() }).collect::<Vec<_>>(),
             action_types => ActionType::ALL.iter().map(|t| context! { key => t.as_str(), label => t.label(lang) }).collect::<Vec<_>>(),
+            max_title => muster_core::title::MAX_TITLE_CHARS,
+            max_text => muster_core::incident::MAX_TEXT_CHARS,
         },
     )
 }
 
-async fn show(State(state): State<AppState>, page: PageCtx, Path(id): Path<String>) -> Response {
+async fn show(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path(id): Path<String>,
+    Query(params): Query<ShowParams>,
+) -> Response {
     match load(&state, &page, &id).await {
-        Ok(d) => incident_page(&state, &page, &d, Refusal::default()).into_response(),
+        Ok(d) => incident_page(&state, &page, &d, &params, Refusal::default()).into_response(),
         Err(r) => r,
     }
 }
 
-/// Run one change from a form: redirect back on success, show the page with the reason
-/// on a refused request.
-async fn act<F, Fut>(state: AppState, page: PageCtx, id: String, f: F) -> Response
+/// Run one change from a form: back to the page with what was `done` on success, the
+/// page with the reason on a refused request.
+async fn act<F, Fut>(state: AppState, page: PageCtx, id: String, done: &str, f: F) -> Response
 where
     F: FnOnce(AppState, IncidentRef, String) -> Fut,
     Fut: std::future::Future<Output = Result<IncidentDetail, EngineError>>,
 {
-    act_on(state, page, id, |_| None, Vec::new(), f).await
+    act_on(state, page, id, done, |_| None, Vec::new(), f).await
 }
 
 /// [`act`] for a form whose refusals belong next to one of its fields (`field_of`), shown
@@ -670,8 +887,9 @@ async fn act_on<F, Fut>(
     state: AppState,
     page: PageCtx,
     id: String,
+    done: &str,
     field_of: impl Fn(&muster_core::DomainError) -> Option<&'static str>,
-    typed: Vec<(&'static str, String)>,
+    typed: Vec<(String, String)>,
     f: F,
 ) -> Response
 where
@@ -684,7 +902,9 @@ where
     };
     let by = page.viewer.author("web");
     match f(state.clone(), IncidentRef::Id(d.incident.id), by).await {
-        Ok(d) => Redirect::to(&format!("/incidents/{}", d.incident.number)).into_response(),
+        Ok(d) => {
+            Redirect::to(&format!("/incidents/{}?done={done}", d.incident.number)).into_response()
+        }
         Err(EngineError::Domain(e)) => {
             let message = e.message(page.lang);
             let refusal = match field_of(&e) {
@@ -695,17 +915,103 @@ where
                 },
                 None => Refusal {
                     error: Some(message),
+                    typed,
                     ..Refusal::default()
                 },
             };
             (
                 StatusCode::UNPROCESSABLE_ENTITY,
-                incident_page(&state, &page, &d, refusal),
+                incident_page(&state, &page, &d, &ShowParams::default(), refusal),
             )
                 .into_response()
         }
         Err(e) => engine_failure(&state, &page, &e),
     }
+}
+
+/// `POST /incidents/{id}/edit`: the title, description, team and report sections the
+/// form sends (any of them); the engine writes those that differ, as one timeline entry.
+async fn edit(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let mut input = EditInput::default();
+    let mut typed = Vec::new();
+    for (k, v) in fields {
+        match k.as_str() {
+            "title" => input.title = Some(v.clone()),
+            "description" => input.description = Some(v.clone()),
+            "team" => input.team = Some(v.clone()),
+            f if muster_core::incident::Narrative::FIELDS.contains(&f) => {
+                input.narrative.push((k.clone(), v.clone()))
+            }
+            _ => continue,
+        }
+        typed.push((k, v));
+    }
+    act_on(
+        state,
+        page,
+        id,
+        "edit",
+        |_| None,
+        typed,
+        |s, r, by| async move { s.engine.edit(r, input, &by).await },
+    )
+    .await
+}
+
+/// The page that asks "resolve/close INC-n?" before doing it: what the buttons on the
+/// incident page lead to, and what a POST without `confirm` answers.
+async fn confirm_page(state: &AppState, page: &PageCtx, id: &str, what: &str) -> Response {
+    let d = match load(state, page, id).await {
+        Ok(d) => d,
+        Err(r) => return r,
+    };
+    let lang = page.lang;
+    let args = Args::new()
+        .with("number", d.incident.number.to_string())
+        .with("title", d.incident.title.to_string());
+    let heading = lang.format(&format!("web-confirm-{what}-heading"), &args);
+    state
+        .pages
+        .render(
+            "confirm.html",
+            page,
+            &heading,
+            context! {
+                heading => heading.clone(),
+                text => lang.t(&format!("web-confirm-{what}-text")),
+                button => lang.t(&format!("web-confirm-{what}-button")),
+                action => format!("/incidents/{}/{what}", d.incident.number),
+                number => d.incident.number.to_string(),
+            },
+        )
+        .into_response()
+}
+
+async fn confirm_resolve(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path(id): Path<String>,
+) -> Response {
+    confirm_page(&state, &page, &id, "resolve").await
+}
+
+async fn confirm_close(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path(id): Path<String>,
+) -> Response {
+    confirm_page(&state, &page, &id, "close").await
+}
+
+#[derive(Deserialize)]
+struct ConfirmForm {
+    #[serde(default)]
+    confirm: String,
 }
 
 #[derive(Deserialize)]
@@ -720,7 +1026,7 @@ async fn set_status(
     Path(id): Path<String>,
     Form(f): Form<StatusForm>,
 ) -> Response {
-    act(state, page, id, |s, r, by| async move {
+    act(state, page, id, "status", |s, r, by| async move {
         s.engine.set_status(r, &f.status, &by).await
     })
     .await
@@ -738,7 +1044,7 @@ async fn set_severity(
     Path(id): Path<String>,
     Form(f): Form<SeverityForm>,
 ) -> Response {
-    act(state, page, id, |s, r, by| async move {
+    act(state, page, id, "severity", |s, r, by| async move {
         s.engine.set_severity(r, &f.severity, &by).await
     })
     .await
@@ -758,7 +1064,7 @@ async fn assign_role(
     Path(id): Path<String>,
     Form(f): Form<RoleForm>,
 ) -> Response {
-    act(state, page, id, |s, r, by| async move {
+    act(state, page, id, "role", |s, r, by| async move {
         s.engine.assign_role(r, &f.role, &f.person, &by).await
     })
     .await
@@ -778,7 +1084,10 @@ async fn add_note(
     Path(id): Path<String>,
     Form(f): Form<TextForm>,
 ) -> Response {
-    let typed = vec![("note-text", f.text.clone()), ("note-at", f.at.clone())];
+    let typed = vec![
+        ("note-text".to_owned(), f.text.clone()),
+        ("note-at".to_owned(), f.at.clone()),
+    ];
     let field_of = |e: &muster_core::DomainError| {
         Some(if e.is_about_time() {
             "note-at"
@@ -786,11 +1095,19 @@ async fn add_note(
             "note-text"
         })
     };
-    act_on(state, page, id, field_of, typed, |s, r, by| async move {
-        s.engine
-            .add_note(r, &f.text, opt(&f.at).as_deref(), &by)
-            .await
-    })
+    act_on(
+        state,
+        page,
+        id,
+        "note",
+        field_of,
+        typed,
+        |s, r, by| async move {
+            s.engine
+                .add_note(r, &f.text, opt(&f.at).as_deref(), &by)
+                .await
+        },
+    )
     .await
 }
 
@@ -800,9 +1117,16 @@ async fn post_update(
     Path(id): Path<String>,
     Form(f): Form<TextForm>,
 ) -> Response {
-    act(state, page, id, |s, r, by| async move {
-        s.engine.post_update(r, &f.text, &by).await
-    })
+    let typed = vec![("update-text".to_owned(), f.text.clone())];
+    act_on(
+        state,
+        page,
+        id,
+        "update",
+        |_| None,
+        typed,
+        |s, r, by| async move { s.engine.post_update(r, &f.text, &by).await },
+    )
     .await
 }
 
@@ -826,7 +1150,7 @@ async fn add_action(
     Path(id): Path<String>,
     Form(f): Form<ActionForm>,
 ) -> Response {
-    act(state, page, id, |s, r, by| async move {
+    act(state, page, id, "action", |s, r, by| async move {
         s.engine
             .add_action(
                 r,
@@ -849,7 +1173,7 @@ async fn action_done(
     page: PageCtx,
     Path((id, number)): Path<(String, i64)>,
 ) -> Response {
-    act(state, page, id, |s, r, by| async move {
+    act(state, page, id, "action-done", |s, r, by| async move {
         s.engine.complete_action(r, number, &by).await
     })
     .await
@@ -878,6 +1202,7 @@ async fn set_impact(
         state,
         page,
         id,
+        "impact",
         field_of,
         Vec::new(),
         |s, r, by| async move {
@@ -898,18 +1223,44 @@ async fn set_impact(
     .await
 }
 
-async fn resolve(State(state): State<AppState>, page: PageCtx, Path(id): Path<String>) -> Response {
-    act(state, page, id, |s, r, by| async move {
-        s.engine.resolve(r, &by).await
+/// Resolve or close (`what`), once the person answered the confirmation page.
+async fn finish(
+    state: AppState,
+    page: PageCtx,
+    id: String,
+    what: &str,
+    confirmed: bool,
+) -> Response {
+    if !confirmed {
+        return confirm_page(&state, &page, &id, what).await;
+    }
+    let resolve = what == "resolve";
+    act(state, page, id, what, move |s, r, by| async move {
+        if resolve {
+            s.engine.resolve(r, &by).await
+        } else {
+            s.engine.close(r, &by).await
+        }
     })
     .await
 }
 
-async fn close(State(state): State<AppState>, page: PageCtx, Path(id): Path<String>) -> Response {
-    act(state, page, id, |s, r, by| async move {
-        s.engine.close(r, &by).await
-    })
-    .await
+async fn resolve(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path(id): Path<String>,
+    Form(f): Form<ConfirmForm>,
+) -> Response {
+    finish(state, page, id, "resolve", f.confirm == "yes").await
+}
+
+async fn close(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path(id): Path<String>,
+    Form(f): Form<ConfirmForm>,
+) -> Response {
+    finish(state, page, id, "close", f.confirm == "yes").await
 }
 
 async fn report(State(state): State<AppState>, page: PageCtx, Path(id): Path<String>) -> Response {

@@ -19,6 +19,10 @@ pub struct AppState {
     /// Signs CSRF tokens. Made at start and never stored: a restart only asks people to
     /// reload open forms, and nothing on disk can leak it.
     pub(crate) csrf_key: Arc<[u8; 32]>,
+    /// Live page streams in progress, at most [`crate::live::MAX_STREAMS`].
+    pub(crate) live_slots: Arc<tokio::sync::Semaphore>,
+    /// Set when the server shuts down, so live streams end and the shutdown completes.
+    pub(crate) closing: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -32,6 +36,8 @@ impl AppState {
             http: Arc::new(HttpMetrics::default()),
             loopback,
             slack: None,
+            live_slots: Arc::new(tokio::sync::Semaphore::new(crate::live::MAX_STREAMS)),
+            closing: Arc::new(tokio::sync::watch::channel(false).0),
         }
     }
 
@@ -54,6 +60,17 @@ impl AppState {
     /// The abuse limits in force (counters, remembered sources).
     pub fn abuse(&self) -> &crate::abuse::Guard {
         &self.abuse
+    }
+
+    /// End every live page stream (the server is shutting down; open streams would keep
+    /// a graceful shutdown waiting).
+    pub fn close_streams(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Live page streams open now.
+    pub fn live_streams(&self) -> usize {
+        crate::live::MAX_STREAMS - self.live_slots.available_permits()
     }
 
     pub fn engine(&self) -> &Engine {

@@ -456,12 +456,15 @@ async fn running_an_incident_from_its_page() {
                 ("ended", ""),
             ],
         ),
-        ("/resolve", vec![]),
-        ("/close", vec![]),
+        ("/resolve", vec![("confirm", "yes")]),
+        ("/close", vec![("confirm", "yes")]),
     ] {
         let r = app.form(&format!("{base}{path}"), &fields).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}: {}", r.body);
-        assert_eq!(r.location(), base);
+        assert!(r.location().starts_with(&format!("{base}?done=")), "{path}");
+        // The page says what was done.
+        let done = app.get(r.location()).await.body;
+        assert!(done.contains("class=\"notice\" role=\"status\""), "{path}");
     }
     let page = app.get(base).await.body;
     for expected in [

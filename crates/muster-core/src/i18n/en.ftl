@@ -389,6 +389,65 @@ slack-unknown-subcommand = `{ $sub }` is not a `{ $command }` command. To declar
 
 
 ## Web war room and review desk (issue 18): new messages go right below this line.
+web-ago-now = just now
+web-ago-minutes = { $minutes } min ago
+web-ago-hours = { $hours } h { $minutes } min ago
+web-ago-days = { $days ->
+    [one] 1 day ago
+   *[other] { $days } days ago
+}
+web-done-status = Status changed.
+web-done-severity = Severity changed.
+web-done-role = Role assigned.
+web-done-note = Note added to the timeline.
+web-done-update = Status update posted.
+web-done-action = Action item added.
+web-done-action-done = Action item marked done.
+web-done-impact = Impact times saved.
+web-done-edit = Saved. The edit is on the timeline.
+web-done-resolve = Incident resolved: impact is over. Time for the review.
+web-done-close = Incident closed.
+web-confirm-resolve-heading = Resolve { $number }?
+web-confirm-resolve-text = Resolving says the impact is over: the end of impact and mitigation are set to now if they are not known yet, and the incident moves to its resolved status. Everyone following is told.
+web-confirm-resolve-button = Yes, resolve it
+web-confirm-close-heading = Close { $number }?
+web-confirm-close-text = Closing says the review is done or the incident needs none. Its chat channel may be archived.
+web-confirm-close-button = Yes, close it
+web-cancel = Cancel
+web-glance-declared = Declared
+web-glance-impact = Impact started
+web-glance-unknown = not recorded yet
+web-glance-resolved = resolved
+web-glance-nobody = nobody yet
+web-glance-last-update = Last status update
+web-glance-no-update = none yet
+web-live-on = Live: changes appear by themselves.
+web-live-off = Live updates paused; they resume by themselves.
+web-refresh = Refresh
+web-markdown-hint = Markdown works: **bold**, _italics_, `code`, lists, links.
+web-timeline-show = Show:
+web-timeline-all = everything
+web-timeline-people = people's entries
+web-timeline-system = Muster's events
+web-timeline-none = Nothing to show.
+web-tz-local = Times are in your time zone
+web-tz-utc = Times are in UTC
+web-tz-to-utc = Show UTC
+web-tz-to-local = Show my time zone
+web-run-heading = Run the incident
+web-status-now = Now:
+web-status-move = Move to
+web-time-format = Write times as 2026-11-26 14:05 (24-hour) or 14:05 for today.
+web-review-heading = Review
+web-review-intro = Everything here goes into the report, and each edit is on the timeline.
+web-details-heading = Title, description and team
+web-edit-description = Description
+web-limit-chars = At most { $n } characters.
+web-save-details = Save the details
+web-sections-heading = Report sections
+web-sections-all-empty = all empty
+web-section-empty = empty
+web-save-sections = Save the report sections
 
 
 ## Scanner output (issue 15): new messages go right below this line.

@@ -389,6 +389,65 @@ slack-unknown-subcommand = `{ $sub }` n'est pas une commande de `{ $command }`. 
 
 
 ## Web war room and review desk (issue 18): new messages go right below this line.
+web-ago-now = à l'instant
+web-ago-minutes = il y a { $minutes } min
+web-ago-hours = il y a { $hours } h { $minutes }
+web-ago-days = { $days ->
+    [one] il y a 1 jour
+   *[other] il y a { $days } jours
+}
+web-done-status = Statut modifié.
+web-done-severity = Gravité modifiée.
+web-done-role = Rôle attribué.
+web-done-note = Note ajoutée à la chronologie.
+web-done-update = Point de situation publié.
+web-done-action = Action ajoutée.
+web-done-action-done = Action marquée comme faite.
+web-done-impact = Heures d'impact enregistrées.
+web-done-edit = Enregistré. La modification figure dans la chronologie.
+web-done-resolve = Incident résolu : l'impact est terminé. Place au bilan.
+web-done-close = Incident fermé.
+web-confirm-resolve-heading = Résoudre { $number } ?
+web-confirm-resolve-text = Résoudre, c'est dire que l'impact est terminé : la fin de l'impact et l'atténuation prennent l'heure actuelle si elles ne sont pas encore connues, et l'incident passe au statut résolu. Tous ceux qui le suivent sont prévenus.
+web-confirm-resolve-button = Oui, le résoudre
+web-confirm-close-heading = Fermer { $number } ?
+web-confirm-close-text = Fermer, c'est dire que le bilan est fait ou que l'incident n'en demande pas. Son canal de discussion peut être archivé.
+web-confirm-close-button = Oui, le fermer
+web-cancel = Annuler
+web-glance-declared = Déclaré
+web-glance-impact = Début de l'impact
+web-glance-unknown = pas encore noté
+web-glance-resolved = résolu
+web-glance-nobody = personne pour l'instant
+web-glance-last-update = Dernier point de situation
+web-glance-no-update = aucun pour l'instant
+web-live-on = En direct : les changements s'affichent d'eux-mêmes.
+web-live-off = Mises à jour en direct interrompues ; elles reprennent d'elles-mêmes.
+web-refresh = Actualiser
+web-markdown-hint = Le Markdown fonctionne : **gras**, _italique_, `code`, listes, liens.
+web-timeline-show = Afficher :
+web-timeline-all = tout
+web-timeline-people = les entrées des personnes
+web-timeline-system = les événements de Muster
+web-timeline-none = Rien à afficher.
+web-tz-local = Les heures sont dans votre fuseau horaire
+web-tz-utc = Les heures sont en UTC
+web-tz-to-utc = Afficher en UTC
+web-tz-to-local = Afficher dans mon fuseau
+web-run-heading = Conduire l'incident
+web-status-now = Actuellement :
+web-status-move = Passer à
+web-time-format = Écrivez les heures ainsi : 2026-11-26 14:05 (sur 24 heures), ou 14:05 pour aujourd'hui.
+web-review-heading = Bilan
+web-review-intro = Tout ce qui est ici va dans le rapport, et chaque modification figure dans la chronologie.
+web-details-heading = Titre, description et équipe
+web-edit-description = Description
+web-limit-chars = { $n } caractères au plus.
+web-save-details = Enregistrer les détails
+web-sections-heading = Sections du rapport
+web-sections-all-empty = toutes vides
+web-section-empty = vide
+web-save-sections = Enregistrer les sections du rapport
 
 
 ## Scanner output (issue 15): new messages go right below this line.
