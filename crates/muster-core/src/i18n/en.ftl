@@ -389,6 +389,7 @@ slack-unknown-subcommand = `{ $sub }` is not a `{ $command }` command. To declar
 
 
 ## Web war room and review desk (issue 18): new messages go right below this line.
+web-time-column = Time
 web-ago-now = just now
 web-ago-minutes = { $minutes } min ago
 web-ago-hours = { $hours } h { $minutes } min ago

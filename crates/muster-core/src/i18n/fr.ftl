@@ -389,6 +389,7 @@ slack-unknown-subcommand = `{ $sub }` n'est pas une commande de `{ $command }`. 
 
 
 ## Web war room and review desk (issue 18): new messages go right below this line.
+web-time-column = Heure
 web-ago-now = à l'instant
 web-ago-minutes = il y a { $minutes } min
 web-ago-hours = il y a { $hours } h { $minutes }
