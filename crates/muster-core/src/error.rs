@@ -61,6 +61,12 @@ pub enum DomainError {
     NoteBeforeIncident { value: String, day: String },
     #[error("{}", self.message(Lang::En))]
     NothingToChange,
+    /// No timeline entry with this number on the incident (or it was deleted).
+    #[error("{}", self.message(Lang::En))]
+    EntryNotFound(i64),
+    /// Only whoever wrote a note may edit or delete it.
+    #[error("{}", self.message(Lang::En))]
+    NotYourNote(i64),
     #[error("{}", self.message(Lang::En))]
     UnknownLanguage(String),
     #[error("{}", self.message(Lang::En))]
@@ -98,6 +104,8 @@ impl DomainError {
             TimeInFuture { .. } => "time_in_future",
             NoteBeforeIncident { .. } => "note_before_incident",
             NothingToChange => "nothing_to_change",
+            EntryNotFound(_) => "entry_not_found",
+            NotYourNote(_) => "not_your_note",
             UnknownLanguage(_) => "unknown_language",
             UnknownField { .. } => "unknown_field",
         }
@@ -154,7 +162,7 @@ impl DomainError {
             UnknownPriority { given } => {
                 a.str("value", given);
             }
-            ActionNotFound(n) | ActionAlreadyDone(n) => {
+            ActionNotFound(n) | ActionAlreadyDone(n) | EntryNotFound(n) | NotYourNote(n) => {
                 a.num("number", *n);
             }
             ImpactOutOfOrder { earlier, later } => {

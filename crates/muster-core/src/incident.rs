@@ -427,6 +427,20 @@ pub enum TimelineEvent {
         files: Vec<String>,
         author: String,
     },
+    /// A note was rewritten by its author: entry `seq` is kept in the database, hidden,
+    /// and the new text is a new entry at the same time that names it (`edited_from`).
+    NoteEdited {
+        seq: i64,
+    },
+    /// A note was withdrawn by its author; entry `seq` is kept in the database, hidden.
+    NoteDeleted {
+        seq: i64,
+    },
+    /// Entry `seq` was marked (or unmarked) as a key moment, which the report highlights.
+    KeyMoment {
+        seq: i64,
+        key: bool,
+    },
 }
 
 impl TimelineEvent {
@@ -516,6 +530,26 @@ impl TimelineEvent {
                     &Args::new().with("fields", names.join(", ")),
                 )
             }
+            NoteEdited { seq } => {
+                let mut a = Args::new();
+                a.num("number", *seq);
+                lang.format("timeline-note-edited", &a)
+            }
+            NoteDeleted { seq } => {
+                let mut a = Args::new();
+                a.num("number", *seq);
+                lang.format("timeline-note-deleted", &a)
+            }
+            KeyMoment { seq, key } => {
+                let mut a = Args::new();
+                a.num("number", *seq);
+                let id = if *key {
+                    "timeline-key-moment-marked"
+                } else {
+                    "timeline-key-moment-unmarked"
+                };
+                lang.format(id, &a)
+            }
             ChatMessage {
                 text,
                 permalink,
@@ -551,6 +585,12 @@ pub struct TimelineEntry {
     pub recorded_at: Timestamp,
     pub author: String,
     pub event: TimelineEvent,
+    /// Marked as a key moment: the report highlights it.
+    #[serde(default)]
+    pub key_moment: bool,
+    /// The entry this one rewrote (a note edited by its author), kept hidden in history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_from: Option<i64>,
 }
 
 /// An incident with everything appended to it.

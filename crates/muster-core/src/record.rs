@@ -56,6 +56,12 @@ pub struct Change {
     pub update: Option<String>,
     pub new_action: Option<(i64, NewAction)>,
     pub complete_action: Option<i64>,
+    /// A note rewritten (`Some(text)`) or withdrawn (`None`) by its author: entry `seq`
+    /// is hidden, never erased, and the new text is a new entry at the note's time, by
+    /// its author, naming the entry it replaces.
+    pub revise_note: Option<(i64, Option<String>)>,
+    /// Entry `seq` marked (true) or unmarked as a key moment.
+    pub key_moment: Option<(i64, bool)>,
     /// Timeline entries: when it happened and what.
     pub events: Vec<(Timestamp, TimelineEvent)>,
     /// Workflow steps the change calls for (e.g. refreshing the chat announcement),

@@ -264,6 +264,8 @@ struct EntryCtx {
     author: String,
     text: String,
     kind: &'static str,
+    /// A key moment: the bundled templates list them and set them in bold.
+    key: bool,
 }
 
 #[derive(Serialize)]
@@ -382,6 +384,7 @@ fn context(detail: &IncidentDetail, config: &Config, lang: Lang, now: Timestamp)
                 } else {
                     "system"
                 },
+                key: e.key_moment,
             })
             .collect(),
         updates: detail

@@ -807,6 +807,64 @@ impl Engine {
         .await
     }
 
+    /// Rewrite (`Some(text)`) or withdraw (`None`) note `seq`. Only its author may, and
+    /// only a note (status updates and saved chat messages stay as they were said). The
+    /// old text is kept in history, hidden; the timeline says a note was edited.
+    pub async fn revise_note(
+        &self,
+        r: IncidentRef,
+        seq: i64,
+        text: Option<&str>,
+        by: &str,
+    ) -> Result<IncidentDetail, EngineError> {
+        let text = text.map(parse_text).transpose()?;
+        let me = person(by)?;
+        self.mutate(r, by, |d, now| {
+            let entry = timeline_entry(d, seq)?;
+            let TimelineEvent::Note { text: old } = &entry.event else {
+                return Err(DomainError::NotYourNote(seq));
+            };
+            if entry.author != me {
+                return Err(DomainError::NotYourNote(seq));
+            }
+            if text.as_ref() == Some(old) {
+                return Err(DomainError::NothingToChange);
+            }
+            let event = match &text {
+                Some(_) => TimelineEvent::NoteEdited { seq },
+                None => TimelineEvent::NoteDeleted { seq },
+            };
+            Ok(Change {
+                revise_note: Some((seq, text.clone())),
+                events: vec![(now, event)],
+                ..Change::default()
+            })
+        })
+        .await
+    }
+
+    /// Mark entry `seq` as a key moment (or unmark it): the report highlights key moments.
+    pub async fn mark_key_moment(
+        &self,
+        r: IncidentRef,
+        seq: i64,
+        key: bool,
+        by: &str,
+    ) -> Result<IncidentDetail, EngineError> {
+        self.mutate(r, by, |d, now| {
+            let entry = timeline_entry(d, seq)?;
+            if entry.key_moment == key {
+                return Err(DomainError::NothingToChange);
+            }
+            Ok(Change {
+                key_moment: Some((seq, key)),
+                events: vec![(now, TimelineEvent::KeyMoment { seq, key })],
+                ..Change::default()
+            })
+        })
+        .await
+    }
+
     /// The report, from the team's template for `lang` if configured, else the bundled one.
     pub async fn report(
         &self,
@@ -941,6 +999,17 @@ struct Valid {
     team: Option<String>,
     description: String,
     by: String,
+}
+
+/// Entry `seq` of the incident's visible timeline.
+fn timeline_entry(
+    d: &IncidentDetail,
+    seq: i64,
+) -> Result<&muster_core::incident::TimelineEntry, DomainError> {
+    d.timeline
+        .iter()
+        .find(|e| e.seq == seq)
+        .ok_or(DomainError::EntryNotFound(seq))
 }
 
 fn impact_event(field: &str, at: Timestamp) -> TimelineEvent {

@@ -100,6 +100,8 @@
         var doc = new DOMParser().parseFromString(html, "text/html");
         var regions = document.querySelectorAll("[data-live-region]");
         for (var i = 0; i < regions.length; i++) {
+          // Someone typing in a region (editing a note) keeps it until they are done.
+          if (regions[i].contains(document.activeElement)) { continue; }
           var fresh = doc.getElementById(regions[i].id);
           if (fresh) {
             var node = document.importNode(fresh, true);

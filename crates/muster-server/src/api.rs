@@ -10,7 +10,7 @@ use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get, patch, post};
+use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use axum::{Extension, Json, Router};
 use muster_core::incident::IncidentDetail;
 use muster_core::report::ReportFormat;
@@ -131,6 +131,42 @@ fn operations() -> Vec<(Op, MethodRouter<AppState>)> {
                 success: 201,
             },
             post(add_note),
+        ),
+        (
+            Op {
+                method: "put",
+                path: "/incidents/{id}/timeline/{entry}",
+                id: "editNote",
+                summary: "Rewrite one's own note (the earlier text is kept in history, hidden)",
+                body: Some("NoteText"),
+                response: "IncidentDetail",
+                success: 200,
+            },
+            put(edit_note),
+        ),
+        (
+            Op {
+                method: "delete",
+                path: "/incidents/{id}/timeline/{entry}",
+                id: "deleteNote",
+                summary: "Withdraw one's own note (its text is kept in history, hidden)",
+                body: None,
+                response: "IncidentDetail",
+                success: 200,
+            },
+            delete(delete_note),
+        ),
+        (
+            Op {
+                method: "post",
+                path: "/incidents/{id}/timeline/{entry}/key",
+                id: "markKeyMoment",
+                summary: "Mark or unmark a timeline entry as a key moment (the report highlights it)",
+                body: Some("KeyMoment"),
+                response: "IncidentDetail",
+                success: 200,
+            },
+            post(key_moment),
         ),
         (
             Op {
@@ -769,6 +805,65 @@ async fn action_done(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct NoteTextBody {
+    text: String,
+}
+
+async fn edit_note(
+    State(s): State<AppState>,
+    v: Extension<Viewer>,
+    l: Extension<Lang>,
+    ApiPath((id, entry)): ApiPath<(String, i64)>,
+    Body(b): Body<NoteTextBody>,
+) -> Result<Response, ApiError> {
+    run(
+        (State(s), v, l),
+        id,
+        StatusCode::OK,
+        |s, r, by| async move { s.engine.revise_note(r, entry, Some(&b.text), &by).await },
+    )
+    .await
+}
+
+async fn delete_note(
+    State(s): State<AppState>,
+    v: Extension<Viewer>,
+    l: Extension<Lang>,
+    ApiPath((id, entry)): ApiPath<(String, i64)>,
+) -> Result<Response, ApiError> {
+    run(
+        (State(s), v, l),
+        id,
+        StatusCode::OK,
+        |s, r, by| async move { s.engine.revise_note(r, entry, None, &by).await },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyMomentBody {
+    key: bool,
+}
+
+async fn key_moment(
+    State(s): State<AppState>,
+    v: Extension<Viewer>,
+    l: Extension<Lang>,
+    ApiPath((id, entry)): ApiPath<(String, i64)>,
+    Body(b): Body<KeyMomentBody>,
+) -> Result<Response, ApiError> {
+    run(
+        (State(s), v, l),
+        id,
+        StatusCode::OK,
+        |s, r, by| async move { s.engine.mark_key_moment(r, entry, b.key, &by).await },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ImpactBody {
     detected: Option<String>,
     started: Option<String>,
@@ -898,10 +993,17 @@ pub fn openapi_document() -> Value {
     let mut paths = serde_json::Map::new();
     for (op, _) in operations() {
         let mut params = Vec::new();
-        for name in ["id", "number"] {
+        for (name, description) in [
+            ("id", "INC-n, n, or the incident's opaque id"),
+            ("number", "action item number"),
+            (
+                "entry",
+                "timeline entry number (`seq` in the incident's timeline)",
+            ),
+        ] {
             if op.path.contains(&format!("{{{name}}}")) {
                 params.push(json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"},
-                    "description": if name == "id" { "INC-n, n, or the incident's opaque id" } else { "action item number" }}));
+                    "description": description}));
             }
         }
         if op.id == "listIncidents" {
@@ -996,6 +1098,8 @@ pub fn openapi_document() -> Value {
                 "RoleAssignment": s(json!({"role": text, "person": text}), &["role", "person"]),
                 "Note": s(json!({"text": text, "at": {"type": "string", "description": "HH:MM (UTC today), YYYY-MM-DD HH:MM or RFC 3339"}}), &["text"]),
                 "Update": s(json!({"text": text}), &["text"]),
+                "NoteText": s(json!({"text": text}), &["text"]),
+                "KeyMoment": s(json!({"key": {"type": "boolean"}}), &["key"]),
                 "NewAction": s(json!({"text": text, "type": {"type": "string", "enum": ["Investigate", "Mitigate", "Repair", "Detect", "Prevent"]}, "priority": {"type": "string", "enum": ["P0", "P1", "P2", "P3"]}, "owner": text, "link": {"type": "string", "format": "uri"}}), &["text", "type", "priority"]),
                 "Impact": s(json!({"detected": text, "started": text, "mitigated": text, "ended": text}), &[]),
                 "Incident": {"type": "object", "description": "The incident row: id, number, title, description, severity, status, team, security, drill, channel_name, declared_by, declared_at, impact, resolved_at, closed_at, narrative, updated_at"},

@@ -168,6 +168,9 @@ pub fn routes() -> Router<AppState> {
         .route("/events", get(crate::live::list_events))
         .route("/incidents/{id}/events", get(crate::live::incident_events))
         .route("/incidents/{id}/edit", post(edit))
+        .route("/incidents/{id}/timeline/{seq}/edit", post(edit_note))
+        .route("/incidents/{id}/timeline/{seq}/delete", post(delete_note))
+        .route("/incidents/{id}/timeline/{seq}/key", post(key_moment))
         .route("/incidents", get(list).post(declare))
         .route("/incidents/new", get(new_form))
         .route("/incidents/{id}", get(show))
@@ -750,6 +753,7 @@ fn incident_page(
             .find(|r| r.role == key)
             .map(|r| r.person.clone())
     };
+    let me = page.viewer.author("web");
     let show = match params.show.as_str() {
         "people" | "system" => params.show.as_str(),
         _ => "all",
@@ -766,7 +770,16 @@ fn incident_page(
         .map(|e| {
             let human = e.event.is_human();
             let text = e.event.describe(lang, c);
+            let note = match &e.event {
+                muster_core::incident::TimelineEvent::Note { text } => Some(text.clone()),
+                _ => None,
+            };
             context! {
+                seq => e.seq,
+                key => e.key_moment,
+                edited => e.edited_from.is_some(),
+                // Only its author may edit a note: the form is offered to them alone.
+                mine => note.as_ref().filter(|_| e.author == me).cloned(),
                 at => when(e.at, now, lang),
                 author => e.author.clone(),
                 // People's words render as safe Markdown; what Muster wrote stays text.
@@ -1006,6 +1019,61 @@ async fn confirm_close(
     Path(id): Path<String>,
 ) -> Response {
     confirm_page(&state, &page, &id, "close").await
+}
+
+#[derive(Deserialize)]
+struct NoteEditForm {
+    #[serde(default)]
+    text: String,
+}
+
+/// `POST /incidents/{id}/timeline/{seq}/edit`: its author rewrites a note.
+async fn edit_note(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path((id, seq)): Path<(String, i64)>,
+    Form(f): Form<NoteEditForm>,
+) -> Response {
+    act(state, page, id, "note-edited", move |s, r, by| async move {
+        s.engine.revise_note(r, seq, Some(&f.text), &by).await
+    })
+    .await
+}
+
+/// `POST /incidents/{id}/timeline/{seq}/delete`: its author withdraws a note.
+async fn delete_note(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path((id, seq)): Path<(String, i64)>,
+) -> Response {
+    act(
+        state,
+        page,
+        id,
+        "note-deleted",
+        move |s, r, by| async move { s.engine.revise_note(r, seq, None, &by).await },
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct KeyForm {
+    #[serde(default)]
+    key: String,
+}
+
+/// `POST /incidents/{id}/timeline/{seq}/key`: mark (`key=yes`) or unmark an entry.
+async fn key_moment(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path((id, seq)): Path<(String, i64)>,
+    Form(f): Form<KeyForm>,
+) -> Response {
+    let key = f.key == "yes";
+    act(state, page, id, "key", move |s, r, by| async move {
+        s.engine.mark_key_moment(r, seq, key, &by).await
+    })
+    .await
 }
 
 #[derive(Deserialize)]

@@ -395,3 +395,173 @@ async fn the_script_is_first_party_under_the_same_policy() {
     let icon = app.get("/assets/favicon.svg").await;
     assert_eq!(icon.headers[header::CONTENT_TYPE], "image/svg+xml");
 }
+
+/// A second connection to the database, to see what the pages do not show.
+async fn look_behind(app: &TestApp) -> sqlx::SqliteConnection {
+    use sqlx::Connection;
+    sqlx::SqliteConnection::connect(&app.db_url())
+        .await
+        .unwrap()
+}
+
+/// The `seq` of the timeline entry whose event is a note saying `text`.
+fn note_seq(detail: &serde_json::Value, text: &str) -> i64 {
+    detail["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event"]["kind"] == "note" && e["event"]["text"] == text)
+        .unwrap_or_else(|| panic!("no note {text:?}"))["seq"]
+        .as_i64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn own_notes_are_edited_and_deleted_in_history_and_key_moments_stand_out() {
+    let app = TestApp::new("").await;
+    app.declare("Disk full").await;
+    let ana = [("cookie", "muster_name=ana")];
+    let r = app
+        .form_with("/incidents/INC-1/notes", &[("text", "Disk at 99%")], &ana)
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let d = app.api("GET", "/incidents/INC-1", None, None).await.json();
+    let seq = note_seq(&d, "Disk at 99%");
+
+    // Her page offers her the edit form; someone else's does not.
+    let hers = app.get_with("/incidents/INC-1", &ana).await.body;
+    assert!(hers.contains(&format!("action=\"/incidents/INC-1/timeline/{seq}/edit\"")));
+    let theirs = app.get("/incidents/INC-1").await.body;
+    assert!(!theirs.contains(&format!("/timeline/{seq}/edit")));
+    // And the engine refuses anyone else, whatever they send.
+    let r = app
+        .form(
+            &format!("/incidents/INC-1/timeline/{seq}/edit"),
+            &[("text", "Not mine")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("only its author may"), "{}", r.body);
+    let r = app
+        .api_with(
+            "DELETE",
+            &format!("/incidents/INC-1/timeline/{seq}"),
+            None,
+            &[("x-muster-acting-for", "bob")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.json()["error"]["code"], "not_your_note");
+
+    // Edited by her: the new text replaces it on the page, at the same time, marked edited.
+    let r = app
+        .form_with(
+            &format!("/incidents/INC-1/timeline/{seq}/edit"),
+            &[("text", "Disk at 99% on db-2")],
+            &ana,
+        )
+        .await;
+    assert_eq!(r.location(), "/incidents/INC-1?done=note-edited");
+    let d = app.api("GET", "/incidents/INC-1", None, None).await.json();
+    let new_seq = note_seq(&d, "Disk at 99% on db-2");
+    let edited = d["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["seq"] == new_seq)
+        .unwrap();
+    assert_eq!(edited["edited_from"], seq);
+    let page = app.get("/incidents/INC-1").await.body;
+    assert!(!page.contains(">Disk at 99%</p>"), "the old text is hidden");
+    assert!(page.contains("(edited)"));
+    assert!(page.contains(&format!("Note {seq} edited by its author")));
+    // …and the old text is still in the database: history is kept.
+    let kept: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM timeline_entries WHERE seq = ? AND deleted_at IS NOT NULL AND event LIKE '%Disk at 99%'",
+    )
+    .bind(seq)
+    .fetch_one(&mut look_behind(&app).await)
+    .await
+    .unwrap();
+    assert_eq!(kept, 1);
+
+    // Key moments: marked from the page or the API, highlighted in the report.
+    let r = app
+        .form(
+            &format!("/incidents/INC-1/timeline/{new_seq}/key"),
+            &[("key", "yes")],
+        )
+        .await;
+    assert_eq!(r.location(), "/incidents/INC-1?done=key");
+    let page = app.get("/incidents/INC-1").await.body;
+    assert!(
+        page.contains(&format!("class=\"human key\" id=\"entry-{new_seq}\"")),
+        "{page}"
+    );
+    let report = app.get("/incidents/INC-1/report.md").await.body;
+    assert!(report.contains("## Key moments"), "{report}");
+    assert!(
+        report.contains("| **ana** | **Disk at 99% on db-2** |"),
+        "{report}"
+    );
+    let r = app
+        .api(
+            "POST",
+            &format!("/incidents/INC-1/timeline/{new_seq}/key"),
+            Some(serde_json::json!({"key": false})),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        !app.get("/incidents/INC-1/report.md")
+            .await
+            .body
+            .contains("## Key moments")
+    );
+
+    // Deleted by her through the API: gone from the page, kept in history.
+    let r = app
+        .api_with(
+            "DELETE",
+            &format!("/incidents/INC-1/timeline/{new_seq}"),
+            None,
+            &[("x-muster-acting-for", "ana")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let page = app.get("/incidents/INC-1").await.body;
+    assert!(!page.contains("Disk at 99% on db-2</p>"));
+    assert!(page.contains(&format!("Note {new_seq} deleted by its author")));
+    // A status update is not a note: nobody rewrites what was announced.
+    let r = app
+        .api(
+            "POST",
+            "/incidents/INC-1/updates",
+            Some(serde_json::json!({"text": "Announced"})),
+            None,
+        )
+        .await;
+    let d = r.json();
+    let upd = d["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event"]["kind"] == "status_update")
+        .unwrap()["seq"]
+        .as_i64()
+        .unwrap();
+    let r = app
+        .api(
+            "PUT",
+            &format!("/incidents/INC-1/timeline/{upd}"),
+            Some(serde_json::json!({"text": "Rewritten"})),
+            None,
+        )
+        .await;
+    assert_eq!(r.json()["error"]["code"], "not_your_note");
+    let r = app
+        .api("DELETE", "/incidents/INC-1/timeline/9999", None, None)
+        .await;
+    assert_eq!(r.json()["error"]["code"], "entry_not_found");
+}

@@ -98,6 +98,8 @@ pub(crate) fn timeline_entry(row: &SqliteRow) -> Result<TimelineEntry, StoreErro
         recorded_at: time(row, "recorded_at")?,
         author: row.try_get("author")?,
         event: serde_json::from_str::<TimelineEvent>(&event).map_err(|_| bad("timeline entry"))?,
+        key_moment: row.try_get::<i64, _>("key_moment")? != 0,
+        edited_from: row.try_get("edited_from")?,
     })
 }
 

@@ -10,7 +10,7 @@ use muster_core::{IncidentId, IncidentNumber, IncidentRef};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{AssertSqlSafe, QueryBuilder, Sqlite, Transaction};
+use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -225,7 +225,7 @@ impl Store {
         };
         let id = incident.id.to_string();
         let timeline = sqlx::query(
-            "SELECT seq, at, recorded_at, author, event FROM timeline_entries WHERE incident_id = ? AND deleted_at IS NULL ORDER BY at, seq",
+            "SELECT seq, at, recorded_at, author, event, key_moment, edited_from FROM timeline_entries WHERE incident_id = ? AND deleted_at IS NULL ORDER BY at, seq",
         )
         .bind(&id)
         .fetch_all(&self.pool)
@@ -463,6 +463,22 @@ impl Store {
                 return Err(StoreError::Conflict);
             }
         }
+        if let Some((seq, text)) = &change.revise_note {
+            revise_note(&mut tx, id, *seq, text.as_deref(), &now_s).await?;
+        }
+        if let Some((seq, key)) = change.key_moment {
+            let r = sqlx::query(
+                "UPDATE timeline_entries SET key_moment = ? WHERE incident_id = ? AND seq = ? AND deleted_at IS NULL",
+            )
+            .bind(key as i64)
+            .bind(id.to_string())
+            .bind(seq)
+            .execute(&mut *tx)
+            .await?;
+            if r.rows_affected() != 1 {
+                return Err(StoreError::Conflict);
+            }
+        }
         for (at, e) in &change.events {
             append_entry(&mut tx, id, &to_storage(*at), &now_s, author, e, None).await?;
         }
@@ -484,6 +500,52 @@ impl Store {
             .await?;
         Ok(n as u64)
     }
+}
+
+/// Hide note `seq` (kept, with `deleted_at`) and, with `text`, write its new version at the
+/// same time, by the same author, as a key moment if it was one, naming the old entry.
+async fn revise_note(
+    tx: &mut Transaction<'_, Sqlite>,
+    id: IncidentId,
+    seq: i64,
+    text: Option<&str>,
+    now: &str,
+) -> Result<(), StoreError> {
+    let old = sqlx::query(
+        "SELECT at, author, key_moment FROM timeline_entries WHERE incident_id = ? AND seq = ? AND deleted_at IS NULL",
+    )
+    .bind(id.to_string())
+    .bind(seq)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(StoreError::Conflict)?;
+    sqlx::query("UPDATE timeline_entries SET deleted_at = ? WHERE seq = ?")
+        .bind(now)
+        .bind(seq)
+        .execute(&mut **tx)
+        .await?;
+    if let Some(text) = text {
+        let event = TimelineEvent::Note {
+            text: text.to_owned(),
+        };
+        let json = serde_json::to_string(&event).map_err(|e| StoreError::Other(e.to_string()))?;
+        let at: String = old.try_get("at")?;
+        let author: String = old.try_get("author")?;
+        let key: i64 = old.try_get("key_moment")?;
+        sqlx::query(
+            "INSERT INTO timeline_entries (incident_id, at, recorded_at, author, kind, event, key_moment, edited_from) VALUES (?, ?, ?, ?, 'note', ?, ?, ?)",
+        )
+        .bind(id.to_string())
+        .bind(at)
+        .bind(now)
+        .bind(author)
+        .bind(json)
+        .bind(key)
+        .bind(seq)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }
 
 async fn insert_role(

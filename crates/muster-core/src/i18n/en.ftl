@@ -389,6 +389,23 @@ slack-unknown-subcommand = `{ $sub }` is not a `{ $command }` command. To declar
 
 
 ## Web war room and review desk (issue 18): new messages go right below this line.
+error-entry-not-found = There is no timeline entry { $number } on this incident (it may have been edited or deleted meanwhile). Reload the page.
+error-not-your-note = Entry { $number } is not a note you wrote: only its author may edit or delete a note. Status updates and saved chat messages stay as they were said.
+timeline-note-edited = Note { $number } edited by its author (the earlier text is kept in history)
+timeline-note-deleted = Note { $number } deleted by its author (its text is kept in history)
+timeline-key-moment-marked = Entry { $number } marked as a key moment
+timeline-key-moment-unmarked = Entry { $number } is no longer a key moment
+web-note-edit = Edit or delete
+web-note-edit-label = Note text
+web-note-save = Save the note
+web-note-delete = Delete the note
+web-key-mark = Mark as key moment
+web-key-unmark = Not a key moment
+web-key-moment = Key moment
+web-edited = edited
+web-done-note-edited = Note edited. The earlier text is kept in history.
+web-done-note-deleted = Note deleted. Its text is kept in history.
+web-done-key = Key moments updated.
 web-time-column = Time
 web-ago-now = just now
 web-ago-minutes = { $minutes } min ago

@@ -389,6 +389,23 @@ slack-unknown-subcommand = `{ $sub }` n'est pas une commande de `{ $command }`. 
 
 
 ## Web war room and review desk (issue 18): new messages go right below this line.
+error-entry-not-found = Il n'y a pas d'entrée { $number } dans la chronologie de cet incident (elle a peut-être été modifiée ou supprimée entre-temps). Actualisez la page.
+error-not-your-note = L'entrée { $number } n'est pas une note que vous avez écrite : seule la personne qui l'a écrite peut la modifier ou la supprimer. Les points de situation et les messages de discussion enregistrés restent tels qu'ils ont été dits.
+timeline-note-edited = Note { $number } modifiée par son auteur (le texte précédent est conservé dans l'historique)
+timeline-note-deleted = Note { $number } supprimée par son auteur (son texte est conservé dans l'historique)
+timeline-key-moment-marked = Entrée { $number } marquée comme moment clé
+timeline-key-moment-unmarked = L'entrée { $number } n'est plus un moment clé
+web-note-edit = Modifier ou supprimer
+web-note-edit-label = Texte de la note
+web-note-save = Enregistrer la note
+web-note-delete = Supprimer la note
+web-key-mark = Marquer comme moment clé
+web-key-unmark = Retirer des moments clés
+web-key-moment = Moment clé
+web-edited = modifiée
+web-done-note-edited = Note modifiée. Le texte précédent est conservé dans l'historique.
+web-done-note-deleted = Note supprimée. Son texte est conservé dans l'historique.
+web-done-key = Moments clés mis à jour.
 web-time-column = Heure
 web-ago-now = à l'instant
 web-ago-minutes = il y a { $minutes } min
