@@ -1343,13 +1343,42 @@ async fn report(State(state): State<AppState>, page: PageCtx, Path(id): Path<Str
         Ok(md) => {
             let body = muster_core::report::markdown_to_html_fragment(&md);
             let title = format!("{} · {}", d.incident.number, page.lang.t("web-report"));
+            let lang = page.lang;
+            let i = &d.incident;
+            let mut narrative = i.narrative.clone();
+            let empty: Vec<String> = muster_core::incident::Narrative::FIELDS
+                .iter()
+                .filter(|f| narrative.field_mut(f).is_some_and(|v| v.trim().is_empty()))
+                .map(|f| capitalized(&lang.t(&format!("field-{f}"))))
+                .collect();
+            // What a review needs before it is called done.
+            let checklist: Vec<Value> = [
+                (
+                    "web-ready-impact",
+                    i.impact.started_at.is_some() && i.impact.ended_at.is_some(),
+                ),
+                (
+                    "web-ready-root-causes",
+                    !i.narrative.root_causes.trim().is_empty(),
+                ),
+                ("web-ready-actions", !d.actions.is_empty()),
+                ("web-ready-summary", !i.narrative.summary.trim().is_empty()),
+            ]
+            .iter()
+            .map(|(k, ok)| context! { label => lang.t(k), ok => *ok })
+            .collect();
             state
                 .pages
                 .render(
                     "report.html",
                     &page,
                     &title,
-                    context! { body => body, number => d.incident.number.to_string() },
+                    context! {
+                        body => body,
+                        number => d.incident.number.to_string(),
+                        empty => empty,
+                        checklist => checklist,
+                    },
                 )
                 .into_response()
         }

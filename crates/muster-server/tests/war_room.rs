@@ -21,6 +21,11 @@ async fn every_report_section_is_edited_from_the_web() {
     app.declare("Checkout errors").await;
     let before = app.get("/incidents/INC-1/report").await.body;
     assert!(before.contains("To be written"), "placeholders first");
+    assert!(
+        before.contains("Sections still empty: Summary, Impact on end users"),
+        "{before}"
+    );
+    assert!(before.contains("✗ to do: root causes are written"));
 
     // Title, description and team.
     let r = app
@@ -61,6 +66,8 @@ async fn every_report_section_is_edited_from_the_web() {
             "{s} in {report}"
         );
     }
+    assert!(report.contains("Every report section is written."));
+    assert!(report.contains("✓ done: root causes are written"));
     for prompt in [
         "To be written",
         "What set the incident off",

@@ -389,6 +389,16 @@ slack-unknown-subcommand = `{ $sub }` is not a `{ $command }` command. To declar
 
 
 ## Web war room and review desk (issue 18): new messages go right below this line.
+web-ready-heading = Ready for review?
+web-ready-done = done
+web-ready-todo = to do
+web-ready-impact = impact start and end times are set
+web-ready-root-causes = root causes are written
+web-ready-actions = at least one action item
+web-ready-summary = the summary is written
+web-ready-empty = Sections still empty:
+web-ready-write = Write them in the review desk
+web-ready-all-written = Every report section is written.
 error-entry-not-found = There is no timeline entry { $number } on this incident (it may have been edited or deleted meanwhile). Reload the page.
 error-not-your-note = Entry { $number } is not a note you wrote: only its author may edit or delete a note. Status updates and saved chat messages stay as they were said.
 timeline-note-edited = Note { $number } edited by its author (the earlier text is kept in history)

@@ -389,6 +389,16 @@ slack-unknown-subcommand = `{ $sub }` n'est pas une commande de `{ $command }`. 
 
 
 ## Web war room and review desk (issue 18): new messages go right below this line.
+web-ready-heading = Prêt pour la révision ?
+web-ready-done = fait
+web-ready-todo = à faire
+web-ready-impact = les heures de début et de fin de l'impact sont notées
+web-ready-root-causes = les causes profondes sont rédigées
+web-ready-actions = au moins une action
+web-ready-summary = le résumé est rédigé
+web-ready-empty = Sections encore vides :
+web-ready-write = Les rédiger dans le bilan
+web-ready-all-written = Toutes les sections du rapport sont rédigées.
 error-entry-not-found = Il n'y a pas d'entrée { $number } dans la chronologie de cet incident (elle a peut-être été modifiée ou supprimée entre-temps). Actualisez la page.
 error-not-your-note = L'entrée { $number } n'est pas une note que vous avez écrite : seule la personne qui l'a écrite peut la modifier ou la supprimer. Les points de situation et les messages de discussion enregistrés restent tels qu'ils ont été dits.
 timeline-note-edited = Note { $number } modifiée par son auteur (le texte précédent est conservé dans l'historique)
