@@ -21,6 +21,7 @@
 
 pub mod chat;
 pub mod pagerduty;
+pub mod process;
 pub mod secrets;
 pub mod signed;
 pub mod sim;
