@@ -205,7 +205,7 @@ pub fn parse_alertmanager(body: &[u8]) -> Result<AlertBatch, AlertError> {
     Ok(AlertBatch {
         source: AlertSource::Alertmanager,
         group_key: clip(&group_key, MAX_KEY_CHARS),
-        alerts,
+        alerts: unique(alerts),
         common_labels: p.common_labels,
         common_annotations: p.common_annotations,
         title: p.title.filter(|t| !t.trim().is_empty()),
@@ -259,6 +259,22 @@ pub fn parse_webhook(body: &[u8], severity_label: &str) -> Result<AlertBatch, Al
         external_url: None,
         reason: None,
     })
+}
+
+/// One alert per fingerprint, the last one listed winning, in first-seen order.
+fn unique(alerts: Vec<Alert>) -> Vec<Alert> {
+    let mut at = std::collections::HashMap::new();
+    let mut out: Vec<Alert> = Vec::with_capacity(alerts.len());
+    for a in alerts {
+        match at.get(&a.fingerprint) {
+            Some(&i) => out[i] = a,
+            None => {
+                at.insert(a.fingerprint.clone(), out.len());
+                out.push(a);
+            }
+        }
+    }
+    out
 }
 
 /// A stable key for an alert without a fingerprint: its labels, sorted.
