@@ -10,6 +10,7 @@
 use muster_core::incident::{IncidentDetail, ResourceKind, TimelineEvent};
 use muster_testkit::PagerDutySim;
 use muster_testkit::process::{capture_stderr as capture, free_port};
+use muster_testkit::sim::SlackSim;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -223,13 +224,22 @@ async fn alerts_through_a_real_alertmanager_become_one_incident_per_group() {
     };
     muster_slack::client::install_crypto_provider();
     let pd = PagerDutySim::start().await;
+    let slack = SlackSim::start().await;
+    let announce = slack.add_channel("incidents", false, &[]);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
+    std::fs::write(d.join("bot-token"), slack.token().expose()).unwrap();
+    std::fs::write(
+        d.join("signing-secret"),
+        "test-signing-secret-not-a-real-one",
+    )
+    .unwrap();
     std::fs::write(
         d.join("muster.toml"),
         format!(
-            "[alerts.severities]\ncritical = \"SEV1\"\nwarning = \"SEV3\"\n\n[paging.pagerduty]\nevents_url = \"{}\"\nseverities = [\"SEV1\"]\n",
-            pd.events_url()
+            "[alerts.severities]\ncritical = \"SEV1\"\nwarning = \"SEV3\"\n\n[paging.pagerduty]\nevents_url = \"{}\"\nseverities = [\"SEV1\"]\n\n[slack]\napi_base_url = \"{}\"\nbot_token_file = \"bot-token\"\nsigning_secret_file = \"signing-secret\"\nannouncement_channels = [\"{announce}\"]\nlanguages = [\"en\"]\n",
+            pd.events_url(),
+            slack.base_url(),
         ),
     )
     .unwrap();
