@@ -92,6 +92,13 @@ async fn run(args: ServeArgs, g: &Global) -> Result<(), Failure> {
         .local_addr()
         .map_err(|e| Failure::system("bind_failed", e.to_string()))?;
     let mut state = muster_server::AppState::new(engine, local.ip().is_loopback()).bound_to(local);
+    if let Some(g) = s.config.alerts.as_ref().and_then(|a| a.grafana.as_ref()) {
+        state = state.with_grafana_secret(crate::slack_cmd::grafana_secret(
+            g,
+            s.config_path.as_deref(),
+            lang,
+        )?);
+    }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut worker_task = None;
     let mut worker = None;

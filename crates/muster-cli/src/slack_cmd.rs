@@ -161,6 +161,21 @@ pub fn pagerduty_runner(
         .map_err(|e| Failure::system("pagerduty_client", e))
 }
 
+/// The secret of `[alerts.grafana]`, from its file or environment variable.
+pub fn grafana_secret(
+    g: &muster_core::config::GrafanaSignature,
+    config_path: Option<&Path>,
+    lang: Lang,
+) -> Result<Secret, Failure> {
+    read_secret(
+        "grafana",
+        &g.secret_env,
+        g.secret_file.as_deref(),
+        base_dir(config_path),
+        lang,
+    )
+}
+
 fn base_dir(config_path: Option<&Path>) -> &Path {
     config_path.and_then(Path::parent).unwrap_or(Path::new(""))
 }

@@ -144,6 +144,20 @@ pub struct AlertsConfig {
     pub team_label: String,
     /// First match wins.
     pub rules: Vec<AlertRule>,
+    /// `[alerts.grafana]`: Grafana's optional HMAC signature of its webhook.
+    pub grafana: Option<GrafanaSignature>,
+}
+
+/// `[alerts.grafana]`: deliveries to the Alertmanager endpoint must carry Grafana's
+/// hex HMAC-SHA256 of the body (of `timestamp:body` with a timestamp header).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrafanaSignature {
+    pub secret_env: String,
+    pub secret_file: Option<PathBuf>,
+    /// `X-Grafana-Alert-Signature` unless set.
+    pub header: String,
+    /// No default: Grafana sends none unless configured.
+    pub timestamp_header: Option<String>,
 }
 
 /// `[[alerts.rules]]`.
@@ -604,6 +618,16 @@ struct RawAlerts {
     severities: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     rules: Vec<RawAlertRule>,
+    grafana: Option<RawGrafana>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGrafana {
+    secret_env: Option<String>,
+    secret_file: Option<PathBuf>,
+    header: Option<String>,
+    timestamp_header: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -1594,6 +1618,18 @@ fn validate_alerts(
             .filter(|l| !l.trim().is_empty())
             .unwrap_or_else(|| "team".into()),
         rules,
+        grafana: ra.grafana.map(|g| GrafanaSignature {
+            secret_env: g
+                .secret_env
+                .filter(|e| !e.trim().is_empty())
+                .unwrap_or_else(|| "MUSTER_GRAFANA_WEBHOOK_SECRET".into()),
+            secret_file: g.secret_file,
+            header: g
+                .header
+                .filter(|h| !h.trim().is_empty())
+                .unwrap_or_else(|| "X-Grafana-Alert-Signature".into()),
+            timestamp_header: g.timestamp_header.filter(|h| !h.trim().is_empty()),
+        }),
     })
 }
 

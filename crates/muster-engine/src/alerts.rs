@@ -44,6 +44,7 @@ impl Engine {
             severities: Default::default(),
             team_label: "team".into(),
             rules: vec![],
+            grafana: None,
         };
         let rules = self.config().alerts.as_ref().unwrap_or(&empty);
         let decision = decide(self.config(), rules, batch);

@@ -10,7 +10,7 @@ use crate::auth::Viewer;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use muster_core::Lang;
@@ -27,9 +27,53 @@ pub(crate) async fn alertmanager(
     State(state): State<AppState>,
     Extension(lang): Extension<Lang>,
     Extension(viewer): Extension<Viewer>,
+    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    if let (Some(secret), Some(g), Ok(bytes)) = (
+        &state.grafana_secret,
+        state
+            .engine
+            .config()
+            .alerts
+            .as_ref()
+            .and_then(|a| a.grafana.as_ref()),
+        &body,
+    ) && !grafana_signed(secret, g, &headers, bytes)
+    {
+        return error_response(
+            StatusCode::UNAUTHORIZED,
+            "bad_signature",
+            lang.t("alert-error-bad-signature"),
+        );
+    }
     receive(&state, lang, &viewer, body, parse_alertmanager).await
+}
+
+/// Grafana's signature (grafana/alerting http/hmac.go): hex HMAC-SHA256 over
+/// `timestamp:body` when a timestamp header is configured, else over the body.
+fn grafana_signed(
+    secret: &muster_core::Secret,
+    g: &muster_core::config::GrafanaSignature,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> bool {
+    use hmac::{Hmac, KeyInit, Mac};
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let Some(given) = get(&g.header).and_then(|h| hex::decode(h.trim()).ok()) else {
+        return false;
+    };
+    let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret.expose().as_bytes())
+        .expect("HMAC accepts keys of any length");
+    if let Some(ts) = &g.timestamp_header {
+        let Some(t) = get(ts) else {
+            return false;
+        };
+        mac.update(t.as_bytes());
+        mac.update(b":");
+    }
+    mac.update(body);
+    mac.verify_slice(&given).is_ok()
 }
 
 pub(crate) async fn webhook(

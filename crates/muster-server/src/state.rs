@@ -19,6 +19,8 @@ pub struct AppState {
     /// Signs CSRF tokens. Made at start and never stored: a restart only asks people to
     /// reload open forms, and nothing on disk can leak it.
     pub(crate) csrf_key: Arc<[u8; 32]>,
+    /// The secret of `[alerts.grafana]`, when deliveries must be signed.
+    pub(crate) grafana_secret: Option<muster_core::Secret>,
 }
 
 impl AppState {
@@ -32,7 +34,14 @@ impl AppState {
             http: Arc::new(HttpMetrics::default()),
             loopback,
             slack: None,
+            grafana_secret: None,
         }
+    }
+
+    /// Require Grafana's HMAC signature (`[alerts.grafana]`) made with `secret`.
+    pub fn with_grafana_secret(mut self, secret: muster_core::Secret) -> Self {
+        self.grafana_secret = Some(secret);
+        self
     }
 
     /// The address the listener is bound to: requests naming it (or localhost with its

@@ -371,3 +371,57 @@ async fn the_generic_webhook_declares_and_resolves_by_dedup_key() {
         Some(&TimelineEvent::AlertsResolved)
     );
 }
+
+#[tokio::test]
+async fn grafana_signatures_are_checked_when_configured() {
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut app = TestApp::new(&format!(
+        "{CONFIG}[alerts.grafana]\ntimestamp_header = \"X-Grafana-Alert-Timestamp\"\n"
+    ))
+    .await;
+    let token = muster_server::new_token();
+    app.state
+        .engine()
+        .create_token("grafana", &muster_server::hash_token(token.expose()))
+        .await
+        .unwrap();
+    app.router = muster_server::router(
+        app.state
+            .clone()
+            .with_grafana_secret(muster_core::Secret::new("grafana-hmac-secret")),
+    );
+    let body = delivery("g", &[("a", "firing")], "critical").to_string();
+    let sign = |key: &str, ts: &str| {
+        let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key.as_bytes()).unwrap();
+        mac.update(format!("{ts}:{body}").as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    };
+    let auth = format!("Bearer {}", token.expose());
+    let post = |sig: String, ts: &'static str| {
+        let json: Value = serde_json::from_str(&body).unwrap();
+        let auth = auth.clone();
+        let app = &app;
+        async move {
+            app.api_with(
+                "POST",
+                "/alerts/alertmanager",
+                Some(json),
+                &[
+                    ("authorization", &auth),
+                    ("x-grafana-alert-signature", &sig),
+                    ("x-grafana-alert-timestamp", ts),
+                ],
+            )
+            .await
+        }
+    };
+    let r = post(sign("wrong-secret", "1700000000"), "1700000000").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.json()["error"]["code"], "bad_signature");
+    // Signed for another timestamp than the one sent.
+    let r = post(sign("grafana-hmac-secret", "1700000001"), "1700000000").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.store.count().await.unwrap(), 0);
+    let r = post(sign("grafana-hmac-secret", "1700000000"), "1700000000").await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+}

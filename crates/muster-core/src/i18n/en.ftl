@@ -405,6 +405,8 @@ slack-step-name-alerts-resolved = saying the alerts are resolved
 cli-pagerduty-secret-missing = PagerDuty paging is configured but the environment variable { $name } is empty or not set. Set it to the integration's routing key, or name a file in [paging.pagerduty] routing_key_file.
 cli-pagerduty-secret-unreadable = Could not read the PagerDuty routing key file { $path }: { $detail }
 cli-pagerduty-key-invalid = The PagerDuty routing key must be 32 characters long (the integration key of an Events API v2 integration).
+cli-grafana-secret-missing = Grafana signatures are required ([alerts.grafana]) but the environment variable { $name } is empty or not set. Set it to the secret configured in Grafana, or name a file in [alerts.grafana] secret_file.
+cli-grafana-secret-unreadable = Could not read the Grafana secret file { $path }: { $detail }
 
 
 ## Care over time: reminders, playbooks, retrospective (issue 13): new messages go right below this line.

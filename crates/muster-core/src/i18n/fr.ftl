@@ -405,6 +405,8 @@ slack-step-name-alerts-resolved = l'annonce que les alertes sont résolues
 cli-pagerduty-secret-missing = L'appel par PagerDuty est configuré mais la variable d'environnement { $name } est vide ou absente. Donnez-lui la clé de routage de l'intégration, ou nommez un fichier dans [paging.pagerduty] routing_key_file.
 cli-pagerduty-secret-unreadable = Impossible de lire le fichier de la clé de routage PagerDuty { $path } : { $detail }
 cli-pagerduty-key-invalid = La clé de routage PagerDuty doit compter 32 caractères (la clé d'une intégration Events API v2).
+cli-grafana-secret-missing = Les signatures Grafana sont exigées ([alerts.grafana]) mais la variable d'environnement { $name } est vide ou absente. Donnez-lui le secret configuré dans Grafana, ou nommez un fichier dans [alerts.grafana] secret_file.
+cli-grafana-secret-unreadable = Impossible de lire le fichier du secret Grafana { $path } : { $detail }
 
 
 ## Care over time: reminders, playbooks, retrospective (issue 13): new messages go right below this line.
