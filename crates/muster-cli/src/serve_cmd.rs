@@ -8,6 +8,7 @@ use clap::Subcommand;
 use muster_core::config::SlackTransport;
 use muster_core::i18n::Args;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
@@ -91,8 +92,16 @@ async fn run(args: ServeArgs, g: &Global) -> Result<(), Failure> {
         .local_addr()
         .map_err(|e| Failure::system("bind_failed", e.to_string()))?;
     let mut state = muster_server::AppState::new(engine, local.ip().is_loopback()).bound_to(local);
+    if let Some(g) = s.config.alerts.as_ref().and_then(|a| a.grafana.as_ref()) {
+        state = state.with_grafana_secret(crate::slack_cmd::grafana_secret(
+            g,
+            s.config_path.as_deref(),
+            lang,
+        )?);
+    }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut worker_task = None;
+    let mut worker = None;
     let mut socket_task = None;
     if let Some(slack) = s.config.slack.clone() {
         let app = crate::slack_cmd::slack_app(&slack, s.config_path.as_deref(), lang)?;
@@ -104,15 +113,25 @@ async fn run(args: ServeArgs, g: &Global) -> Result<(), Failure> {
             )?),
             SlackTransport::Http => None,
         };
-        let worker = app.worker(state.engine_arc());
+        worker = Some(app.worker(state.engine_arc()));
         state = state.with_slack(app);
+        if let Some(token) = app_token {
+            socket_task = Some(socket_mode(&state, &slack, token, stop_rx.clone(), lang));
+        }
+    }
+    if let Some(pd) = &s.config.pagerduty {
+        let runner =
+            crate::slack_cmd::pagerduty_runner(&s.config, pd, s.config_path.as_deref(), lang)?;
+        let w = worker
+            .take()
+            .unwrap_or_else(|| muster_engine::workflow::Worker::new(state.engine_arc()));
+        worker = Some(w.with_runner(Arc::new(runner)));
+    }
+    if let Some(worker) = worker {
         let mut rx = stop_rx.clone();
         worker_task = Some(tokio::spawn(worker.run(async move {
             let _ = rx.wait_for(|stop| *stop).await;
         })));
-        if let Some(token) = app_token {
-            socket_task = Some(socket_mode(&state, &slack, token, stop_rx.clone(), lang));
-        }
     }
     eprintln!(
         "{}",

@@ -95,6 +95,14 @@ impl Settings {
             // running `muster serve` runs them.
             engine = engine.with_chat(Arc::new(muster_slack::provision::SlackPlatform));
         }
+        if let Some(pd) = &self.config.pagerduty {
+            // Pages are planned with the declaration or change, from any source; the
+            // running `muster serve` sends them.
+            engine = engine.with_planner(Arc::new(muster_pagerduty::PagerDutyPlanner::new(
+                &self.config,
+                pd,
+            )));
+        }
         for (lang, name, source) in
             report_templates(&self.config, self.config_path.as_deref(), self.lang)?
         {

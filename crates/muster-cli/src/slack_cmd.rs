@@ -67,15 +67,27 @@ pub fn run(cmd: SlackCommand, g: &Global) -> Result<(), Failure> {
 
 /// Read a secret from its file or environment variable; never from the config itself.
 fn secret(env: &str, file: Option<&Path>, base: &Path, lang: Lang) -> Result<Secret, Failure> {
+    read_secret("slack", env, file, base, lang)
+}
+
+/// Read `service`'s secret from its file or environment variable. The refusal
+/// (`cli-{service}-secret-missing`, `…-unreadable`) names where, never the value.
+fn read_secret(
+    service: &str,
+    env: &str,
+    file: Option<&Path>,
+    base: &Path,
+    lang: Lang,
+) -> Result<Secret, Failure> {
     if let Some(f) = file {
         let full = base.join(f);
         return std::fs::read_to_string(&full)
             .map(|s| Secret::new(s.trim()))
             .map_err(|e| {
                 Failure::user(
-                    "slack_secret_unreadable",
+                    format!("{service}_secret_unreadable"),
                     lang.format(
-                        "cli-slack-secret-unreadable",
+                        &format!("cli-{service}-secret-unreadable"),
                         &Args::new()
                             .with("path", full.display().to_string())
                             .with("detail", e.to_string()),
@@ -86,8 +98,11 @@ fn secret(env: &str, file: Option<&Path>, base: &Path, lang: Lang) -> Result<Sec
     match std::env::var(env) {
         Ok(v) if !v.trim().is_empty() => Ok(Secret::new(v.trim())),
         _ => Err(Failure::user(
-            "slack_secret_missing",
-            lang.format("cli-slack-secret-missing", &Args::new().with("name", env)),
+            format!("{service}_secret_missing"),
+            lang.format(
+                &format!("cli-{service}-secret-missing"),
+                &Args::new().with("name", env),
+            ),
         )),
     }
 }
@@ -119,6 +134,46 @@ pub fn slack_app(
         }
     };
     app.map_err(|e| Failure::system("scanner", e.to_string()))
+}
+
+/// The PagerDuty runner, with its routing key read from its file or environment variable
+/// and checked (32 characters) before serving. The refusal names where, never the value.
+pub fn pagerduty_runner(
+    config: &muster_core::config::Config,
+    pd: &muster_core::config::PagerDutyConfig,
+    config_path: Option<&Path>,
+    lang: Lang,
+) -> Result<muster_pagerduty::PagerDutyRunner, Failure> {
+    let key = read_secret(
+        "pagerduty",
+        &pd.routing_key_env,
+        pd.routing_key_file.as_deref(),
+        base_dir(config_path),
+        lang,
+    )?;
+    if key.expose().chars().count() != 32 {
+        return Err(Failure::user(
+            "pagerduty_key_invalid",
+            lang.t("cli-pagerduty-key-invalid"),
+        ));
+    }
+    muster_pagerduty::PagerDutyRunner::new(pd, key, config.server.public_url.clone())
+        .map_err(|e| Failure::system("pagerduty_client", e))
+}
+
+/// The secret of `[alerts.grafana]`, from its file or environment variable.
+pub fn grafana_secret(
+    g: &muster_core::config::GrafanaSignature,
+    config_path: Option<&Path>,
+    lang: Lang,
+) -> Result<Secret, Failure> {
+    read_secret(
+        "grafana",
+        &g.secret_env,
+        g.secret_file.as_deref(),
+        base_dir(config_path),
+        lang,
+    )
 }
 
 fn base_dir(config_path: Option<&Path>) -> &Path {

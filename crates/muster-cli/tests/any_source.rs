@@ -9,7 +9,6 @@ use muster_core::{ChannelName, JobState};
 use muster_store::Store;
 use muster_testkit::sim::{SimMessage, SlackSim};
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -78,20 +77,7 @@ fn serve(dir: &Path) -> Serve {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let logs = Arc::new(Mutex::new(String::new()));
-    let (tx, rx) = std::sync::mpsc::channel();
-    let sink = logs.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(u) = line.split_whitespace().find(|w| w.starts_with("http://")) {
-                let _ = tx.send(u.to_owned());
-            }
-            let mut l = sink.lock().unwrap();
-            l.push_str(&line);
-            l.push('\n');
-        }
-    });
+    let (logs, rx) = muster_testkit::process::capture_stderr(&mut child);
     let url = rx
         .recv_timeout(Duration::from_secs(20))
         .unwrap_or_else(|_| panic!("muster serve did not start:\n{}", logs.lock().unwrap()));

@@ -102,6 +102,84 @@ pub struct Config {
     pub server: ServerConfig,
     pub slack: Option<SlackConfig>,
     pub people: Vec<Person>,
+    /// `[alerts]`: how alerts from monitoring become incidents. None: the alert endpoints
+    /// answer that alerts are not configured.
+    pub alerts: Option<AlertsConfig>,
+    /// `[paging.pagerduty]`: page responders through PagerDuty's Events API v2.
+    pub pagerduty: Option<PagerDutyConfig>,
+}
+
+/// What an alert does (`[[alerts.rules]] action`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertAction {
+    /// Open an incident.
+    Declare,
+    /// Post the alert in the announcement channel with Declare and Ignore buttons.
+    Suggest,
+    /// Record the delivery only.
+    Ignore,
+    /// Recorded, not declared: the alert's severity maps to no Muster severity.
+    Record,
+}
+
+impl AlertAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertAction::Declare => "declare",
+            AlertAction::Suggest => "suggest",
+            AlertAction::Ignore => "ignore",
+            AlertAction::Record => "record",
+        }
+    }
+}
+
+/// `[alerts]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertsConfig {
+    /// The label whose value names the alert's severity (`severity`).
+    pub severity_label: String,
+    /// Label value (lowercase) -> Muster severity. Unmapped alerts are recorded, not declared.
+    pub severities: BTreeMap<String, String>,
+    /// The label naming the team (`team`), unless a rule names another.
+    pub team_label: String,
+    /// First match wins.
+    pub rules: Vec<AlertRule>,
+    /// `[alerts.grafana]`: Grafana's optional HMAC signature of its webhook.
+    pub grafana: Option<GrafanaSignature>,
+}
+
+/// `[alerts.grafana]`: deliveries to the Alertmanager endpoint must carry Grafana's
+/// hex HMAC-SHA256 of the body (of `timestamp:body` with a timestamp header).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrafanaSignature {
+    pub secret_env: String,
+    pub secret_file: Option<PathBuf>,
+    /// `X-Grafana-Alert-Signature` unless set.
+    pub header: String,
+    /// No default: Grafana sends none unless configured.
+    pub timestamp_header: Option<String>,
+}
+
+/// `[[alerts.rules]]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertRule {
+    /// Labels that must all have these values.
+    pub matchers: BTreeMap<String, String>,
+    pub action: AlertAction,
+    pub team_label: Option<String>,
+    /// A Muster severity that overrides the label's mapping.
+    pub severity: Option<String>,
+}
+
+/// `[paging.pagerduty]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PagerDutyConfig {
+    /// The environment variable holding the integration's 32-character routing key.
+    pub routing_key_env: String,
+    pub routing_key_file: Option<PathBuf>,
+    pub events_url: String,
+    /// Incidents of these severities page.
+    pub severities: Vec<String>,
 }
 
 /// `[slack]`: present when Muster runs a Slack app. Secrets are not here: only where to
@@ -390,6 +468,8 @@ pub enum ConfigProblem {
     BadProxy(String),
     /// A `[server] allowed_hosts` entry that is not a host name (with an optional port).
     BadHost(String),
+    /// An `[[alerts.rules]] action` that is not declare, suggest or ignore.
+    BadAlertAction(String),
 }
 
 impl ConfigError {
@@ -481,6 +561,10 @@ impl ConfigError {
                 a.str("value", v);
                 "config-error-bad-host"
             }
+            ConfigProblem::BadAlertAction(v) => {
+                a.str("value", v);
+                "config-error-bad-alert-action"
+            }
         };
         let body = lang.format(id, &a);
         match (self.line, self.column) {
@@ -521,6 +605,54 @@ struct RawConfig {
     server: Option<RawServer>,
     slack: Option<RawSlack>,
     people: Option<Vec<RawPerson>>,
+    alerts: Option<RawAlerts>,
+    paging: Option<RawPaging>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAlerts {
+    severity_label: Option<String>,
+    team_label: Option<String>,
+    #[serde(default)]
+    severities: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    rules: Vec<RawAlertRule>,
+    grafana: Option<RawGrafana>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGrafana {
+    secret_env: Option<String>,
+    secret_file: Option<PathBuf>,
+    header: Option<String>,
+    timestamp_header: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAlertRule {
+    #[serde(default, rename = "match")]
+    matchers: BTreeMap<String, String>,
+    action: Option<Spanned<String>>,
+    team_label: Option<String>,
+    severity: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPaging {
+    pagerduty: Option<RawPagerDuty>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPagerDuty {
+    routing_key_env: Option<String>,
+    routing_key_file: Option<PathBuf>,
+    events_url: Option<Spanned<String>>,
+    severities: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -794,6 +926,15 @@ impl Config {
             .map(|s| validate_slack(s, &severities, loc))
             .transpose()?;
         let people = validate_people(raw.people.unwrap_or_default(), loc)?;
+        let alerts = raw
+            .alerts
+            .map(|a| validate_alerts(a, &severities, loc))
+            .transpose()?;
+        let pagerduty = raw
+            .paging
+            .and_then(|p| p.pagerduty)
+            .map(|p| validate_pagerduty(p, &severities, loc))
+            .transpose()?;
         let (report_template_en, report_template_fr) = raw
             .report
             .map_or((None, None), |r| (r.template_en, r.template_fr));
@@ -817,6 +958,8 @@ impl Config {
             teams,
             server,
             people,
+            alerts,
+            pagerduty,
         })
     }
 
@@ -1429,6 +1572,97 @@ fn validate_slack(
     })
 }
 
+fn validate_alerts(
+    ra: RawAlerts,
+    severities: &[SeverityDef],
+    loc: &Locator<'_>,
+) -> Result<AlertsConfig, ConfigError> {
+    let mut map = BTreeMap::new();
+    for (value, sev) in &ra.severities {
+        map.insert(
+            value.trim().to_lowercase(),
+            known_severity(sev, severities, loc)?,
+        );
+    }
+    let mut rules = Vec::new();
+    for r in ra.rules {
+        let action = match &r.action {
+            None => AlertAction::Declare,
+            Some(a) => match a.get_ref().trim() {
+                "declare" => AlertAction::Declare,
+                "suggest" => AlertAction::Suggest,
+                "ignore" => AlertAction::Ignore,
+                _ => return Err(loc.err(a, ConfigProblem::BadAlertAction(a.get_ref().clone()))),
+            },
+        };
+        let severity = r
+            .severity
+            .as_ref()
+            .map(|s| known_severity(s, severities, loc))
+            .transpose()?;
+        rules.push(AlertRule {
+            matchers: r.matchers,
+            action,
+            team_label: r.team_label.filter(|t| !t.trim().is_empty()),
+            severity,
+        });
+    }
+    Ok(AlertsConfig {
+        severity_label: ra
+            .severity_label
+            .filter(|l| !l.trim().is_empty())
+            .unwrap_or_else(|| "severity".into()),
+        severities: map,
+        team_label: ra
+            .team_label
+            .filter(|l| !l.trim().is_empty())
+            .unwrap_or_else(|| "team".into()),
+        rules,
+        grafana: ra.grafana.map(|g| GrafanaSignature {
+            secret_env: g
+                .secret_env
+                .filter(|e| !e.trim().is_empty())
+                .unwrap_or_else(|| "MUSTER_GRAFANA_WEBHOOK_SECRET".into()),
+            secret_file: g.secret_file,
+            header: g
+                .header
+                .filter(|h| !h.trim().is_empty())
+                .unwrap_or_else(|| "X-Grafana-Alert-Signature".into()),
+            timestamp_header: g.timestamp_header.filter(|h| !h.trim().is_empty()),
+        }),
+    })
+}
+
+fn validate_pagerduty(
+    rp: RawPagerDuty,
+    severities: &[SeverityDef],
+    loc: &Locator<'_>,
+) -> Result<PagerDutyConfig, ConfigError> {
+    let events_url = match rp.events_url {
+        Some(u) if !http_url(u.get_ref()) => {
+            return Err(loc.err(&u, ConfigProblem::BadUrl(u.get_ref().clone())));
+        }
+        Some(u) => u.get_ref().trim().to_owned(),
+        None => "https://events.pagerduty.com/v2/enqueue".to_owned(),
+    };
+    let listed = match rp.severities {
+        Some(list) => list
+            .iter()
+            .map(|s| known_severity(s, severities, loc))
+            .collect::<Result<Vec<_>, _>>()?,
+        None => severities.iter().take(2).map(|s| s.name.clone()).collect(),
+    };
+    Ok(PagerDutyConfig {
+        routing_key_env: rp
+            .routing_key_env
+            .filter(|e| !e.trim().is_empty())
+            .unwrap_or_else(|| "MUSTER_PAGERDUTY_ROUTING_KEY".into()),
+        routing_key_file: rp.routing_key_file,
+        events_url,
+        severities: listed,
+    })
+}
+
 fn validate_invite(
     r: RawInvite,
     severities: &[SeverityDef],
@@ -2002,6 +2236,56 @@ mod tests {
             for v in values {
                 assert!(en.contains(v) && fr.contains(v), "{en} / {fr} lack {v}");
             }
+        }
+    }
+
+    fn uncommented(from: &str, to: &str) -> String {
+        let start = DEFAULT_TOML.find(from).expect("an example in default.toml");
+        let end = start + DEFAULT_TOML[start..].find(to).expect("its end");
+        DEFAULT_TOML[start..end]
+            .lines()
+            .map(|l| format!("{}\n", l.strip_prefix("# ").unwrap_or(l)))
+            .collect()
+    }
+
+    #[test]
+    fn the_commented_alerts_and_paging_examples_are_valid() {
+        let alerts = uncommented("# [alerts]", "#\n# An Alertmanager receiver");
+        let paging = uncommented("# [paging.pagerduty]", "\n\n");
+        let c = Config::from_toml(&format!("{alerts}{paging}")).unwrap();
+        let a = c.alerts.unwrap();
+        assert_eq!(a.severities["critical"], "SEV1");
+        assert_eq!(a.rules[0].action, AlertAction::Declare);
+        assert_eq!(a.rules[0].severity.as_deref(), Some("SEV2"));
+        let p = c.pagerduty.unwrap();
+        assert_eq!(p.severities, ["SEV1", "SEV2"]);
+        assert_eq!(p.routing_key_env, "MUSTER_PAGERDUTY_ROUTING_KEY");
+        assert!(Config::default().alerts.is_none() && Config::default().pagerduty.is_none());
+    }
+
+    #[test]
+    fn alert_and_paging_mistakes_are_located() {
+        for (text, code) in [
+            (
+                "[alerts.severities]\ncritical = \"SEV9\"\n",
+                "unknown-severity",
+            ),
+            ("[[alerts.rules]]\naction = \"page\"\n", "bad-alert-action"),
+            ("[paging.pagerduty]\nevents_url = \"ftp://x\"\n", "bad-url"),
+            (
+                "[paging.pagerduty]\nseverities = [\"P1\"]\n",
+                "unknown-severity",
+            ),
+        ] {
+            let e = Config::from_toml(text).unwrap_err();
+            assert_eq!(e.line, Some(2), "{text}");
+            let m = e.message(Lang::En);
+            let expected = match code {
+                "bad-alert-action" => "not an alert action",
+                "bad-url" => "ftp://x",
+                _ => "not",
+            };
+            assert!(m.contains(expected), "{text}: {m}");
         }
     }
 

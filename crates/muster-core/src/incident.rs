@@ -182,6 +182,8 @@ pub enum ResourceKind {
     Meeting,
     Report,
     SourceMessage,
+    /// The alert an incident was declared from (its generator's or dashboard's link).
+    Alert,
 }
 
 impl ResourceKind {
@@ -191,6 +193,7 @@ impl ResourceKind {
             ResourceKind::Meeting => "meeting",
             ResourceKind::Report => "report",
             ResourceKind::SourceMessage => "source_message",
+            ResourceKind::Alert => "alert",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -199,6 +202,7 @@ impl ResourceKind {
             "meeting" => ResourceKind::Meeting,
             "report" => ResourceKind::Report,
             "source_message" => ResourceKind::SourceMessage,
+            "alert" => ResourceKind::Alert,
             _ => return None,
         })
     }
@@ -441,6 +445,16 @@ pub enum TimelineEvent {
         seq: i64,
         key: bool,
     },
+    /// An alert of the incident's group started firing (or fired again).
+    AlertFiring {
+        name: String,
+    },
+    /// An alert of the incident's group resolved.
+    AlertResolved {
+        name: String,
+    },
+    /// Every alert of the incident's group is resolved; nothing is closed automatically.
+    AlertsResolved,
 }
 
 impl TimelineEvent {
@@ -572,6 +586,13 @@ impl TimelineEvent {
                 }
                 s
             }
+            AlertFiring { name } => {
+                lang.format("timeline-alert-firing", &Args::new().with("name", name))
+            }
+            AlertResolved { name } => {
+                lang.format("timeline-alert-resolved", &Args::new().with("name", name))
+            }
+            AlertsResolved => lang.t("timeline-alerts-resolved"),
         }
     }
 }

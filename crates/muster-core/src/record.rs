@@ -153,3 +153,45 @@ pub fn next_version(incident: &Incident, now: Timestamp) -> Timestamp {
         now
     }
 }
+
+/// An alert delivery as the store records it: the redacted payload, and each alert's state.
+#[derive(Debug, Clone)]
+pub struct AlertDelivery {
+    /// `alertmanager` or `webhook`.
+    pub source: String,
+    pub group_key: String,
+    pub received_at: Timestamp,
+    /// What the rules said (`declare`, `suggest`, `ignore`, `record`).
+    pub action: String,
+    /// The body as received, redacted.
+    pub payload: String,
+    pub alerts: Vec<AlertState>,
+}
+
+/// One alert of a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertState {
+    pub fingerprint: String,
+    pub name: String,
+    pub firing: bool,
+    /// Its labels, as JSON.
+    pub labels: String,
+}
+
+/// What a delivery did to the record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlertOutcome {
+    /// It declared this incident.
+    Declared(IncidentId),
+    /// Its group already had this open incident: new and resolved alerts were added to its
+    /// timeline (`entries` of them; 0 for a repeat).
+    Attached {
+        incident: IncidentId,
+        entries: usize,
+    },
+    /// Recorded only: no open incident for its group and nothing to declare.
+    Recorded,
+    /// The group's open incident is not the one the caller planned for (a concurrent
+    /// delivery declared, or the incident was closed): nothing was written; plan again.
+    Stale,
+}

@@ -39,6 +39,12 @@ pub enum StepKind {
     SecretWarning(String),
     /// Assign a role to a chat user once their name is known; named by the delivery.
     AssignRole(String),
+    /// Page the responders (a paging platform's trigger); once per incident.
+    Page,
+    /// Tell the paging platform the incident is resolved; once per incident.
+    PageResolve,
+    /// Tell the incident's channel that every alert of its group is resolved.
+    AlertsResolved,
 }
 
 impl StepKind {
@@ -72,6 +78,9 @@ impl StepKind {
             StepKind::Capture(_) => "capture",
             StepKind::SecretWarning(_) => "secret-warning",
             StepKind::AssignRole(_) => "assign-role",
+            StepKind::Page => "page",
+            StepKind::PageResolve => "page-resolve",
+            StepKind::AlertsResolved => "alerts-resolved",
         }
     }
 
@@ -96,6 +105,9 @@ impl StepKind {
             ("welcome", None) => StepKind::Welcome,
             ("announce", None) => StepKind::Announce,
             ("source-link", None) => StepKind::SourceLink,
+            ("page", None) => StepKind::Page,
+            ("page-resolve", None) => StepKind::PageResolve,
+            ("alerts-resolved", None) => StepKind::AlertsResolved,
             ("archive", None) => StepKind::Archive,
             ("refresh", Some(v)) => StepKind::Refresh(v.parse().ok()?),
             ("update", Some(n)) => StepKind::Update(n.parse().ok()?),

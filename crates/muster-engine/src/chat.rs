@@ -16,11 +16,12 @@
 //! The engine knows platforms only by name; it never reads their ids or key formats.
 
 use muster_core::incident::IncidentDetail;
-use muster_core::record::{Change, NewJob};
+use muster_core::record::{Change, NewIncident, NewJob};
 use muster_core::step::{StepId, StepKind};
 use muster_core::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::sync::Arc;
 
 /// A step as a platform plans it; the engine names it after the platform.
 #[derive(Debug, Clone, PartialEq)]
@@ -132,4 +133,46 @@ pub trait ChatPlatform: Send + Sync {
         change: &Change,
         version: Timestamp,
     ) -> Vec<PlannedStep>;
+}
+
+/// What the engine plans steps with, for every declaration and change: each chat platform
+/// (through [`ChatPlatform`]) and each outbound service that is not chat (paging). Unlike a
+/// chat platform's setup, a planner sees the new incident, so it can decide by severity or
+/// by the security flag (page a SEV1, never a SEV4). Pure: no I/O, no credentials.
+pub trait Planner: Send + Sync {
+    /// The name in step ids (`slack`, `pagerduty`): the runner of that name runs the steps.
+    fn name(&self) -> &str;
+
+    /// The steps a newly declared incident needs.
+    fn setup(&self, incident: &NewIncident, origin: &Origin) -> Vec<PlannedStep>;
+
+    /// The steps a change calls for; as [`ChatPlatform::follow_ups`].
+    fn follow_ups(
+        &self,
+        before: &IncidentDetail,
+        change: &Change,
+        version: Timestamp,
+    ) -> Vec<PlannedStep>;
+}
+
+/// A chat platform as a planner: its setup does not depend on the incident.
+pub(crate) struct ChatPlanner(pub Arc<dyn ChatPlatform>);
+
+impl Planner for ChatPlanner {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    fn setup(&self, _incident: &NewIncident, origin: &Origin) -> Vec<PlannedStep> {
+        self.0.setup(origin)
+    }
+
+    fn follow_ups(
+        &self,
+        before: &IncidentDetail,
+        change: &Change,
+        version: Timestamp,
+    ) -> Vec<PlannedStep> {
+        self.0.follow_ups(before, change, version)
+    }
 }

@@ -1,6 +1,6 @@
 //! The use cases. Each public method is one thing a person can do to an incident.
 
-use crate::chat::{ChatPlatform, Origin};
+use crate::chat::{ChatPlanner, ChatPlatform, Origin, Planner};
 use crate::{Clock, EngineError};
 use muster_core::config::Config;
 use muster_core::incident::{
@@ -158,8 +158,8 @@ pub struct Engine {
     config: Arc<Config>,
     clock: Arc<dyn Clock>,
     templates: [Option<Template>; 2],
-    /// The chat platforms every declaration and change is planned on.
-    chat: Vec<Arc<dyn ChatPlatform>>,
+    /// What every declaration and change is planned on: chat platforms, paging.
+    planners: Vec<Arc<dyn Planner>>,
     /// Signalled whenever a write queued steps, so this process's worker starts them at
     /// once instead of at its next poll.
     queued: Arc<tokio::sync::Notify>,
@@ -174,7 +174,7 @@ impl Engine {
             config,
             clock,
             templates: [None, None],
-            chat: Vec::new(),
+            planners: Vec::new(),
             queued: Arc::new(tokio::sync::Notify::new()),
             changes: tokio::sync::broadcast::channel(CHANGES_BUFFER).0,
         }
@@ -197,10 +197,35 @@ impl Engine {
     /// change (e.g. refresh the announcement when the status changes), whoever declares
     /// or changes: chat, web, API, CLI or an alert. Several platforms may be added; each
     /// gets its own channel and steps.
-    pub fn with_chat(mut self, platform: Arc<dyn ChatPlatform>) -> Self {
-        self.chat.retain(|p| p.name() != platform.name());
-        self.chat.push(platform);
+    pub fn with_chat(self, platform: Arc<dyn ChatPlatform>) -> Self {
+        self.with_planner(Arc::new(ChatPlanner(platform)))
+    }
+
+    /// Plan steps with `planner` on every declaration and change, like a chat platform
+    /// but seeing the new incident (paging decides by severity). One planner per name.
+    pub fn with_planner(mut self, planner: Arc<dyn Planner>) -> Self {
+        self.planners.retain(|p| p.name() != planner.name());
+        self.planners.push(planner);
         self
+    }
+
+    /// The steps every planner asks for on `change` of `detail`, named after the version
+    /// the store will give the incident.
+    pub(crate) fn follow_ups(
+        &self,
+        detail: &IncidentDetail,
+        change: &Change,
+        now: Timestamp,
+    ) -> Vec<NewJob> {
+        let version = muster_core::record::next_version(&detail.incident, now);
+        self.planners
+            .iter()
+            .flat_map(|p| {
+                p.follow_ups(detail, change, version)
+                    .into_iter()
+                    .map(|s| s.into_job(p.name(), None))
+            })
+            .collect()
     }
 
     /// Notified each time a write of this engine queued workflow steps (a worker waits on
@@ -313,7 +338,10 @@ impl Engine {
         check_declaration(&self.config, d)
     }
 
-    fn prepare(&self, d: Declaration) -> Result<(NewIncident, Vec<NewJob>), EngineError> {
+    pub(crate) fn prepare(
+        &self,
+        d: Declaration,
+    ) -> Result<(NewIncident, Vec<NewJob>), EngineError> {
         let c = &self.config;
         let Valid {
             title,
@@ -364,16 +392,6 @@ impl Engine {
             name: None,
         }];
         resources.extend(d.resources);
-        let origin = d.origin.to_input();
-        let jobs = self
-            .chat
-            .iter()
-            .flat_map(|p| {
-                p.setup(&d.origin)
-                    .into_iter()
-                    .map(|s| s.into_job(p.name(), Some(&origin)))
-            })
-            .collect();
         let new = NewIncident {
             id,
             title,
@@ -390,6 +408,16 @@ impl Engine {
             resources,
             events,
         };
+        let origin = d.origin.to_input();
+        let jobs = self
+            .planners
+            .iter()
+            .flat_map(|p| {
+                p.setup(&new, &d.origin)
+                    .into_iter()
+                    .map(|s| s.into_job(p.name(), Some(&origin)))
+            })
+            .collect();
         Ok((new, jobs))
     }
 
@@ -908,16 +936,7 @@ impl Engine {
             let mut change = f(&detail, now)?;
             // Named after the version the store will give the incident, so each change
             // names its own follow-up steps.
-            let version = muster_core::record::next_version(&detail.incident, now);
-            change.jobs = self
-                .chat
-                .iter()
-                .flat_map(|p| {
-                    p.follow_ups(&detail, &change, version)
-                        .into_iter()
-                        .map(|s| s.into_job(p.name(), None))
-                })
-                .collect();
+            change.jobs = self.follow_ups(&detail, &change, now);
             let queued = change.jobs.len();
             match self.store.apply(&detail.incident, &by, now, change).await {
                 Ok(_) => {

@@ -11,12 +11,14 @@
 //! cases and never see the store ([`Engine`] keeps it private).
 //!
 //! The outside world reaches the engine only through ports: the [`Clock`], and chat
-//! platforms ([`ChatPlatform`] plans their steps, [`workflow::StepRunner`] runs them;
-//! `chat.rs`, `workflow.rs`). Every declaration, whatever its source, queues every
+//! platforms and paging ([`ChatPlatform`] and [`Planner`] plan their steps,
+//! [`workflow::StepRunner`] runs them; `chat.rs`, `workflow.rs`). Alerts from monitoring
+//! come in through [`Engine::receive_alerts`] (`alerts.rs`). Every declaration, whatever its source, queues every
 //! configured platform's setup in its own transaction. Other use cases adapters need are
 //! in `adapters.rs`.
 
 mod adapters;
+mod alerts;
 mod capture;
 pub mod chat;
 mod engine;
@@ -25,8 +27,9 @@ mod ports;
 pub mod workflow;
 
 pub use adapters::RecordMetrics;
+pub use alerts::AlertReceipt;
 pub use capture::CapturedMessage;
-pub use chat::{ChatPlatform, Origin, PlannedStep};
+pub use chat::{ChatPlatform, Origin, PlannedStep, Planner};
 pub use engine::{
     ActionInput, Declaration, DeclareField, Declared, EditInput, Engine, FieldErrors, ImpactInput,
     ListQuery, Template, check_declaration,

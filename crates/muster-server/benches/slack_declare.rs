@@ -6,71 +6,15 @@
 //! Targets: declare-to-ready ≤ 350 ms median through the API; ack p99 ≤ 50 ms at 200 req/s.
 
 use muster_core::Secret;
-use muster_core::config::Config;
-use muster_engine::{Engine, SystemClock};
-use muster_server::AppState;
-use muster_server::slack::SlackApp;
-use muster_slack::{SlackClient, SlackClientConfig};
 use muster_testkit::signed::{Signer, SlashCommandRequest, payloads};
 use muster_testkit::sim::SlackSim;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[path = "support.rs"]
+mod support;
+use support::{pct, ready, report};
+
 const SIGNING: &str = "bench-signing-secret";
-
-fn pct(v: &mut [f64], p: f64) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[((v.len() as f64 - 1.0) * p).round() as usize]
-}
-
-/// Wait until every step of incident `id` is done; milliseconds since `t0`, and when each
-/// step finished in `per_step`.
-async fn ready(
-    store: &muster_store::Store,
-    id: muster_core::IncidentId,
-    t0: Instant,
-    per_step: &mut std::collections::BTreeMap<String, Vec<f64>>,
-) -> f64 {
-    let mut seen = std::collections::BTreeSet::new();
-    loop {
-        let jobs = store.jobs_for(id).await.unwrap();
-        for j in &jobs {
-            if j.state == muster_core::JobState::Done && seen.insert(j.step.clone()) {
-                per_step
-                    .entry(j.step.clone())
-                    .or_default()
-                    .push(t0.elapsed().as_secs_f64() * 1000.0);
-            }
-        }
-        if !jobs.is_empty() && jobs.iter().all(|j| j.state == muster_core::JobState::Done) {
-            return t0.elapsed().as_secs_f64() * 1000.0;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(10),
-            "workflow stuck: {jobs:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-}
-
-fn report(
-    source: &str,
-    runs: usize,
-    mut totals: Vec<f64>,
-    per_step: std::collections::BTreeMap<String, Vec<f64>>,
-) {
-    println!(
-        "declare-to-ready via {source}, 100 ms per Slack call: median {:.0} ms, max {:.0} ms over {runs} declarations",
-        pct(&mut totals.clone(), 0.5),
-        pct(&mut totals, 1.0)
-    );
-    for (step, mut v) in per_step {
-        println!(
-            "  step {step:<16} done after median {:.0} ms",
-            pct(&mut v, 0.5)
-        );
-    }
-}
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -85,31 +29,10 @@ async fn main() {
         "[slack]\napi_base_url = \"{}\"\nannouncement_channels = [\"{announce}\"]\npublic_url = \"https://muster.example.org\"\n[[slack.invite]]\nusergroups = [\"S1ONCALL\"]\n",
         sim.base_url()
     );
-    let config = Config::from_toml(&toml).unwrap();
-    let slack = config.slack.clone().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let store = muster_store::Store::open(&format!("sqlite://{}/b.db", dir.path().display()))
-        .await
-        .unwrap();
-    let engine = Engine::new(store.clone(), Arc::new(config), Arc::new(SystemClock))
-        .with_chat(Arc::new(muster_slack::provision::SlackPlatform));
-    let client =
-        SlackClient::new(SlackClientConfig::new(sim.token()).with_base_url(sim.base_url()))
-            .unwrap();
-    let app = SlackApp::new(client, slack, Secret::new(SIGNING)).unwrap();
-    let state = AppState::new(engine, true);
-    let worker = app.worker(state.engine_arc());
-    let state = state.with_slack(app);
-    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    let worker_task = tokio::spawn(worker.run(async move {
-        let _ = stop_rx.wait_for(|s| *s).await;
-    }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let server_state = state.clone();
-    tokio::spawn(async move {
-        muster_server::serve(listener, server_state, std::future::pending()).await
-    });
+    let bench = support::Bench::start(&sim, &toml, Some(SIGNING)).await;
+    let store = bench.store.clone();
+    let state = bench.state.clone();
+    let base = bench.base.clone();
     let http = reqwest::Client::new();
     let signer = Signer::new(Secret::new(SIGNING));
     let now = || chrono::Utc::now().timestamp();
@@ -159,7 +82,12 @@ async fn main() {
             .id;
         totals.push(ready(&store, id, t0, &mut per_step).await);
     }
-    report("/incident (modal submitted)", runs, totals, per_step);
+    report(
+        "declare-to-ready via /incident (modal submitted)",
+        runs,
+        totals,
+        per_step,
+    );
 
     // 1b. The same through the REST API: any source runs the same workflow.
     let mut totals = Vec::new();
@@ -177,7 +105,12 @@ async fn main() {
         let id = muster_core::IncidentId(body["incident"]["id"].as_str().unwrap().parse().unwrap());
         totals.push(ready(&store, id, t0, &mut per_step).await);
     }
-    report("POST /api/v1/incidents", runs, totals, per_step);
+    report(
+        "declare-to-ready via POST /api/v1/incidents",
+        runs,
+        totals,
+        per_step,
+    );
 
     // 2. Ack latency at 200 signed slash commands per second for 10 s.
     sim.set_latency(Duration::ZERO);
@@ -216,6 +149,5 @@ async fn main() {
         pct(&mut lat, 0.99),
         pct(&mut lat, 1.0)
     );
-    let _ = stop_tx.send(true);
-    let _ = worker_task.await;
+    bench.stop().await;
 }

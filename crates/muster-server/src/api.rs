@@ -254,6 +254,30 @@ fn operations() -> Vec<(Op, MethodRouter<AppState>)> {
         ),
         (
             Op {
+                method: "post",
+                path: "/alerts/alertmanager",
+                id: "receiveAlertmanager",
+                summary: "Receive an Alertmanager (version 4) or Grafana (version 1) webhook delivery; a token is required even on loopback; bodies up to 1 MiB",
+                body: Some("AlertmanagerPayload"),
+                response: "AlertReceipt",
+                success: 202,
+            },
+            post(crate::alerts::alertmanager),
+        ),
+        (
+            Op {
+                method: "post",
+                path: "/alerts/webhook",
+                id: "receiveAlertEvent",
+                summary: "Receive a generic alert event; a token is required even on loopback",
+                body: Some("AlertEvent"),
+                response: "AlertReceipt",
+                success: 202,
+            },
+            post(crate::alerts::webhook),
+        ),
+        (
+            Op {
                 method: "get",
                 path: "/openapi.json",
                 id: "openapi",
@@ -1106,7 +1130,10 @@ pub fn openapi_document() -> Value {
                 "IncidentDetail": {"type": "object", "properties": {"incident": {"$ref": "#/components/schemas/Incident"}, "roles": {"type": "array"}, "timeline": {"type": "array"}, "updates": {"type": "array"}, "actions": {"type": "array"}, "resources": {"type": "array"}}, "required": ["incident", "roles", "timeline", "updates", "actions", "resources"]},
                 "IncidentPage": {"type": "object", "properties": {"total": {"type": "integer"}, "page": {"type": "integer"}, "per_page": {"type": "integer"}, "incidents": {"type": "array", "items": {"$ref": "#/components/schemas/Incident"}}}, "required": ["total", "page", "per_page", "incidents"]},
                 "Report": {"type": "string"},
-                "OpenApi": {"type": "object"}
+                "OpenApi": {"type": "object"},
+                "AlertmanagerPayload": {"type": "object", "description": "Alertmanager's webhook body (version \"4\") or Grafana's (version \"1\"): groupKey, status, alerts[] {status, labels, annotations, generatorURL, fingerprint}, commonLabels, commonAnnotations, externalURL; unknown fields are ignored", "required": ["version", "groupKey", "alerts"]},
+                "AlertEvent": {"type": "object", "properties": {"dedup_key": text, "title": text, "severity": text, "status": {"type": "string", "enum": ["firing", "resolved"]}, "source_url": {"type": "string", "format": "uri"}, "details": {}}, "required": ["dedup_key", "title"]},
+                "AlertReceipt": {"type": "object", "properties": {"outcome": {"type": "string", "enum": ["declared", "attached", "recorded"]}, "incident": {"type": "object"}, "timeline_entries": {"type": "integer"}, "action": text}, "required": ["outcome"]}
             }
         }
     })

@@ -11,6 +11,7 @@
 //! metrics. Who may see security incidents is decided once per request ([`Viewer`]).
 
 mod abuse;
+mod alerts;
 mod api;
 mod auth;
 mod csrf;
@@ -35,7 +36,6 @@ pub use state::AppState;
 
 use axum::Router;
 use std::time::Duration;
-use tower_http::limit::RequestBodyLimitLayer;
 
 /// Largest request body accepted anywhere (forms and JSON are small).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -86,7 +86,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             prometheus::layer,
         ))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(body_limit))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
@@ -100,6 +100,33 @@ pub fn router(state: AppState) -> Router {
         // Around everything, so even the body limit's and the timeout's answers carry them.
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(state)
+}
+
+/// Cap request bodies: [`MAX_BODY_BYTES`] everywhere but the alert endpoints, which take
+/// monitoring's deliveries up to [`muster_core::alert::MAX_ALERT_BODY`]. A declared length
+/// over the cap is refused at once; a body that grows past it fails when read (413).
+async fn body_limit(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let limit = if req.uri().path().starts_with("/api/v1/alerts/") {
+        muster_core::alert::MAX_ALERT_BODY
+    } else {
+        MAX_BODY_BYTES
+    };
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return axum::http::StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    }
+    let (parts, body) = req.into_parts();
+    let body = axum::body::Body::new(http_body_util::Limited::new(body, limit));
+    next.run(axum::extract::Request::from_parts(parts, body))
+        .await
 }
 
 /// Serve until `shutdown` resolves, finishing requests in flight. Each request knows its

@@ -23,6 +23,8 @@ pub struct AppState {
     pub(crate) live_slots: Arc<tokio::sync::Semaphore>,
     /// Set when the server shuts down, so live streams end and the shutdown completes.
     pub(crate) closing: Arc<tokio::sync::watch::Sender<bool>>,
+    /// The secret of `[alerts.grafana]`, when deliveries must be signed.
+    pub(crate) grafana_secret: Option<muster_core::Secret>,
 }
 
 impl AppState {
@@ -38,7 +40,14 @@ impl AppState {
             slack: None,
             live_slots: Arc::new(tokio::sync::Semaphore::new(crate::live::MAX_STREAMS)),
             closing: Arc::new(tokio::sync::watch::channel(false).0),
+            grafana_secret: None,
         }
+    }
+
+    /// Require Grafana's HMAC signature (`[alerts.grafana]`) made with `secret`.
+    pub fn with_grafana_secret(mut self, secret: muster_core::Secret) -> Self {
+        self.grafana_secret = Some(secret);
+        self
     }
 
     /// The address the listener is bound to: requests naming it (or localhost with its

@@ -23,7 +23,7 @@ use crate::marks::Mark;
 use muster_core::Lang;
 use muster_core::config::{AnnounceSecurity, SlackConfig};
 use muster_core::i18n::Args;
-use muster_core::incident::{ExternalRef, IncidentDetail, ResourceKind};
+use muster_core::incident::{ExternalRef, IncidentDetail, ResourceKind, TimelineEvent};
 use muster_core::record::Change;
 use muster_core::step::{StepId, StepKind};
 use muster_engine::workflow::{BoxFuture, Reservation, StepInput, StepOutcome, StepRunner};
@@ -113,6 +113,13 @@ impl ChatPlatform for SlackPlatform {
         }
         if change.closed_at.is_some() {
             steps.push(PlannedStep::new(StepKind::Archive));
+        }
+        if change
+            .events
+            .iter()
+            .any(|(_, e)| matches!(e, TimelineEvent::AlertsResolved))
+        {
+            steps.push(PlannedStep::new(StepKind::AlertsResolved).after(StepKind::Welcome));
         }
         steps
     }
@@ -429,6 +436,9 @@ impl SlackProvisioner {
         }
         if let Some(r) = self.report_url(d) {
             links.push((lang.t("slack-bookmark-report"), r));
+        }
+        if let Some(a) = d.resource(ResourceKind::Alert).and_then(|a| a.url.clone()) {
+            links.push((lang.t("slack-bookmark-alert"), a));
         }
         if step.resumed {
             // An earlier run may have added some before it was interrupted.
@@ -782,6 +792,14 @@ impl StepRunner for SlackProvisioner {
                         StepKind::Announce => self.announce(&step, channel).await,
                         StepKind::Refresh(_) | StepKind::Update(_) => {
                             self.refresh(&step, channel).await
+                        }
+                        StepKind::AlertsResolved => {
+                            let msg =
+                                blocks::in_each(&self.langs(), |l| l.t("slack-alerts-resolved"));
+                            match self.post_once(&step, channel, None, &msg).await {
+                                Ok(_) => done(),
+                                Err(e) => retry_or_fail(e, step.attempt),
+                            }
                         }
                         _ => StepOutcome::Failed(format!("Slack does not run {}", step.step)),
                     }

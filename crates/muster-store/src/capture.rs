@@ -152,7 +152,7 @@ fn event_json(event: &TimelineEvent) -> Result<(String, String), StoreError> {
 
 /// Move the incident's version forward: `max(now, old + 1 µs)`, as [`Store::apply`]
 /// does. Fails with `Other` if there is no such incident.
-async fn bump_version(
+pub(crate) async fn bump_version(
     tx: &mut Transaction<'_, Sqlite>,
     incident: IncidentId,
     now: Timestamp,

@@ -13,6 +13,7 @@
 //! use only runtime-checked SQL that PostgreSQL also speaks, so a second backend is a new
 //! pool type and migration folder behind the same [`Store`] API, not a domain change.
 
+mod alerts;
 mod capture;
 mod error;
 mod fault;
@@ -21,6 +22,7 @@ mod rows;
 mod store;
 mod tokens;
 
+pub use alerts::ALERT_AUTHOR;
 pub use error::StoreError;
 pub use fault::{DEFAULT_BUSY_TIMEOUT, Fault, FaultSwitch, StoreOptions};
 pub use store::Store;

@@ -619,7 +619,7 @@ pub(crate) async fn append_entry(
 }
 
 /// The incident, its roles, resources and first timeline entries.
-async fn insert_incident_in(
+pub(crate) async fn insert_incident_in(
     tx: &mut Transaction<'_, Sqlite>,
     new: &NewIncident,
 ) -> Result<Incident, StoreError> {

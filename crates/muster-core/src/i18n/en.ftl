@@ -383,6 +383,30 @@ slack-step-name-assign-role = recording a role
 slack-unknown-subcommand = `{ $sub }` is not a `{ $command }` command. To declare another incident, run `{ $command } [title]` outside this channel.
 
 ## Alerts and paging (issue 12): new messages go right below this line.
+timeline-alert-firing = Alert firing: { $name }
+timeline-alert-resolved = Alert resolved: { $name }
+timeline-alerts-resolved = Every alert of this incident is resolved. Consider resolving the incident; Muster closes nothing by itself.
+config-error-bad-alert-action = "{ $value }" is not an alert action: use declare, suggest or ignore.
+alert-error-not-json = The alert is not JSON of the expected shape: { $detail }
+alert-error-wrong-version = This alert payload's version "{ $value }" is not supported: Muster reads Alertmanager's version "4" and Grafana's version "1".
+alert-error-no-alerts = The alert payload lists no alerts.
+alert-error-missing-field = The alert payload has no { $field }, which Muster needs to group alerts.
+alert-error-bad-status = The alert status "{ $value }" is neither firing nor resolved.
+alert-error-too-large = The alert payload is larger than 1 MiB.
+alert-error-not-configured = Alerts are not configured: add an [alerts] section to Muster's configuration.
+alert-error-token-required = Alert endpoints need an API token (muster token create), sent as "Authorization: Bearer <token>".
+alert-error-bad-signature = The Grafana signature of this alert does not match.
+slack-bookmark-alert = Alert
+slack-alerts-resolved = :white_check_mark: Every alert of this incident is resolved. If the service is healthy again, consider resolving the incident.
+pagerduty-security-summary = Security incident { $number } ({ $severity }): details are in Muster.
+slack-step-name-page = paging the responders
+slack-step-name-page-resolve = resolving the page
+slack-step-name-alerts-resolved = saying the alerts are resolved
+cli-pagerduty-secret-missing = PagerDuty paging is configured but the environment variable { $name } is empty or not set. Set it to the integration's routing key, or name a file in [paging.pagerduty] routing_key_file.
+cli-pagerduty-secret-unreadable = Could not read the PagerDuty routing key file { $path }: { $detail }
+cli-pagerduty-key-invalid = The PagerDuty routing key must be 32 characters long (the integration key of an Events API v2 integration).
+cli-grafana-secret-missing = Grafana signatures are required ([alerts.grafana]) but the environment variable { $name } is empty or not set. Set it to the secret configured in Grafana, or name a file in [alerts.grafana] secret_file.
+cli-grafana-secret-unreadable = Could not read the Grafana secret file { $path }: { $detail }
 
 
 ## Care over time: reminders, playbooks, retrospective (issue 13): new messages go right below this line.

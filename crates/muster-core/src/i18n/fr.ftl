@@ -383,6 +383,30 @@ slack-step-name-assign-role = l'enregistrement d'un rôle
 slack-unknown-subcommand = `{ $sub }` n'est pas une commande de `{ $command }`. Pour déclarer un autre incident, lancez `{ $command } [titre]` hors de ce canal.
 
 ## Alerts and paging (issue 12): new messages go right below this line.
+timeline-alert-firing = Alerte déclenchée : { $name }
+timeline-alert-resolved = Alerte résolue : { $name }
+timeline-alerts-resolved = Toutes les alertes de cet incident sont résolues. Envisagez de résoudre l'incident ; Muster ne ferme rien de lui-même.
+config-error-bad-alert-action = « { $value } » n'est pas une action d'alerte : utilisez declare, suggest ou ignore.
+alert-error-not-json = L'alerte n'est pas du JSON de la forme attendue : { $detail }
+alert-error-wrong-version = La version « { $value } » de ce contenu d'alerte n'est pas prise en charge : Muster lit la version « 4 » d'Alertmanager et la version « 1 » de Grafana.
+alert-error-no-alerts = Le contenu d'alerte ne contient aucune alerte.
+alert-error-missing-field = Le contenu d'alerte n'a pas de { $field }, dont Muster a besoin pour regrouper les alertes.
+alert-error-bad-status = L'état d'alerte « { $value } » n'est ni firing ni resolved.
+alert-error-too-large = Le contenu d'alerte dépasse 1 Mio.
+alert-error-not-configured = Les alertes ne sont pas configurées : ajoutez une section [alerts] à la configuration de Muster.
+alert-error-token-required = Les points d'entrée d'alertes demandent un jeton d'API (muster token create), envoyé comme « Authorization: Bearer <jeton> ».
+alert-error-bad-signature = La signature Grafana de cette alerte ne correspond pas.
+slack-bookmark-alert = Alerte
+slack-alerts-resolved = :white_check_mark: Toutes les alertes de cet incident sont résolues. Si le service fonctionne de nouveau, envisagez de résoudre l'incident.
+pagerduty-security-summary = Incident de sécurité { $number } ({ $severity }) : les détails sont dans Muster.
+slack-step-name-page = l'appel des personnes d'astreinte
+slack-step-name-page-resolve = la résolution de l'appel
+slack-step-name-alerts-resolved = l'annonce que les alertes sont résolues
+cli-pagerduty-secret-missing = L'appel par PagerDuty est configuré mais la variable d'environnement { $name } est vide ou absente. Donnez-lui la clé de routage de l'intégration, ou nommez un fichier dans [paging.pagerduty] routing_key_file.
+cli-pagerduty-secret-unreadable = Impossible de lire le fichier de la clé de routage PagerDuty { $path } : { $detail }
+cli-pagerduty-key-invalid = La clé de routage PagerDuty doit compter 32 caractères (la clé d'une intégration Events API v2).
+cli-grafana-secret-missing = Les signatures Grafana sont exigées ([alerts.grafana]) mais la variable d'environnement { $name } est vide ou absente. Donnez-lui le secret configuré dans Grafana, ou nommez un fichier dans [alerts.grafana] secret_file.
+cli-grafana-secret-unreadable = Impossible de lire le fichier du secret Grafana { $path } : { $detail }
 
 
 ## Care over time: reminders, playbooks, retrospective (issue 13): new messages go right below this line.

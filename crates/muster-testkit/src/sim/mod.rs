@@ -295,13 +295,7 @@ impl SlackSim {
         let app = Router::new()
             .route("/api/{method}", any(handle))
             .with_state(world.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local address");
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let (addr, task) = crate::serve_local(app).await;
         SlackSim {
             world,
             addr,
