@@ -58,6 +58,7 @@
 //! assert!(findings[0].redacted.starts_with("ghp_01…"));
 //! ```
 
+mod decode;
 mod engine;
 mod finding;
 mod prefilter;

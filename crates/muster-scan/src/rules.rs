@@ -228,9 +228,28 @@ pub struct Rule {
     pub tags: Vec<String>,
 }
 
+/// Which finding wins when two rules report the same secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Precedence {
+    /// The earlier rule wins over any overlapping finding (our default rules: specific
+    /// rules come first, so the rule id names the credential kind).
+    #[default]
+    Order,
+    /// gitleaks' rule: a finding of a rule whose id contains `generic` is dropped when a
+    /// non-generic finding on the same line has a secret containing its secret; all other
+    /// findings are kept. Used for gitleaks-format files (without `useDefault`).
+    Gitleaks,
+}
+
 /// A loaded, compiled set of rules plus global allowlists.
 #[derive(Debug, Clone, Default)]
 pub struct RuleSet {
+    /// How overlapping findings are resolved.
+    pub precedence: Precedence,
+    /// Decode encoded segments anywhere in the text (gitleaks' decoder, for
+    /// gitleaks-format files, when the scanner's decode depth is above 0) rather than only
+    /// near decoding keywords (`Basic`, `eyJ`, `kind: Secret`, our default rules).
+    pub decode_everywhere: bool,
     /// Rules in priority order (earlier wins when two findings overlap).
     pub rules: Vec<Rule>,
     /// Global allowlists.
@@ -242,8 +261,11 @@ pub struct RuleSet {
 impl RuleSet {
     /// Our default ruleset.
     pub fn default_rules() -> RuleSet {
-        RuleSet::from_toml_named(DEFAULT_RULES_TOML, "<default rules>")
-            .expect("the embedded default ruleset is valid")
+        let mut set = RuleSet::from_toml_named(DEFAULT_RULES_TOML, "<default rules>")
+            .expect("the embedded default ruleset is valid");
+        set.precedence = Precedence::Order;
+        set.decode_everywhere = false;
+        set
     }
 
     /// Load a gitleaks-format rule file from text.
@@ -253,15 +275,29 @@ impl RuleSet {
 
     /// Load a gitleaks-format rule file from disk.
     pub fn from_file(path: &std::path::Path) -> Result<RuleSet, ScanError> {
+        RuleSet::from_file_depth(path, 0)
+    }
+
+    fn from_file_depth(path: &std::path::Path, depth: usize) -> Result<RuleSet, ScanError> {
         let text = std::fs::read_to_string(path).map_err(|e| ScanError::Io {
             path: path.display().to_string(),
             source: e,
         })?;
-        RuleSet::from_toml_named(&text, &path.display().to_string())
+        RuleSet::load(&text, &path.display().to_string(), path.parent(), depth)
     }
 
     /// Load with a name used in error messages.
     pub fn from_toml_named(text: &str, name: &str) -> Result<RuleSet, ScanError> {
+        RuleSet::load(text, name, None, 0)
+    }
+
+    /// Load; `dir` resolves a relative `[extend] path`, `depth` counts nested extends.
+    fn load(
+        text: &str,
+        name: &str,
+        dir: Option<&std::path::Path>,
+        depth: usize,
+    ) -> Result<RuleSet, ScanError> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(0);
             ScanError::Rules {
@@ -274,23 +310,48 @@ impl RuleSet {
         let ctx = Ctx { text, file: name };
         let mut set = RuleSet {
             title: raw.title.clone().unwrap_or_default(),
+            precedence: Precedence::Gitleaks,
+            decode_everywhere: true,
             ..RuleSet::default()
         };
         let mut disabled: Vec<String> = Vec::new();
         if let Some(ext) = &raw.extend {
+            let refuse = |message: String| ScanError::Rules {
+                file: name.to_string(),
+                rule: None,
+                line: 0,
+                message,
+            };
             if ext.use_default {
                 let base = RuleSet::default_rules();
                 set.rules = base.rules;
                 set.allowlists = base.allowlists;
-            } else if ext.path.is_some() || ext.url.is_some() {
-                return Err(ScanError::Rules {
-                    file: name.to_string(),
-                    rule: None,
-                    line: 0,
-                    message:
-                        "[extend] path/url is not supported; use useDefault or merge the files"
-                            .into(),
-                });
+                set.precedence = Precedence::Order;
+                set.decode_everywhere = false;
+            } else if let Some(p) = &ext.path {
+                // gitleaks: the extended file is the base; this file's rules add to or
+                // override it. Relative paths are relative to this file.
+                if depth >= 2 {
+                    return Err(refuse(
+                        "[extend] path: more than 2 levels of extends".into(),
+                    ));
+                }
+                let mut base_path = std::path::PathBuf::from(p);
+                if base_path.is_relative()
+                    && let Some(d) = dir
+                {
+                    base_path = d.join(base_path);
+                }
+                let base = RuleSet::from_file_depth(&base_path, depth + 1)
+                    .map_err(|e| refuse(format!("[extend] path {p}: {e}")))?;
+                set.rules = base.rules;
+                set.allowlists = base.allowlists;
+                set.precedence = base.precedence;
+                set.decode_everywhere = base.decode_everywhere;
+            } else if ext.url.is_some() {
+                return Err(refuse(
+                    "[extend] url is not supported (Muster does not fetch rules over the network); download the file and use [extend] path".into(),
+                ));
             }
             disabled = ext.disabled_rules.clone();
         }
@@ -643,7 +704,16 @@ fn closes_repetition(before: &[u8]) -> bool {
     while i > 0 && (before[i - 1].is_ascii_digit() || before[i - 1] == b',') {
         i -= 1;
     }
-    i > 0 && before[i - 1] == b'{' && i < before.len() && !(i >= 2 && before[i - 2] == b'\\')
+    if i == 0 || before[i - 1] != b'{' || i >= before.len() {
+        return false;
+    }
+    // The `{` is escaped when an odd number of backslashes precedes it.
+    let slashes = before[..i - 1]
+        .iter()
+        .rev()
+        .take_while(|&&b| b == b'\\')
+        .count();
+    slashes.is_multiple_of(2)
 }
 
 #[derive(Debug, Deserialize)]
@@ -722,6 +792,8 @@ mod tests {
         );
         assert_eq!(escape_literal_braces(r"a{2,3}b{4}"), r"a{2,3}b{4}");
         assert_eq!(escape_literal_braces(r"[{}]x"), r"[{}]x");
+        assert_eq!(escape_literal_braces(r"a\\{0,3}b"), r"a\\{0,3}b");
+        assert_eq!(escape_literal_braces(r"a\{0,3}b"), r"a\{0,3\}b");
         assert!(compile_go_regex(r"^\${(?:[A-Z_]+|[a-z_]+)}$").is_ok());
     }
 
