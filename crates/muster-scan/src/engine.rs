@@ -28,6 +28,9 @@ thread_local! {
     static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
+/// The rules a composite rule requires: (rule index, `withinLines`, `withinColumns`).
+type RequiredParts = Vec<(usize, Option<usize>, Option<usize>)>;
+
 /// A compiled scanner: rules plus the keyword automaton.
 #[derive(Debug)]
 pub struct Scanner {
@@ -45,6 +48,10 @@ pub struct Scanner {
     pub max_decode_depth: usize,
     /// Number of rules; prefilter "rules" at or above it are decoding triggers.
     n_rules: usize,
+    /// Per rule: the rules it requires (composite rules), as (index, lines, columns).
+    required: Vec<RequiredParts>,
+    /// Any composite rule or `skipReport` rule at all?
+    has_composites: bool,
 }
 
 /// Keywords that open a decoding window with the default rules (base64 runs near them
@@ -102,6 +109,21 @@ impl Scanner {
             }
         }
         let n_rules = rules.rules.len();
+        let required: Vec<RequiredParts> = rules
+            .rules
+            .iter()
+            .map(|r| {
+                r.required
+                    .iter()
+                    .filter_map(|q| {
+                        let i = rules.rules.iter().position(|o| o.id == q.id)?;
+                        Some((i, q.within_lines, q.within_columns))
+                    })
+                    .collect()
+            })
+            .collect();
+        let has_composites =
+            required.iter().any(|q| !q.is_empty()) || rules.rules.iter().any(|r| r.skip_report);
         let full_decode = rules.decode_everywhere;
         if !full_decode {
             for (t, (kw, exact)) in DECODE_TRIGGERS.iter().enumerate() {
@@ -119,6 +141,8 @@ impl Scanner {
             allow_markers: true,
             max_decode_depth: if full_decode { 0 } else { 2 },
             n_rules,
+            required,
+            has_composites,
         })
     }
 
@@ -319,6 +343,9 @@ impl Scanner {
                 self.scan_encoded(data, ws..we, &own, path, active, depth, &mut hits);
             }
         }
+        if self.has_composites && !hits.is_empty() {
+            self.apply_composites(data, region.start, &mut hits);
+        }
         if self.dedupe && hits.len() > 1 {
             match self.rules.precedence {
                 crate::rules::Precedence::Order => dedupe(&mut hits),
@@ -326,6 +353,41 @@ impl Scanner {
             }
         }
         hits
+    }
+
+    /// gitleaks composite rules: keep a finding of a rule with `[[rules.required]]` only
+    /// when every required rule has a finding within its `withinLines` / `withinColumns`
+    /// (anywhere in the fragment when neither is given); then drop `skipReport` rules.
+    fn apply_composites(&self, data: &[u8], base: usize, hits: &mut Vec<Hit>) {
+        let pos: Vec<(u64, usize)> = hits
+            .iter()
+            .map(|h| {
+                let before = &data[base.min(h.match_start)..h.match_start];
+                let col = match memrchr(b'\n', before) {
+                    Some(p) => before.len() - p - 1,
+                    None => before.len(),
+                };
+                (count_newlines(before), col)
+            })
+            .collect();
+        let keep: Vec<bool> = hits
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                if self.rules.rules[h.rule].skip_report {
+                    return false;
+                }
+                self.required[h.rule].iter().all(|&(q, lines, cols)| {
+                    hits.iter().enumerate().any(|(j, o)| {
+                        o.rule == q
+                            && lines.is_none_or(|n| pos[i].0.abs_diff(pos[j].0) <= n as u64)
+                            && cols.is_none_or(|n| pos[i].1.abs_diff(pos[j].1) <= n)
+                    })
+                })
+            })
+            .collect();
+        let mut k = keep.into_iter();
+        hits.retain(|_| k.next().unwrap_or(true));
     }
 
     /// Find base64 and hex runs in `data[win]`, decode them, scan the decoded text (one

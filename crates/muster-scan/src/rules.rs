@@ -226,6 +226,22 @@ pub struct Rule {
     pub confirm: Option<Arc<ConfirmDfa>>,
     /// Free-form tags.
     pub tags: Vec<String>,
+    /// gitleaks composite rules (`[[rules.required]]`): this rule's finding is kept only
+    /// when each of these rules has a finding near it.
+    pub required: Vec<Required>,
+    /// `skipReport = true`: the rule only serves as a required part of composite rules.
+    pub skip_report: bool,
+}
+
+/// One `[[rules.required]]` entry of a composite rule.
+#[derive(Debug, Clone)]
+pub struct Required {
+    /// The rule that must also match.
+    pub id: String,
+    /// At most this many lines between the two findings' starts (`withinLines`).
+    pub within_lines: Option<usize>,
+    /// At most this many columns between the two findings' starts (`withinColumns`).
+    pub within_columns: Option<usize>,
 }
 
 /// Which finding wins when two rules report the same secret.
@@ -382,6 +398,18 @@ impl RuleSet {
                 }
             }
         }
+        for r in &set.rules {
+            for q in &r.required {
+                if !set.rules.iter().any(|o| o.id == q.id) {
+                    let at = text.find(&format!("\"{}\"", q.id)).unwrap_or(0);
+                    return Err(ctx.err(
+                        Some(&r.id),
+                        at,
+                        format!("required rule `{}` is not defined", q.id),
+                    ));
+                }
+            }
+        }
         Ok(set)
     }
 
@@ -434,6 +462,12 @@ fn merge_rule(base: Rule, new: Rule, raw: &RawRule) -> Rule {
         out.confirm = new.confirm;
     }
     out.tags.extend(new.tags);
+    if !new.required.is_empty() {
+        out.required = new.required;
+    }
+    if raw.skip_report.is_some() {
+        out.skip_report = new.skip_report;
+    }
     out
 }
 
@@ -559,6 +593,16 @@ impl Ctx<'_> {
             severity,
             window,
             tags: r.tags.clone(),
+            required: r
+                .required
+                .iter()
+                .map(|q| Required {
+                    id: q.id.trim().to_string(),
+                    within_lines: q.within_lines,
+                    within_columns: q.within_columns,
+                })
+                .collect(),
+            skip_report: r.skip_report.unwrap_or(false),
             case_sensitive_keywords,
             window_before: r
                 .window_before
@@ -762,6 +806,17 @@ struct RawRule {
     window_before: Option<usize>,
     window_after: Option<usize>,
     confirm: Option<Spanned<String>>,
+    #[serde(default)]
+    required: Vec<RawRequired>,
+    skip_report: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawRequired {
+    id: String,
+    within_lines: Option<usize>,
+    within_columns: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
