@@ -71,43 +71,86 @@ fn escape_at(s: &[u8]) -> Option<(u8, usize)> {
     }
 }
 
-/// Decode escape sequences in `src`. Returns the decoded bytes and, for each decoded byte
-/// (plus one past the end), the offset in `src` it comes from; `None` when nothing changed.
-pub(crate) fn unescape(src: &[u8]) -> Option<(Vec<u8>, Vec<u32>)> {
-    let (mut out, mut map) = unescape_once(src, None)?;
+/// Where decoded text comes from: breakpoints `(decoded offset, source offset)`, sorted;
+/// between two breakpoints decoded and source bytes correspond one to one.
+#[derive(Debug, Default)]
+pub(crate) struct OffsetMap {
+    points: Vec<(u32, u32)>,
+}
+
+impl OffsetMap {
+    /// The source offset of decoded offset `i` (a decoded escape maps to its start).
+    pub(crate) fn orig(&self, i: usize) -> usize {
+        let i = i as u32;
+        let k = self.points.partition_point(|p| p.0 <= i);
+        match k.checked_sub(1).map(|k| self.points[k]) {
+            Some((d, o)) => (o + (i - d)) as usize,
+            None => i as usize,
+        }
+    }
+}
+
+/// Decode escape sequences in `src`. Returns the decoded bytes and the map back to `src`
+/// offsets; `None` when nothing changed.
+pub(crate) fn unescape(src: &[u8]) -> Option<(Vec<u8>, OffsetMap)> {
+    let (mut out, mut map) = unescape_once(src)?;
     // A second round for doubly escaped text (`%5Cx22`, `&amp;quot;`).
     if has_escapes(&out)
-        && let Some((o2, m2)) = unescape_once(&out, Some(&map))
+        && let Some((o2, m2)) = unescape_once(&out)
     {
+        // Compose: decoded-2 → decoded-1 → source.
+        let points = m2
+            .points
+            .iter()
+            .map(|&(d, o)| (d, map.orig(o as usize) as u32))
+            .collect::<Vec<_>>();
+        // Between round-2 breakpoints the round-1 map may have breakpoints of its own.
+        let mut all: Vec<(u32, u32)> = points;
+        for &(d1, o1) in &map.points {
+            // Decoded-1 offset d1 appears in decoded-2 at m2⁻¹(d1) when it is not inside
+            // a round-2 escape; find it by walking m2.
+            let k = m2.points.partition_point(|p| p.1 <= d1);
+            let (d2, o2) = k.checked_sub(1).map_or((0, 0), |k| m2.points[k]);
+            // Points come in pairs (escape start, after it): an even index is the start
+            // of a round-2 escape, and offsets after its first byte are inside it.
+            let inside = k.checked_sub(1).is_some_and(|k| k % 2 == 0) && d1 > o2;
+            if !inside {
+                all.push((d2 + (d1 - o2), o1));
+            }
+        }
+        all.sort_unstable();
+        all.dedup_by_key(|p| p.0);
+        map = OffsetMap { points: all };
         out = o2;
-        map = m2;
     }
     Some((out, map))
 }
 
-fn unescape_once(src: &[u8], outer: Option<&[u32]>) -> Option<(Vec<u8>, Vec<u32>)> {
-    let at = |i: usize| outer.map_or(i as u32, |m| m[i]);
+fn unescape_once(src: &[u8]) -> Option<(Vec<u8>, OffsetMap)> {
     let mut out = Vec::with_capacity(src.len());
-    let mut map = Vec::with_capacity(src.len() + 1);
-    let mut changed = false;
+    let mut points = Vec::new();
     let mut i = 0;
-    while i < src.len() {
-        let b = src[i];
-        if matches!(b, b'\\' | b'%' | b'&')
-            && let Some((v, n)) = escape_at(&src[i..])
-        {
-            out.push(v);
-            map.push(at(i));
-            i += n;
-            changed = true;
-            continue;
+    while let Some(p) = memchr::memchr3(b'\\', b'%', b'&', &src[i..]) {
+        let at = i + p;
+        out.extend_from_slice(&src[i..at]);
+        match escape_at(&src[at..]) {
+            Some((v, n)) => {
+                points.push((out.len() as u32, at as u32));
+                out.push(v);
+                points.push((out.len() as u32, (at + n) as u32));
+                i = at + n;
+            }
+            None => {
+                out.push(src[at]);
+                i = at + 1;
+            }
         }
-        out.push(b);
-        map.push(at(i));
-        i += 1;
     }
-    map.push(at(src.len()));
-    changed.then_some((out, map))
+    if points.is_empty() {
+        return None;
+    }
+    out.extend_from_slice(&src[i..]);
+    Some((out, OffsetMap { points }))
 }
 
 /// Decode standard or URL-safe base64 (padding optional). `None` when `s` is not base64
@@ -174,10 +217,12 @@ mod tests {
     fn map_points_back() {
         let (out, map) = unescape(br"a\x22b").unwrap();
         assert_eq!(out, b"a\"b");
-        assert_eq!(map, vec![0, 1, 5, 6]);
-        let (out, map) = unescape(b"%5Cx22k").unwrap();
-        assert_eq!(out, b"\"k");
-        assert_eq!(map, vec![0, 7 - 1, 7]);
+        let m: Vec<usize> = (0..=out.len()).map(|i| map.orig(i)).collect();
+        assert_eq!(m, vec![0, 1, 5, 6]);
+        let (out, map) = unescape(b"x%5Cx22k%41").unwrap();
+        assert_eq!(out, b"x\"kA");
+        let m: Vec<usize> = (0..=out.len()).map(|i| map.orig(i)).collect();
+        assert_eq!(m, vec![0, 1, 7, 8, 11]);
     }
 
     #[test]

@@ -497,7 +497,7 @@ impl Scanner {
         data: &[u8],
         hay: &[u8],
         base: usize,
-        map: Option<&[u32]>,
+        map: Option<&crate::decode::OffsetMap>,
         r: usize,
         own: &Range<usize>,
         path: &str,
@@ -505,7 +505,7 @@ impl Scanner {
     ) {
         let rule = &self.rules.rules[r];
         let Some(re) = &rule.regex else { return };
-        let orig = |i: usize| base + map.map_or(i, |m| m[i] as usize);
+        let orig = |i: usize| base + map.map_or(i, |m| m.orig(i));
         for m in re.find_iter(hay) {
             let (mut ms, mut me) = (m.start(), m.end());
             // gitleaks trims newlines off the match.
