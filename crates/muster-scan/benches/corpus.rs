@@ -357,18 +357,6 @@ fn prefix_corpus(dir: &Path, mb: u64) -> std::io::Result<PathBuf> {
 // ------------------------------------------------------------------ measuring
 
 /// User + system CPU seconds of this process (from /proc/self/stat, 100 ticks/s).
-fn cpu_secs() -> f64 {
-    std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|s| {
-            let rest = s.rsplit_once(')')?.1.split_whitespace().collect::<Vec<_>>();
-            let ut: f64 = rest.get(11)?.parse().ok()?;
-            let st: f64 = rest.get(12)?.parse().ok()?;
-            Some((ut + st) / 100.0)
-        })
-        .unwrap_or(0.0)
-}
-
 fn status_kb(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()

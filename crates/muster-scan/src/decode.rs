@@ -7,10 +7,19 @@
 //! - [`decode_base64`] / [`decode_hex`]: encoded segments, decoded and scanned again (see
 //!   the engine), as gitleaks' decoding does, with a depth limit.
 
-/// Does `window` hold anything [`unescape`] would change?
+/// Does `window` hold an escape that hides a boundary or an assignment from the rules
+/// (`\x22`, `\u0022`, `\n`, `%3D`, `&quot;`)? `\"` alone does not count: the rules
+/// read it as it is, and JSON logs are full of it.
 #[inline]
 pub(crate) fn has_escapes(window: &[u8]) -> bool {
-    memchr::memchr3(b'\\', b'%', b'&', window).is_some()
+    memchr::memchr3_iter(b'\\', b'%', b'&', window).any(|i| {
+        let next = window.get(i + 1).copied().unwrap_or(0);
+        match window[i] {
+            b'\\' => matches!(next, b'x' | b'u' | b'n' | b'r' | b't'),
+            b'%' => next.is_ascii_hexdigit(),
+            _ => next.is_ascii_lowercase() || next == b'#',
+        }
+    })
 }
 
 fn hex_val(b: u8) -> Option<u8> {
@@ -95,7 +104,7 @@ impl OffsetMap {
 pub(crate) fn unescape(src: &[u8]) -> Option<(Vec<u8>, OffsetMap)> {
     let (mut out, mut map) = unescape_once(src)?;
     // A second round for doubly escaped text (`%5Cx22`, `&amp;quot;`).
-    if has_escapes(&out)
+    if memchr::memchr3(b'\\', b'%', b'&', &out).is_some()
         && let Some((o2, m2)) = unescape_once(&out)
     {
         // Compose: decoded-2 → decoded-1 → source.

@@ -55,17 +55,12 @@ pub struct Scanner {
 }
 
 /// Keywords that open a decoding window with the default rules (base64 runs near them
-/// are decoded and scanned again): `Basic` credentials, base64 JSON (`eyJ` is `{"`), and
-/// Kubernetes Secret manifests (`kind: Secret`, whose `data:` values are base64; the
+/// are decoded and scanned again): `Basic` credentials, base64 JSON (`eyJ` is `{"`; a
+/// `.dockerconfigjson` too), and Kubernetes Secret manifests (`kind: Secret`, whose `data:` values are base64; the
 /// window reaches 16 KiB after the keyword's line).
 /// (keyword, case-sensitive)
-const DECODE_TRIGGERS: &[(&str, bool)] = &[
-    ("basic", false),
-    ("eyJ", true),
-    ("kind: secret", false),
-    ("\"kind\":\"secret\"", false),
-    ("dockerconfigjson", false),
-];
+const DECODE_TRIGGERS: &[(&str, bool)] =
+    &[("basic", false), ("eyJ", true), ("kind: secret", false)];
 
 /// Shortest base64 run worth decoding (12 bytes of text).
 const MIN_BASE64: usize = 16;
@@ -240,9 +235,7 @@ impl Scanner {
                             if r >= n_rules {
                                 if depth > 0 {
                                     let (ws, mut we) = line_bounds(data, region.clone(), ks, ke);
-                                    if DECODE_TRIGGERS[r - n_rules].0.starts_with("kind")
-                                        || DECODE_TRIGGERS[r - n_rules].0.starts_with('"')
-                                    {
+                                    if DECODE_TRIGGERS[r - n_rules].0.starts_with("kind") {
                                         we = (we + BLOCK_WINDOW_AFTER).min(region.end);
                                     }
                                     match decode_wins.last_mut() {
