@@ -439,7 +439,7 @@ impl Scanner {
             let inner = self.scan_chunk(
                 &joined,
                 0..joined.len(),
-                inside.clone(),
+                0..joined.len(),
                 path,
                 active,
                 depth - 1,

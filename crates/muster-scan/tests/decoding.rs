@@ -76,3 +76,10 @@ fn hex_digests_and_uuids_beside_key_or_token_are_not_secrets() {
         vec!["generic-secret-assignment"]
     );
 }
+
+#[test]
+fn a_decoded_value_keeps_the_name_before_it() {
+    // base64 of an unprefixed Notify key: only the name (`notify_api_key`) tells it apart.
+    let k8s = "kind: Secret\ndata:\n  notify_api_key: bXkua2V5LTUxY2NiOTAxLTA4NjctNGFjMC1hYmQzLThjOTExMGEzMmMxYi0yOTU5ZmQ2MS01NDlkLTRkM2MtYTZlZi03MzljZDNmOTA3MDk=\n";
+    assert_eq!(rules_found(k8s), vec!["notify-api-key"]);
+}
