@@ -50,6 +50,11 @@ pub struct ScanArgs {
     /// Do not honour inline `muster:allow` / `gitleaks:allow` markers.
     #[arg(long)]
     pub no_allow_markers: bool,
+    /// Decode base64 and hex segments and scan them again, up to this many levels
+    /// [default: 2 near `Basic`, base64 JSON and Kubernetes Secrets with the default
+    /// rules; 0 (off) with a gitleaks-format `--rules` file, as gitleaks; 0 turns it off].
+    #[arg(long, value_name = "N")]
+    pub max_decode_depth: Option<usize>,
     /// Open an incident when something is found
     #[arg(long)]
     pub declare: bool,
@@ -81,6 +86,9 @@ pub fn run_scan(args: ScanArgs, global: &crate::Global) -> ExitCode {
         Err(e) => return fail(e),
     };
     scanner.allow_markers = !args.no_allow_markers;
+    if let Some(d) = args.max_decode_depth {
+        scanner.max_decode_depth = d.min(8);
+    }
     let baseline = match &args.baseline {
         Some(p) => match Baseline::load(p) {
             Ok(b) => Some(b),

@@ -1,6 +1,7 @@
 //! The matching engine: keyword prefilter, windows, regexes, entropy and allowlists.
 
 use crate::ScanError;
+use crate::decode::{decode_base64, decode_hex, has_escapes, unescape};
 use crate::finding::{Finding, redact_display, secret_hash};
 use crate::prefilter::Prefilter;
 use crate::rules::{BLOCK_WINDOW_AFTER, RuleSet, Window};
@@ -27,6 +28,9 @@ thread_local! {
     static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
+/// The rules a composite rule requires: (rule index, `withinLines`, `withinColumns`).
+type RequiredParts = Vec<(usize, Option<usize>, Option<usize>)>;
+
 /// A compiled scanner: rules plus the keyword automaton.
 #[derive(Debug)]
 pub struct Scanner {
@@ -39,15 +43,48 @@ pub struct Scanner {
     pub dedupe: bool,
     /// Honour `muster:allow` / `gitleaks:allow`.
     pub allow_markers: bool,
+    /// How many times encoded segments (base64, hex) are decoded and scanned again
+    /// (gitleaks' `--max-decode-depth`); 0 turns decoding off.
+    pub max_decode_depth: usize,
+    /// Number of rules; prefilter "rules" at or above it are decoding triggers.
+    n_rules: usize,
+    /// Per rule: the rules it requires (composite rules), as (index, lines, columns).
+    required: Vec<RequiredParts>,
+    /// Any composite rule or `skipReport` rule at all?
+    has_composites: bool,
 }
+
+/// Keywords that open a decoding window with the default rules (base64 runs near them
+/// are decoded and scanned again): `Basic` credentials, base64 JSON (`eyJ` is `{"`; a
+/// `.dockerconfigjson` too), and Kubernetes Secret manifests (`kind: Secret`, whose `data:` values are base64; the
+/// window reaches 16 KiB after the keyword's line).
+/// (keyword, case-sensitive)
+const DECODE_TRIGGERS: &[(&str, bool)] =
+    &[("basic", false), ("eyJ", true), ("kind: secret", false)];
+
+/// Shortest base64 run worth decoding (12 bytes of text).
+const MIN_BASE64: usize = 16;
+/// Shortest hex run worth decoding.
+const MIN_HEX: usize = 32;
 
 /// A match inside a buffer, before line numbers are known. Offsets index the buffer.
 #[derive(Debug, Clone)]
 pub(crate) struct Hit {
     pub rule: usize,
     pub match_start: usize,
+    /// Where the secret is in the buffer (for a decoded secret: the encoded text).
     pub secret: Range<usize>,
+    /// The secret itself when it differs from the buffer's bytes (it was decoded).
+    pub decoded: Option<Vec<u8>>,
     pub entropy: f32,
+}
+
+impl Hit {
+    pub(crate) fn secret_bytes<'a>(&'a self, data: &'a [u8]) -> &'a [u8] {
+        self.decoded
+            .as_deref()
+            .unwrap_or(&data[self.secret.clone()])
+    }
 }
 
 impl Scanner {
@@ -66,6 +103,28 @@ impl Scanner {
                 keywords.push((kw.clone(), rule.case_sensitive_keywords, i));
             }
         }
+        let n_rules = rules.rules.len();
+        let required: Vec<RequiredParts> = rules
+            .rules
+            .iter()
+            .map(|r| {
+                r.required
+                    .iter()
+                    .filter_map(|q| {
+                        let i = rules.rules.iter().position(|o| o.id == q.id)?;
+                        Some((i, q.within_lines, q.within_columns))
+                    })
+                    .collect()
+            })
+            .collect();
+        let has_composites =
+            required.iter().any(|q| !q.is_empty()) || rules.rules.iter().any(|r| r.skip_report);
+        let full_decode = rules.decode_everywhere;
+        if !full_decode {
+            for (t, (kw, exact)) in DECODE_TRIGGERS.iter().enumerate() {
+                keywords.push((kw.to_string(), *exact, n_rules + t));
+            }
+        }
         let prefilter = Prefilter::new(&keywords)
             .map_err(|e| ScanError::Other(format!("keyword automaton: {e}")))?;
         Ok(Scanner {
@@ -75,6 +134,10 @@ impl Scanner {
             chunk_size: DEFAULT_CHUNK_SIZE,
             dedupe: true,
             allow_markers: true,
+            max_decode_depth: if full_decode { 0 } else { 2 },
+            n_rules,
+            required,
+            has_composites,
         })
     }
 
@@ -143,7 +206,8 @@ impl Scanner {
             .collect()
     }
 
-    /// Scan `data[region]`, reporting matches that start inside `own`.
+    /// Scan `data[region]`, reporting matches that start inside `own`; encoded segments
+    /// are decoded `depth` levels deep.
     pub(crate) fn scan_chunk(
         &self,
         data: &[u8],
@@ -151,8 +215,10 @@ impl Scanner {
         own: Range<usize>,
         path: &str,
         active: &[bool],
+        depth: usize,
     ) -> Vec<Hit> {
-        let n_rules = self.rules.rules.len();
+        let n_rules = self.n_rules;
+        let mut decode_wins: Vec<(usize, usize)> = Vec::new();
         let mut windows: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n_rules];
         let mut fragment = vec![false; n_rules];
         for &r in &self.always {
@@ -166,6 +232,21 @@ impl Scanner {
                     .for_each_hit(hay, &mut scratch, |rules, s, e| {
                         let (ks, ke) = (region.start + s, region.start + e);
                         for &r in rules {
+                            if r >= n_rules {
+                                if depth > 0 {
+                                    let (ws, mut we) = line_bounds(data, region.clone(), ks, ke);
+                                    if DECODE_TRIGGERS[r - n_rules].0.starts_with("kind") {
+                                        we = (we + BLOCK_WINDOW_AFTER).min(region.end);
+                                    }
+                                    match decode_wins.last_mut() {
+                                        Some(last) if ws >= last.0 && ws <= last.1 => {
+                                            last.1 = last.1.max(we)
+                                        }
+                                        _ => decode_wins.push((ws, we)),
+                                    }
+                                }
+                                continue;
+                            }
                             if !active[r] {
                                 continue;
                             }
@@ -175,14 +256,18 @@ impl Scanner {
                                 continue;
                             }
                             let wins = &mut windows[r];
+                            // A hit inside the previous window adds nothing, except for a
+                            // block rule: its match may end beyond that window.
                             if let Some(last) = wins.last()
                                 && ks >= last.0
                                 && ke <= last.1
+                                && rule.window == Window::Line
                             {
                                 continue;
                             }
                             if let Some(c) = &rule.confirm
                                 && !confirmed(c, data, ke, region.end)
+                                && !escapes_follow(data, ke, region.end)
                             {
                                 continue;
                             }
@@ -231,10 +316,148 @@ impl Scanner {
                 }
             }
         }
+        if depth > 0 {
+            // Everywhere in gitleaks mode, and inside text that was itself decoded (a
+            // base64 value inside base64 JSON, as in a `.dockerconfigjson`).
+            if self.rules.decode_everywhere || depth < self.max_decode_depth {
+                decode_wins.clear();
+                decode_wins.push((region.start, region.end));
+            }
+            // Hits of different searchers arrive out of order: sort and merge.
+            decode_wins.sort_unstable();
+            let mut merged: Vec<(usize, usize)> = Vec::with_capacity(decode_wins.len());
+            for (ws, we) in decode_wins {
+                match merged.last_mut() {
+                    Some(last) if ws <= last.1 => last.1 = last.1.max(we),
+                    _ => merged.push((ws, we)),
+                }
+            }
+            for &(ws, we) in &merged {
+                self.scan_encoded(data, ws..we, &own, path, active, depth, &mut hits);
+            }
+        }
+        if self.has_composites && !hits.is_empty() {
+            self.apply_composites(data, region.start, &mut hits);
+        }
         if self.dedupe && hits.len() > 1 {
-            dedupe(&mut hits);
+            match self.rules.precedence {
+                crate::rules::Precedence::Order => dedupe(&mut hits),
+                crate::rules::Precedence::Gitleaks => drop_generic(data, &mut hits, &self.rules),
+            }
         }
         hits
+    }
+
+    /// gitleaks composite rules: keep a finding of a rule with `[[rules.required]]` only
+    /// when every required rule has a finding within its `withinLines` / `withinColumns`
+    /// (anywhere in the fragment when neither is given); then drop `skipReport` rules.
+    fn apply_composites(&self, data: &[u8], base: usize, hits: &mut Vec<Hit>) {
+        let pos: Vec<(u64, usize)> = hits
+            .iter()
+            .map(|h| {
+                let before = &data[base.min(h.match_start)..h.match_start];
+                let col = match memrchr(b'\n', before) {
+                    Some(p) => before.len() - p - 1,
+                    None => before.len(),
+                };
+                (count_newlines(before), col)
+            })
+            .collect();
+        let keep: Vec<bool> = hits
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                if self.rules.rules[h.rule].skip_report {
+                    return false;
+                }
+                self.required[h.rule].iter().all(|&(q, lines, cols)| {
+                    hits.iter().enumerate().any(|(j, o)| {
+                        o.rule == q
+                            && lines.is_none_or(|n| pos[i].0.abs_diff(pos[j].0) <= n as u64)
+                            && cols.is_none_or(|n| pos[i].1.abs_diff(pos[j].1) <= n)
+                    })
+                })
+            })
+            .collect();
+        let mut k = keep.into_iter();
+        hits.retain(|_| k.next().unwrap_or(true));
+    }
+
+    /// Find base64 and hex runs in `data[win]`, decode them, scan the decoded text (one
+    /// level deeper) and report what it holds at the run's place.
+    #[allow(clippy::too_many_arguments)]
+    fn scan_encoded(
+        &self,
+        data: &[u8],
+        win: Range<usize>,
+        own: &Range<usize>,
+        path: &str,
+        active: &[bool],
+        depth: usize,
+        out: &mut Vec<Hit>,
+    ) {
+        let mut i = win.start;
+        while i < win.end {
+            if !is_b64(data[i]) {
+                i += 1;
+                continue;
+            }
+            let s = i;
+            while i < win.end && is_b64(data[i]) {
+                i += 1;
+            }
+            let mut e = i;
+            while i < win.end && data[i] == b'=' && i - e < 2 {
+                i += 1;
+            }
+            let run = &data[s..e];
+            if run.len() < MIN_BASE64 || s < own.start || s >= own.end {
+                continue;
+            }
+            let decoded = if run.len() >= MIN_HEX && run.iter().all(u8::is_ascii_hexdigit) {
+                decode_hex(run)
+            } else {
+                decode_base64(run)
+            };
+            let Some(text) = decoded else { continue };
+            if i > e {
+                e = i;
+            }
+            // As gitleaks does, the decoded text replaces the segment in its line, so
+            // rules that need a name before the value (`notify_key: <base64>`) still see
+            // it; only findings inside the decoded text count.
+            let (ls, le) = line_bounds(data, win.clone(), s, e);
+            let (before, after) = (
+                &data[ls.max(s.saturating_sub(256))..s],
+                &data[e..le.min(e + 256)],
+            );
+            let mut joined = Vec::with_capacity(before.len() + text.len() + after.len());
+            joined.extend_from_slice(before);
+            joined.extend_from_slice(&text);
+            joined.extend_from_slice(after);
+            let inside = before.len()..before.len() + text.len();
+            let inner = self.scan_chunk(
+                &joined,
+                0..joined.len(),
+                0..joined.len(),
+                path,
+                active,
+                depth - 1,
+            );
+            for h in inner {
+                if h.secret.end <= inside.start || h.secret.start >= inside.end {
+                    continue;
+                }
+                let secret = h.secret_bytes(&joined).to_vec();
+                out.push(Hit {
+                    rule: h.rule,
+                    match_start: s,
+                    secret: s..e,
+                    decoded: Some(secret),
+                    entropy: h.entropy,
+                });
+            }
+        }
     }
 
     fn run_rule(
@@ -247,21 +470,49 @@ impl Scanner {
         out: &mut Vec<Hit>,
     ) {
         let rule = &self.rules.rules[r];
-        let Some(re) = &rule.regex else { return };
         let hay = &data[win.clone()];
+        self.match_in(data, hay, win.start, None, r, own, path, out);
+        // Escape sequences hide boundaries and assignments (`\x22ghr_…`, `token%3D…`): run
+        // the regex over the decoded window too; offsets map back to the original.
+        if rule.window != Window::Fragment
+            && has_escapes(hay)
+            && let Some((dec, map)) = unescape(hay)
+        {
+            self.match_in(data, &dec, win.start, Some(&map), r, own, path, out);
+        }
+    }
+
+    /// Run rule `r` over `hay`, which is `data[base..]` itself (`map` = None) or a decoded
+    /// copy of it whose byte `i` comes from `data[base + map[i]]`.
+    #[allow(clippy::too_many_arguments)]
+    fn match_in(
+        &self,
+        data: &[u8],
+        hay: &[u8],
+        base: usize,
+        map: Option<&crate::decode::OffsetMap>,
+        r: usize,
+        own: &Range<usize>,
+        path: &str,
+        out: &mut Vec<Hit>,
+    ) {
+        let rule = &self.rules.rules[r];
+        let Some(re) = &rule.regex else { return };
+        let orig = |i: usize| base + map.map_or(i, |m| m.orig(i));
         for m in re.find_iter(hay) {
-            let (mut ms, mut me) = (win.start + m.start(), win.start + m.end());
+            let (mut ms, mut me) = (m.start(), m.end());
             // gitleaks trims newlines off the match.
-            while ms < me && data[ms] == b'\n' {
+            while ms < me && hay[ms] == b'\n' {
                 ms += 1;
             }
-            while me > ms && data[me - 1] == b'\n' {
+            while me > ms && hay[me - 1] == b'\n' {
                 me -= 1;
             }
-            if ms >= me || ms < own.start || ms >= own.end {
+            let (oms, ome) = (orig(ms), orig(me));
+            if ms >= me || oms < own.start || oms >= own.end {
                 continue;
             }
-            let matched = &data[ms..me];
+            let matched = &hay[ms..me];
             let mut secret = ms..me;
             if re.captures_len() > 1
                 && let Some(caps) = re.captures(matched)
@@ -277,12 +528,12 @@ impl Scanner {
                     secret = ms..ms;
                 }
             }
-            let sbytes = &data[secret.clone()];
+            let sbytes = &hay[secret.clone()];
             let entropy = shannon_entropy(sbytes);
             if rule.entropy > 0.0 && entropy <= rule.entropy {
                 continue;
             }
-            let (ls, le) = line_bounds(data, 0..data.len(), ms, me);
+            let (ls, le) = line_bounds(data, 0..data.len(), oms, ome.max(oms));
             let line = &data[ls..le];
             if self.allow_markers
                 && ALLOW_MARKERS
@@ -303,10 +554,22 @@ impl Scanner {
             {
                 continue;
             }
+            let osecret = orig(secret.start)..orig(secret.end);
+            let decoded =
+                (map.is_some() && data[osecret.clone()] != *sbytes).then(|| sbytes.to_vec());
             out.push(Hit {
                 rule: r,
-                match_start: ms,
-                secret,
+                // Our rules: columns point at the secret, not at the name or boundary
+                // before it; gitleaks files: at the match, as gitleaks reports.
+                match_start: if osecret.is_empty()
+                    || self.rules.precedence == crate::rules::Precedence::Gitleaks
+                {
+                    oms
+                } else {
+                    osecret.start.max(oms)
+                },
+                secret: osecret,
+                decoded,
                 entropy: entropy as f32,
             });
         }
@@ -359,6 +622,7 @@ impl Scanner {
                     c.clone(),
                     ctx.path,
                     ctx.active,
+                    self.max_decode_depth,
                 );
                 hits.sort_by_key(|h| h.match_start);
                 let mut pos = c.start;
@@ -373,7 +637,7 @@ impl Scanner {
                             line_start = Some(pos + p + 1);
                         }
                         pos = h.match_start;
-                        let secret = &data[h.secret.clone()];
+                        let secret = h.secret_bytes(data);
                         LocatedHit {
                             rule: h.rule,
                             rel_line: lines,
@@ -451,7 +715,14 @@ impl Scanner {
         if data.len() <= self.chunk_size {
             // Small blocks (a pipe delivers 64 KiB at a time): no hand-off to the pool.
             let mut spans: Vec<(Range<usize>, usize)> = self
-                .scan_chunk(data, 0..data.len(), 0..data.len(), "", active)
+                .scan_chunk(
+                    data,
+                    0..data.len(),
+                    0..data.len(),
+                    "",
+                    active,
+                    self.max_decode_depth,
+                )
                 .into_iter()
                 .map(|h| (h.secret, h.rule))
                 .collect();
@@ -468,9 +739,16 @@ impl Scanner {
                 } else {
                     c.start.saturating_sub(CHUNK_OVERLAP_BACK)
                 };
-                self.scan_chunk(data, rs..region_end, c.clone(), "", active)
-                    .into_iter()
-                    .map(|h| (h.secret, h.rule))
+                self.scan_chunk(
+                    data,
+                    rs..region_end,
+                    c.clone(),
+                    "",
+                    active,
+                    self.max_decode_depth,
+                )
+                .into_iter()
+                .map(|h| (h.secret, h.rule))
             })
             .collect();
         spans.sort_by_key(|s| (s.0.start, s.0.end));
@@ -495,8 +773,9 @@ fn dedupe(hits: &mut Vec<Hit>) {
     'outer: for h in hits.drain(..) {
         for k in kept.iter_mut().rev().take(16) {
             let overlap = h.secret.start < k.secret.end && k.secret.start < h.secret.end;
-            if overlap && h.rule != k.rule {
-                if h.rule < k.rule {
+            if overlap {
+                let longer = h.secret.len() > k.secret.len();
+                if h.rule < k.rule || (h.rule == k.rule && longer) {
                     *k = h;
                 }
                 continue 'outer;
@@ -505,6 +784,54 @@ fn dedupe(hits: &mut Vec<Hit>) {
         kept.push(h);
     }
     *hits = kept;
+}
+
+/// gitleaks' precedence: drop a finding of a rule whose id says `generic` when a finding
+/// of another, non-generic rule on the same line has a secret that contains its secret.
+/// Everything else is kept (two specific rules may both report one secret). Exact
+/// duplicates of one rule (the same secret found in the raw and in the decoded text)
+/// are reported once.
+fn drop_generic(data: &[u8], hits: &mut Vec<Hit>, rules: &RuleSet) {
+    hits.sort_by_key(|h| (h.secret.start, h.rule));
+    hits.dedup_by(|a, b| a.rule == b.rule && a.secret == b.secret);
+    let generic: Vec<bool> = hits
+        .iter()
+        .map(|h| {
+            rules.rules[h.rule]
+                .id
+                .to_ascii_lowercase()
+                .contains("generic")
+        })
+        .collect();
+    let line_of = |h: &Hit| memrchr(b'\n', &data[..h.match_start.min(data.len())]);
+    let mut keep = vec![true; hits.len()];
+    for (i, h) in hits.iter().enumerate() {
+        if !generic[i] {
+            continue;
+        }
+        let secret = h.secret_bytes(data);
+        let line = line_of(h);
+        keep[i] = !hits.iter().enumerate().any(|(j, o)| {
+            !generic[j]
+                && o.rule != h.rule
+                && line_of(o) == line
+                && memchr::memmem::find(o.secret_bytes(data), secret).is_some()
+        });
+    }
+    let mut k = keep.into_iter();
+    hits.retain(|_| k.next().unwrap_or(true));
+}
+
+/// A byte of the base64 alphabets (standard and URL-safe).
+#[inline]
+fn is_b64(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
+}
+
+/// Escape sequences right after a keyword (`token\x22:`, `token%3D`): the `confirm`
+/// check, written for plain text, cannot judge; let the regexes decide on decoded text.
+fn escapes_follow(data: &[u8], at: usize, end: usize) -> bool {
+    has_escapes(&data[at..end.min(at + 24)])
 }
 
 /// Bounds of the line(s) holding `[s, e)`, clamped to `LINE_REACH` and to `within`.

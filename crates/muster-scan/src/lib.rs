@@ -58,6 +58,7 @@
 //! assert!(findings[0].redacted.starts_with("ghp_01…"));
 //! ```
 
+mod decode;
 mod engine;
 mod finding;
 mod prefilter;
@@ -70,7 +71,7 @@ pub use engine::{ALLOW_MARKERS, DEFAULT_CHUNK_SIZE, Scanner, shannon_entropy};
 pub use finding::{Finding, fingerprint, redact_display, secret_hash};
 pub use redact::{MAX_PENDING, RedactingWriter, Redactor};
 pub use report::{
-    Baseline, Format, findings_summary, highest_severity, summary_line, write_report,
+    Baseline, Format, findings_summary, highest_severity, human_size, summary_line, write_report,
 };
 pub use rules::{Rule, RuleSet, Severity, Window};
 pub use walk::{PathError, ScanOptions, ScanReport, is_binary};

@@ -58,15 +58,24 @@ fn write_text(w: &mut dyn Write, report: &ScanReport) -> std::io::Result<()> {
     writeln!(w, "{}", summary_line(report))
 }
 
+/// A size for people: KB under 0.1 MB (so a small file does not read "0.0 MB"), MB above.
+pub fn human_size(bytes: u64) -> String {
+    if bytes < 100_000 {
+        format!("{:.1} KB", bytes as f64 / 1e3)
+    } else {
+        format!("{:.1} MB", bytes as f64 / 1e6)
+    }
+}
+
 /// One-line summary: counts of findings, files, bytes, skips and errors.
 pub fn summary_line(report: &ScanReport) -> String {
     let mut s = format!(
-        "{} finding{} in {} file{} ({:.1} MB scanned",
+        "{} finding{} in {} file{} ({} scanned",
         report.findings.len(),
         if report.findings.len() == 1 { "" } else { "s" },
         report.files_scanned,
         if report.files_scanned == 1 { "" } else { "s" },
-        report.bytes_scanned as f64 / 1e6
+        human_size(report.bytes_scanned)
     );
     if !report.binary_skipped.is_empty() {
         s += &format!(", {} binary skipped", report.binary_skipped.len());
@@ -120,7 +129,12 @@ fn to_sarif(report: &ScanReport, rules: &RuleSet) -> Value {
                 "name": r.id,
                 "shortDescription": { "text": r.description },
                 "defaultConfiguration": { "level": level(r.severity) },
-                "properties": { "tags": ["security", "secret"], "severity": r.severity.as_str() },
+                "properties": {
+                    "tags": ["security", "secret"],
+                    "severity": r.severity.as_str(),
+                    // GitHub code scanning ranks security results by this CVSS-like score.
+                    "security-severity": security_severity(r.severity),
+                },
             })
         })
         .collect();
@@ -147,6 +161,29 @@ fn to_sarif(report: &ScanReport, rules: &RuleSet) -> Value {
             result
         })
         .collect();
+    // What could not be scanned, as tool notifications: a clean report over unreadable
+    // files must not look like a clean scan.
+    let mut notes: Vec<Value> = Vec::new();
+    for e in &report.errors {
+        notes.push(json!({
+            "level": "warning",
+            "message": { "text": format!("cannot read {}: {}", e.path, e.message) },
+            "locations": [{ "physicalLocation": { "artifactLocation": { "uri": sarif_uri(&e.path) } } }],
+        }));
+    }
+    for p in &report.binary_skipped {
+        notes.push(json!({
+            "level": "note",
+            "message": { "text": format!("binary file skipped: {p}") },
+            "locations": [{ "physicalLocation": { "artifactLocation": { "uri": sarif_uri(p) } } }],
+        }));
+    }
+    for l in &report.symlink_loops {
+        notes.push(json!({
+            "level": "warning",
+            "message": { "text": format!("symbolic-link loop not followed: {l}") },
+        }));
+    }
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -154,9 +191,13 @@ fn to_sarif(report: &ScanReport, rules: &RuleSet) -> Value {
             "tool": { "driver": {
                 "name": "muster-scan",
                 "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://example.invalid/muster",
+                "informationUri": env!("CARGO_PKG_REPOSITORY"),
                 "rules": sarif_rules,
             }},
+            "invocations": [{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": notes,
+            }],
             "results": results,
         }]
     })
@@ -166,6 +207,14 @@ fn sarif_uri(path: &str) -> String {
     let p = path.replace('\\', "/");
     let p = p.strip_prefix("./").unwrap_or(&p).to_string();
     p.replace('%', "%25").replace(' ', "%20")
+}
+
+fn security_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Sev1 => "9.0",
+        Severity::Sev2 => "7.0",
+        Severity::Sev3 => "4.0",
+    }
 }
 
 fn level(s: Severity) -> &'static str {

@@ -226,11 +226,46 @@ pub struct Rule {
     pub confirm: Option<Arc<ConfirmDfa>>,
     /// Free-form tags.
     pub tags: Vec<String>,
+    /// gitleaks composite rules (`[[rules.required]]`): this rule's finding is kept only
+    /// when each of these rules has a finding near it.
+    pub required: Vec<Required>,
+    /// `skipReport = true`: the rule only serves as a required part of composite rules.
+    pub skip_report: bool,
+}
+
+/// One `[[rules.required]]` entry of a composite rule.
+#[derive(Debug, Clone)]
+pub struct Required {
+    /// The rule that must also match.
+    pub id: String,
+    /// At most this many lines between the two findings' starts (`withinLines`).
+    pub within_lines: Option<usize>,
+    /// At most this many columns between the two findings' starts (`withinColumns`).
+    pub within_columns: Option<usize>,
+}
+
+/// Which finding wins when two rules report the same secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Precedence {
+    /// The earlier rule wins over any overlapping finding (our default rules: specific
+    /// rules come first, so the rule id names the credential kind).
+    #[default]
+    Order,
+    /// gitleaks' rule: a finding of a rule whose id contains `generic` is dropped when a
+    /// non-generic finding on the same line has a secret containing its secret; all other
+    /// findings are kept. Used for gitleaks-format files (without `useDefault`).
+    Gitleaks,
 }
 
 /// A loaded, compiled set of rules plus global allowlists.
 #[derive(Debug, Clone, Default)]
 pub struct RuleSet {
+    /// How overlapping findings are resolved.
+    pub precedence: Precedence,
+    /// Decode encoded segments anywhere in the text (gitleaks' decoder, for
+    /// gitleaks-format files, when the scanner's decode depth is above 0) rather than only
+    /// near decoding keywords (`Basic`, `eyJ`, `kind: Secret`, our default rules).
+    pub decode_everywhere: bool,
     /// Rules in priority order (earlier wins when two findings overlap).
     pub rules: Vec<Rule>,
     /// Global allowlists.
@@ -242,8 +277,11 @@ pub struct RuleSet {
 impl RuleSet {
     /// Our default ruleset.
     pub fn default_rules() -> RuleSet {
-        RuleSet::from_toml_named(DEFAULT_RULES_TOML, "<default rules>")
-            .expect("the embedded default ruleset is valid")
+        let mut set = RuleSet::from_toml_named(DEFAULT_RULES_TOML, "<default rules>")
+            .expect("the embedded default ruleset is valid");
+        set.precedence = Precedence::Order;
+        set.decode_everywhere = false;
+        set
     }
 
     /// Load a gitleaks-format rule file from text.
@@ -253,15 +291,29 @@ impl RuleSet {
 
     /// Load a gitleaks-format rule file from disk.
     pub fn from_file(path: &std::path::Path) -> Result<RuleSet, ScanError> {
+        RuleSet::from_file_depth(path, 0)
+    }
+
+    fn from_file_depth(path: &std::path::Path, depth: usize) -> Result<RuleSet, ScanError> {
         let text = std::fs::read_to_string(path).map_err(|e| ScanError::Io {
             path: path.display().to_string(),
             source: e,
         })?;
-        RuleSet::from_toml_named(&text, &path.display().to_string())
+        RuleSet::load(&text, &path.display().to_string(), path.parent(), depth)
     }
 
     /// Load with a name used in error messages.
     pub fn from_toml_named(text: &str, name: &str) -> Result<RuleSet, ScanError> {
+        RuleSet::load(text, name, None, 0)
+    }
+
+    /// Load; `dir` resolves a relative `[extend] path`, `depth` counts nested extends.
+    fn load(
+        text: &str,
+        name: &str,
+        dir: Option<&std::path::Path>,
+        depth: usize,
+    ) -> Result<RuleSet, ScanError> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(0);
             ScanError::Rules {
@@ -274,23 +326,48 @@ impl RuleSet {
         let ctx = Ctx { text, file: name };
         let mut set = RuleSet {
             title: raw.title.clone().unwrap_or_default(),
+            precedence: Precedence::Gitleaks,
+            decode_everywhere: true,
             ..RuleSet::default()
         };
         let mut disabled: Vec<String> = Vec::new();
         if let Some(ext) = &raw.extend {
+            let refuse = |message: String| ScanError::Rules {
+                file: name.to_string(),
+                rule: None,
+                line: 0,
+                message,
+            };
             if ext.use_default {
                 let base = RuleSet::default_rules();
                 set.rules = base.rules;
                 set.allowlists = base.allowlists;
-            } else if ext.path.is_some() || ext.url.is_some() {
-                return Err(ScanError::Rules {
-                    file: name.to_string(),
-                    rule: None,
-                    line: 0,
-                    message:
-                        "[extend] path/url is not supported; use useDefault or merge the files"
-                            .into(),
-                });
+                set.precedence = Precedence::Order;
+                set.decode_everywhere = false;
+            } else if let Some(p) = &ext.path {
+                // gitleaks: the extended file is the base; this file's rules add to or
+                // override it. Relative paths are relative to this file.
+                if depth >= 2 {
+                    return Err(refuse(
+                        "[extend] path: more than 2 levels of extends".into(),
+                    ));
+                }
+                let mut base_path = std::path::PathBuf::from(p);
+                if base_path.is_relative()
+                    && let Some(d) = dir
+                {
+                    base_path = d.join(base_path);
+                }
+                let base = RuleSet::from_file_depth(&base_path, depth + 1)
+                    .map_err(|e| refuse(format!("[extend] path {p}: {e}")))?;
+                set.rules = base.rules;
+                set.allowlists = base.allowlists;
+                set.precedence = base.precedence;
+                set.decode_everywhere = base.decode_everywhere;
+            } else if ext.url.is_some() {
+                return Err(refuse(
+                    "[extend] url is not supported (Muster does not fetch rules over the network); download the file and use [extend] path".into(),
+                ));
             }
             disabled = ext.disabled_rules.clone();
         }
@@ -318,6 +395,18 @@ impl RuleSet {
                 None => {
                     seen.insert(rule.id.clone(), set.rules.len());
                     set.rules.push(rule);
+                }
+            }
+        }
+        for r in &set.rules {
+            for q in &r.required {
+                if !set.rules.iter().any(|o| o.id == q.id) {
+                    let at = text.find(&format!("\"{}\"", q.id)).unwrap_or(0);
+                    return Err(ctx.err(
+                        Some(&r.id),
+                        at,
+                        format!("required rule `{}` is not defined", q.id),
+                    ));
                 }
             }
         }
@@ -373,6 +462,12 @@ fn merge_rule(base: Rule, new: Rule, raw: &RawRule) -> Rule {
         out.confirm = new.confirm;
     }
     out.tags.extend(new.tags);
+    if !new.required.is_empty() {
+        out.required = new.required;
+    }
+    if raw.skip_report.is_some() {
+        out.skip_report = new.skip_report;
+    }
     out
 }
 
@@ -498,6 +593,16 @@ impl Ctx<'_> {
             severity,
             window,
             tags: r.tags.clone(),
+            required: r
+                .required
+                .iter()
+                .map(|q| Required {
+                    id: q.id.trim().to_string(),
+                    within_lines: q.within_lines,
+                    within_columns: q.within_columns,
+                })
+                .collect(),
+            skip_report: r.skip_report.unwrap_or(false),
             case_sensitive_keywords,
             window_before: r
                 .window_before
@@ -643,7 +748,16 @@ fn closes_repetition(before: &[u8]) -> bool {
     while i > 0 && (before[i - 1].is_ascii_digit() || before[i - 1] == b',') {
         i -= 1;
     }
-    i > 0 && before[i - 1] == b'{' && i < before.len() && !(i >= 2 && before[i - 2] == b'\\')
+    if i == 0 || before[i - 1] != b'{' || i >= before.len() {
+        return false;
+    }
+    // The `{` is escaped when an odd number of backslashes precedes it.
+    let slashes = before[..i - 1]
+        .iter()
+        .rev()
+        .take_while(|&&b| b == b'\\')
+        .count();
+    slashes.is_multiple_of(2)
 }
 
 #[derive(Debug, Deserialize)]
@@ -692,6 +806,17 @@ struct RawRule {
     window_before: Option<usize>,
     window_after: Option<usize>,
     confirm: Option<Spanned<String>>,
+    #[serde(default)]
+    required: Vec<RawRequired>,
+    skip_report: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawRequired {
+    id: String,
+    within_lines: Option<usize>,
+    within_columns: Option<usize>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -722,6 +847,8 @@ mod tests {
         );
         assert_eq!(escape_literal_braces(r"a{2,3}b{4}"), r"a{2,3}b{4}");
         assert_eq!(escape_literal_braces(r"[{}]x"), r"[{}]x");
+        assert_eq!(escape_literal_braces(r"a\\{0,3}b"), r"a\\{0,3}b");
+        assert_eq!(escape_literal_braces(r"a\{0,3}b"), r"a\{0,3\}b");
         assert!(compile_go_regex(r"^\${(?:[A-Z_]+|[a-z_]+)}$").is_ok());
     }
 

@@ -110,6 +110,10 @@ const CASES: &[(&str, &[&str], &[&str])] = &[
     (
         "slack-token",
         &[
+            "SLACK_REFRESH=xoxe-1-My0xLTIwMTc2ODQxOTQ4LTI4NTY0MTU5NzA0NzktaEZnNHExRFIwNFBtRXNHbVQ2NVI4U3JE",
+            "config xoxe.xoxp-1-Mi0yLTIwMTc2ODQxOTQ4LTI4NTY0MTU5NzA0NzktaEZnNHExRFIwNFBtRXNHbVQ2NVI4U3JE",
+            "legacy xoxa-2-201768419481-285641597047-hFg4q1DR04PmEsGmT65R8SrDabcd",
+            "xoxr-201768419481-hFg4q1DR04PmEsGmT65R8SrD_hFg4q1DR04PmEsGmT65R8SrD",
             "xoxb-000009164492-7905597722152-OZAEyXYC8rYWKvsrdNPTZ0Mv",
             "token=xoxp-902949636669-374054462904-2924875818876-6791ce680ce2b27c8af6666259bbc471",
         ],
@@ -241,9 +245,11 @@ const CASES: &[(&str, &[&str], &[&str])] = &[
         "generic-secret-assignment",
         &[
             "client_secret=YZpkxwnUzyO9Lnt8EGno2CRi8TqM5CLx",
-            "{\"level\":\"info\",\"token\": \"IpzMGni3WhRGfI2rVXWybQTKjtayTfSlX2oumQ5g\"}",
             "DB_PASSWORD='Iu#mYInLckQzktz7'",
-            "api_key: XO4O33i7rlbxRZQSw5AbQTSD",
+            "<password>Iu#mYInLckQzktz7</password>",
+            "[\"password\"]=>\"Iu#mYInLckQzktz7\"",
+            "\"DB_PASSWORD\",\"Iu#mYInLckQzktz7\"",
+            "client_secret=3f2a9c1e-7b4d-4e8a-9c2f-1d5e6b7a8c9d",
         ],
         &[
             "\"token\": \"session-expired-for-user\"",
@@ -253,7 +259,51 @@ const CASES: &[(&str, &[&str], &[&str])] = &[
             "password: true",
             "max_tokens=4096",
             "SECRET_NAME=DATABASE_PASSWORD_PROD",
+            "secret_path=/var/run/secrets/app/db.json",
         ],
+    ),
+    (
+        "generic-token-assignment",
+        &[
+            "{\"level\":\"info\",\"token\": \"IpzMGni3WhRGfI2rVXWybQTKjtayTfSlX2oumQ5g\"}",
+            "api_key: XO4O33i7rlbxRZQSw5AbQTSD",
+            "Settings{url='x', apiKey='XO4O33i7rlbxRZQSw5AbQTSD'}",
+        ],
+        &[
+            "commit_sha=4f9c2e1d8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d token_count=3",
+            "token: 4f9c2e1d8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d",
+            "api_key_id=3f2a9c1e-7b4d-4e8a-9c2f-1d5e6b7a8c9d",
+            "key=sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            "token=xxxxxxxxxxxxxxxxxxxx",
+            "private_key_path=/etc/ssl/private/server.key",
+        ],
+    ),
+    (
+        "url-password",
+        &[
+            "git clone https://deploy:Zr8kQ2mVw9xLp4Tb@git.example.com/org/repo.git",
+            "ftp://backup:Zr8kQ2mVw9xLp4Tb@files.example.net/dump",
+        ],
+        &[
+            "https://user:password@example.com/",
+            "https://example.com/a:b@c",
+            "https://user:${PASSWORD}@example.com/",
+        ],
+    ),
+    (
+        "openai-api-key",
+        &[
+            "OPENAI_API_KEY=sk-proj-Ab3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5bC7dE9fG1hJ3kL5mN7pQ9rS1tU3vW5xY7zT3BlbkFJAb3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5bC7dE9fG1hJ3kL5mN7pQ9rS1tU3vW5xY7z",
+            "key 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 used",
+        ],
+        &["sk-proj-short", "task-project-list"],
+    ),
+    (
+        "anthropic-api-key",
+        &[
+            "x-api-key: sk-ant-api03-Ab3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5bC7dE9fG1hJ3kL5mN7pQ9rS1tU3vW5xY7z-Ab3dE5fG7hJ9kL1mN3pQAA",
+        ],
+        &["sk-ant-api03-short", "desk-ant-api"],
     ),
 ];
 

@@ -282,4 +282,44 @@ fn sarif_has_the_required_shape() {
         2
     );
     assert!(result["partialFingerprints"].as_object().unwrap().len() == 1);
+    // GitHub code scanning ranks by security-severity; the tool links somewhere real.
+    assert_eq!(
+        run["tool"]["driver"]["rules"][idx]["properties"]["security-severity"],
+        "9.0"
+    );
+    assert!(
+        run["tool"]["driver"]["informationUri"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("https://"))
+    );
+    assert_eq!(run["invocations"][0]["executionSuccessful"], true);
+}
+
+#[test]
+fn sarif_notifies_what_was_not_scanned() {
+    let mut report = muster_scan::ScanReport::default();
+    report.binary_skipped.push("bin/app".into());
+    report.symlink_loops.push("loop".into());
+    let mut out = Vec::new();
+    let s = Scanner::with_default_rules();
+    write_report(&mut out, &report, s.rules(), Format::Sarif).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let notes = v["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .unwrap();
+    assert_eq!(notes.len(), 2);
+    assert!(
+        notes[0]["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("bin/app")
+    );
+}
+
+#[test]
+fn sizes_under_a_tenth_of_a_megabyte_read_in_kilobytes() {
+    assert_eq!(muster_scan::human_size(2_500), "2.5 KB");
+    assert_eq!(muster_scan::human_size(99_999), "100.0 KB");
+    assert_eq!(muster_scan::human_size(150_000), "0.1 MB");
+    assert_eq!(muster_scan::human_size(1_074_000_000), "1074.0 MB");
 }

@@ -147,3 +147,73 @@ windowAfter = 30
     let found = s.scan_bytes(line.as_bytes(), "x");
     assert_eq!(found.len(), 1, "{found:?}");
 }
+
+#[test]
+fn composite_rules_need_their_parts_nearby() {
+    let toml = r#"
+[[rules]]
+id = "acme-client-id"
+regex = '''acme_id=(AID[0-9]{8})'''
+keywords = ["acme_id"]
+skipReport = true
+
+[[rules]]
+id = "acme-secret"
+regex = '''acme_secret=([A-Za-z0-9]{20})'''
+keywords = ["acme_secret"]
+[[rules.required]]
+id = "acme-client-id"
+withinLines = 2
+"#;
+    let s = Scanner::new(RuleSet::from_toml(toml).unwrap()).unwrap();
+    let near = "acme_id=AID12345678\nx\nacme_secret=Zr8kQ2mVw9xLp4TbN7qA\n";
+    assert_eq!(rules_found(&s, near, "a.env"), vec!["acme-secret"]);
+    let far = "acme_id=AID12345678\n1\n2\n3\nacme_secret=Zr8kQ2mVw9xLp4TbN7qA\n";
+    assert!(rules_found(&s, far, "a.env").is_empty());
+    let alone = "acme_secret=Zr8kQ2mVw9xLp4TbN7qA\n";
+    assert!(rules_found(&s, alone, "a.env").is_empty());
+    let bad = toml.replace(
+        "id = \"acme-client-id\"\nwithinLines",
+        "id = \"nope\"\nwithinLines",
+    );
+    let err = RuleSet::from_toml(&bad).unwrap_err().to_string();
+    assert!(err.contains("required rule `nope`"), "{err}");
+}
+
+#[test]
+fn extend_path_loads_the_base_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("base.toml"),
+        "[[rules]]\nid = \"base-rule\"\nregex = '''BASE[0-9]{6}'''\nkeywords = [\"base\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("mine.toml"),
+        "[extend]\npath = \"base.toml\"\n\n[[rules]]\nid = \"mine\"\nregex = '''MINE[0-9]{6}'''\nkeywords = [\"mine\"]\n",
+    )
+    .unwrap();
+    let s = Scanner::new(RuleSet::from_file(&dir.path().join("mine.toml")).unwrap()).unwrap();
+    assert_eq!(
+        rules_found(&s, "BASE123456 MINE123456", "x"),
+        vec!["base-rule", "mine"]
+    );
+    std::fs::write(
+        dir.path().join("loop.toml"),
+        "[extend]\npath = \"loop.toml\"\n",
+    )
+    .unwrap();
+    assert!(RuleSet::from_file(&dir.path().join("loop.toml")).is_err());
+}
+
+#[test]
+fn gitleaks_files_decode_when_asked() {
+    let toml =
+        "[[rules]]\nid = \"acme\"\nregex = '''acme_[A-Za-z0-9]{20}'''\nkeywords = [\"acme_\"]\n";
+    // base64 of "key: acme_Zr8kQ2mVw9xLp4TbN7qA"
+    let text = "payload a2V5OiBhY21lX1pyOGtRMm1Wdzl4THA0VGJON3FB end";
+    let mut s = Scanner::new(RuleSet::from_toml(toml).unwrap()).unwrap();
+    assert!(rules_found(&s, text, "x").is_empty());
+    s.max_decode_depth = 2;
+    assert_eq!(rules_found(&s, text, "x"), vec!["acme"]);
+}
