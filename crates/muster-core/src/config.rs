@@ -13,6 +13,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use toml::Spanned;
 
+mod care;
+
 /// The fully commented default configuration.
 pub const DEFAULT_TOML: &str = include_str!("default.toml");
 
@@ -102,6 +104,8 @@ pub struct Config {
     pub server: ServerConfig,
     pub slack: Option<SlackConfig>,
     pub people: Vec<Person>,
+    /// Reminders and the stale nudge (`[[reminders]]`, `[stale]`).
+    pub care: crate::care::CareConfig,
 }
 
 /// `[slack]`: present when Muster runs a Slack app. Secrets are not here: only where to
@@ -390,6 +394,12 @@ pub enum ConfigProblem {
     BadProxy(String),
     /// A `[server] allowed_hosts` entry that is not a host name (with an optional port).
     BadHost(String),
+    /// A duration that is not whole numbers with `s`, `m`, `h` or `d`.
+    BadDuration(String),
+    /// A `[[reminders]] key` that is not lowercase letters, digits and `-` (or is `stale`).
+    BadReminderKey(String),
+    /// A `[[reminders]]` entry with neither `after` nor `every`.
+    ReminderWithoutTime(String),
 }
 
 impl ConfigError {
@@ -481,6 +491,18 @@ impl ConfigError {
                 a.str("value", v);
                 "config-error-bad-host"
             }
+            ConfigProblem::BadDuration(v) => {
+                a.str("value", v);
+                "config-error-bad-duration"
+            }
+            ConfigProblem::BadReminderKey(v) => {
+                a.str("value", v);
+                "config-error-bad-reminder-key"
+            }
+            ConfigProblem::ReminderWithoutTime(v) => {
+                a.str("value", v);
+                "config-error-reminder-without-time"
+            }
         };
         let body = lang.format(id, &a);
         match (self.line, self.column) {
@@ -521,6 +543,8 @@ struct RawConfig {
     server: Option<RawServer>,
     slack: Option<RawSlack>,
     people: Option<Vec<RawPerson>>,
+    reminders: Option<Vec<care::RawReminder>>,
+    stale: Option<care::RawStale>,
 }
 
 #[derive(Deserialize)]
@@ -794,6 +818,14 @@ impl Config {
             .map(|s| validate_slack(s, &severities, loc))
             .transpose()?;
         let people = validate_people(raw.people.unwrap_or_default(), loc)?;
+        let care = care::validate_care(
+            raw.reminders,
+            raw.stale,
+            &severities,
+            &lifecycle.statuses,
+            &roles,
+            loc,
+        )?;
         let (report_template_en, report_template_fr) = raw
             .report
             .map_or((None, None), |r| (r.template_en, r.template_fr));
@@ -817,6 +849,7 @@ impl Config {
             teams,
             server,
             people,
+            care,
         })
     }
 

@@ -65,6 +65,12 @@ pub enum DomainError {
     UnknownLanguage(String),
     #[error("{}", self.message(Lang::En))]
     UnknownField { given: String, valid: Vec<String> },
+    /// A duration that is not whole numbers with `s`, `m`, `h` or `d` (`muster_core::care`).
+    #[error("{}", self.message(Lang::En))]
+    BadDuration(String),
+    /// A reminder key this configuration does not have.
+    #[error("{}", self.message(Lang::En))]
+    UnknownReminder { given: String, valid: Vec<String> },
 }
 
 impl DomainError {
@@ -100,6 +106,8 @@ impl DomainError {
             NothingToChange => "nothing_to_change",
             UnknownLanguage(_) => "unknown_language",
             UnknownField { .. } => "unknown_field",
+            BadDuration(_) => "bad_duration",
+            UnknownReminder { .. } => "unknown_reminder",
         }
     }
 
@@ -132,7 +140,8 @@ impl DomainError {
             | SameSeverity(v)
             | BadTime(v)
             | BadUrl(v)
-            | UnknownLanguage(v) => {
+            | UnknownLanguage(v)
+            | BadDuration(v) => {
                 a.str("value", v);
             }
             UnknownSeverity { given, valid }
@@ -140,7 +149,8 @@ impl DomainError {
             | UnknownRole { given, valid }
             | UnknownTeam { given, valid }
             | UnknownActionType { given, valid }
-            | UnknownField { given, valid } => {
+            | UnknownField { given, valid }
+            | UnknownReminder { given, valid } => {
                 a.str("value", given).str("valid", valid.join(", "));
             }
             TransitionNotAllowed { from, to, allowed } => {

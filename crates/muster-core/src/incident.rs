@@ -427,6 +427,15 @@ pub enum TimelineEvent {
         files: Vec<String>,
         author: String,
     },
+    /// A reminder put off until `until` (`muster_core::care`).
+    ReminderSnoozed {
+        key: String,
+        until: Timestamp,
+    },
+    /// A reminder that will not be said again for this incident.
+    ReminderDismissed {
+        key: String,
+    },
 }
 
 impl TimelineEvent {
@@ -516,6 +525,16 @@ impl TimelineEvent {
                     &Args::new().with("fields", names.join(", ")),
                 )
             }
+            ReminderSnoozed { key, until } => lang.format(
+                "timeline-reminder-snoozed",
+                &Args::new()
+                    .with("key", key.as_str())
+                    .with("until", display(*until)),
+            ),
+            ReminderDismissed { key } => lang.format(
+                "timeline-reminder-dismissed",
+                &Args::new().with("key", key.as_str()),
+            ),
             ChatMessage {
                 text,
                 permalink,

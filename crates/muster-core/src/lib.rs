@@ -12,6 +12,7 @@
 //! lives in other crates and hands plain values to this one. That keeps the rules testable
 //! by property tests and lets every adapter share one definition of "valid".
 
+pub mod care;
 pub mod channel;
 pub mod config;
 pub mod error;

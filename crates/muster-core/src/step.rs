@@ -39,6 +39,10 @@ pub enum StepKind {
     SecretWarning(String),
     /// Assign a role to a chat user once their name is known; named by the delivery.
     AssignRole(String),
+    /// A reminder or nudge at a due time (`muster_core::care::occurrence`: key and time).
+    /// On the `care` platform, the engine's check of whether it is still due; on a chat
+    /// platform, the message that says it.
+    Remind(String),
 }
 
 impl StepKind {
@@ -72,6 +76,7 @@ impl StepKind {
             StepKind::Capture(_) => "capture",
             StepKind::SecretWarning(_) => "secret-warning",
             StepKind::AssignRole(_) => "assign-role",
+            StepKind::Remind(_) => "remind",
         }
     }
 
@@ -79,9 +84,10 @@ impl StepKind {
         match self {
             StepKind::Refresh(v) => Some(v.to_string()),
             StepKind::Update(n) => Some(n.to_string()),
-            StepKind::Capture(d) | StepKind::SecretWarning(d) | StepKind::AssignRole(d) => {
-                Some(d.clone())
-            }
+            StepKind::Capture(d)
+            | StepKind::SecretWarning(d)
+            | StepKind::AssignRole(d)
+            | StepKind::Remind(d) => Some(d.clone()),
             _ => None,
         }
     }
@@ -102,6 +108,7 @@ impl StepKind {
             ("capture", a) => StepKind::Capture(delivery(a)?),
             ("secret-warning", a) => StepKind::SecretWarning(delivery(a)?),
             ("assign-role", a) => StepKind::AssignRole(delivery(a)?),
+            ("remind", a) => StepKind::Remind(delivery(a)?),
             _ => return None,
         })
     }
@@ -231,6 +238,7 @@ mod tests {
             StepKind::Capture("Ev0123".into()),
             StepKind::SecretWarning("Ev9".into()),
             StepKind::AssignRole("a/b:c".into()),
+            StepKind::Remind("status-update.1764000000".into()),
         ];
         for kind in all {
             for platform in ["slack", "matrix", "test-chat_2"] {
@@ -263,6 +271,8 @@ mod tests {
             "slack/refresh/",
             "slack/capture",
             "slack/capture/",
+            "care/remind",
+            "care/remind/",
             "refresh:12",
         ] {
             assert!(bad.parse::<StepId>().is_err(), "{bad:?} was accepted");

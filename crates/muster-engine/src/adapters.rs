@@ -18,6 +18,9 @@ pub struct RecordMetrics {
     /// Workflow steps waiting to run, and steps that gave up.
     pub steps_pending: u64,
     pub steps_failed: u64,
+    /// Reminders of incidents not closed: (incident number, reminder key, seconds until
+    /// due, negative when overdue); drills and security incidents left out.
+    pub reminders: Vec<(String, String, i64)>,
 }
 
 impl Engine {
@@ -77,6 +80,7 @@ impl Engine {
             incidents,
             steps_pending,
             steps_failed,
+            reminders: self.reminder_metrics().await?,
         })
     }
 

@@ -132,4 +132,12 @@ pub trait ChatPlatform: Send + Sync {
         change: &Change,
         version: Timestamp,
     ) -> Vec<PlannedStep>;
+
+    /// The steps that say a reminder in the incident's channel there (`notice` is their
+    /// input; `name` names the occurrence, for the step's [`StepKind::Remind`]). None by
+    /// default: a platform that cannot say reminders is skipped.
+    fn remind(&self, notice: &crate::care::Notice, name: &str) -> Vec<PlannedStep> {
+        let _ = (notice, name);
+        Vec::new()
+    }
 }

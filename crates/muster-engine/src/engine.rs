@@ -218,6 +218,11 @@ impl Engine {
         &self.store
     }
 
+    /// The configured chat platforms (reminders are said on each).
+    pub(crate) fn chat_platforms(&self) -> &[Arc<dyn ChatPlatform>] {
+        &self.chat
+    }
+
     pub fn now(&self) -> Timestamp {
         self.clock.now()
     }
@@ -345,7 +350,7 @@ impl Engine {
         }];
         resources.extend(d.resources);
         let origin = d.origin.to_input();
-        let jobs = self
+        let mut jobs: Vec<NewJob> = self
             .chat
             .iter()
             .flat_map(|p| {
@@ -370,6 +375,7 @@ impl Engine {
             resources,
             events,
         };
+        jobs.extend(crate::care::setup(self, &new));
         Ok((new, jobs))
     }
 
@@ -813,6 +819,9 @@ impl Engine {
                         .map(|s| s.into_job(p.name(), None))
                 })
                 .collect();
+            change
+                .jobs
+                .extend(crate::care::follow_up(self, &change, version));
             let queued = change.jobs.len();
             match self.store.apply(&detail.incident, &by, now, change).await {
                 Ok(_) => {
@@ -903,7 +912,7 @@ fn impact_event(field: &str, at: Timestamp) -> TimelineEvent {
 }
 
 /// A person's name or handle as typed: trimmed, non-empty, bounded.
-fn person(raw: &str) -> Result<String, DomainError> {
+pub(crate) fn person(raw: &str) -> Result<String, DomainError> {
     let p = raw.split_whitespace().collect::<Vec<_>>().join(" ");
     if p.is_empty() {
         return Err(DomainError::EmptyText);

@@ -18,6 +18,7 @@
 
 mod adapters;
 mod capture;
+pub mod care;
 pub mod chat;
 mod engine;
 mod error;

@@ -18,6 +18,7 @@ mod errors;
 mod host;
 mod lang;
 mod ops;
+mod ops_care;
 mod pages;
 mod prometheus;
 mod ratelimit;

@@ -19,6 +19,8 @@ use muster_core::{IncidentRef, Lang};
 use muster_engine::{ActionInput, Declaration, Declared, EngineError, ImpactInput, ListQuery};
 use serde::Deserialize;
 
+mod care;
+
 const PER_PAGE: u32 = 25;
 
 pub struct Pages {
@@ -37,6 +39,7 @@ impl Pages {
             ("stats.html", include_str!("../templates/stats.html")),
             ("message.html", include_str!("../templates/message.html")),
             ("name.html", include_str!("../templates/name.html")),
+            ("care.html", include_str!("../templates/care.html")),
         ] {
             env.add_template(name, src)
                 .expect("built-in page templates compile");
@@ -141,6 +144,8 @@ pub fn routes() -> Router<AppState> {
         .route("/incidents/{id}/impact", post(set_impact))
         .route("/incidents/{id}/resolve", post(resolve))
         .route("/incidents/{id}/close", post(close))
+        .route("/incidents/{id}/snooze", post(care::snooze))
+        .route("/incidents/{id}/dismiss", post(care::dismiss))
         .route("/stats", get(stats))
         .route("/name", get(name_form).post(set_name))
 }
@@ -575,12 +580,13 @@ struct Refusal {
     typed: Vec<(&'static str, String)>,
 }
 
-fn incident_page(
+async fn incident_page(
     state: &AppState,
     page: &PageCtx,
     d: &IncidentDetail,
     refusal: Refusal,
 ) -> Html<String> {
+    let care = care::context(state, d, page.lang).await;
     let Refusal {
         error,
         field,
@@ -643,13 +649,16 @@ fn incident_page(
             timeline => timeline.iter().map(|e| context! { at => display(e.at), author => e.author.clone(), text => e.event.describe(lang, c), kind => if e.event.is_human() { "human" } else { "system" } }).collect::<Vec<_>>(),
             actions => d.actions.iter().map(|a| context! { number => a.number, text => a.text.clone(), action_type => a.action_type.label(lang), priority => a.priority.to_string(), owner => a.owner.clone(), link => a.link.clone(), done => a.done_at.is_some() }).collect::<Vec<_>>(),
             action_types => ActionType::ALL.iter().map(|t| context! { key => t.as_str(), label => t.label(lang) }).collect::<Vec<_>>(),
+            care => care,
         },
     )
 }
 
 async fn show(State(state): State<AppState>, page: PageCtx, Path(id): Path<String>) -> Response {
     match load(&state, &page, &id).await {
-        Ok(d) => incident_page(&state, &page, &d, Refusal::default()).into_response(),
+        Ok(d) => incident_page(&state, &page, &d, Refusal::default())
+            .await
+            .into_response(),
         Err(r) => r,
     }
 }
@@ -700,7 +709,7 @@ where
             };
             (
                 StatusCode::UNPROCESSABLE_ENTITY,
-                incident_page(&state, &page, &d, refusal),
+                incident_page(&state, &page, &d, refusal).await,
             )
                 .into_response()
         }

@@ -14,6 +14,8 @@
 //! pool type and migration folder behind the same [`Store`] API, not a domain change.
 
 mod capture;
+mod care;
+pub use care::CareChange;
 mod error;
 mod fault;
 mod jobs;

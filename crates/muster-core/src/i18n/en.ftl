@@ -386,6 +386,38 @@ slack-unknown-subcommand = `{ $sub }` is not a `{ $command }` command. To declar
 
 
 ## Care over time: reminders, playbooks, retrospective (issue 13): new messages go right below this line.
+timeline-reminder-snoozed = Reminder "{ $key }" snoozed until { $until }.
+timeline-reminder-dismissed = Reminder "{ $key }" dismissed.
+error-bad-duration = "{ $value }" is not a duration. Use whole numbers with s, m, h or d, such as 30m, 1h or 2d.
+error-unknown-reminder = Unknown reminder "{ $value }". Reminders of this incident: { $valid }.
+config-error-bad-duration = "{ $value }" is not a duration. Use whole numbers with s, m, h or d, such as 30m, 1h or 14d.
+config-error-bad-reminder-key = "{ $value }" cannot be a reminder key: use lowercase letters, digits and -, and not "stale".
+config-error-reminder-without-time = Reminder "{ $value }" needs after or every.
+care-update-due = { $number } has had no status update for { $since }. Post one so everyone knows where things stand.
+care-role-missing = { $number } has no { $role } yet. Give the role to someone.
+care-stale = { $number } has seen no activity for { $since }. Resolve it, schedule its retrospective, or keep it open.
+care-button-snooze = Snooze { $duration }
+care-button-dismiss = Dismiss
+care-button-keep-open = Keep open { $duration }
+care-snoozed = { $number }: reminders snoozed until { $until }.
+care-dismissed = { $number }: reminder "{ $key }" dismissed.
+care-next-due = { $key }: due { $due }
+care-next-due-in = next update due in { $minutes ->
+    [one] one minute
+   *[other] { $minutes } minutes
+}
+care-overdue = update overdue by { $minutes ->
+    [one] one minute
+   *[other] { $minutes } minutes
+}
+care-none = No reminder scheduled.
+care-heading = Reminders
+care-snoozed-until = snoozed until { $until }
+care-web-which = Which
+care-web-all = All reminders
+care-web-for = For
+care-web-snooze = Snooze
+care-dismissed-state = dismissed
 
 
 ## Web war room and review desk (issue 18): new messages go right below this line.

@@ -386,6 +386,38 @@ slack-unknown-subcommand = `{ $sub }` n'est pas une commande de `{ $command }`. 
 
 
 ## Care over time: reminders, playbooks, retrospective (issue 13): new messages go right below this line.
+timeline-reminder-snoozed = Rappel « { $key } » reporté jusqu’à { $until }.
+timeline-reminder-dismissed = Rappel « { $key } » écarté.
+error-bad-duration = « { $value } » n’est pas une durée. Utilisez des nombres entiers avec s, m, h ou d, comme 30m, 1h ou 2d.
+error-unknown-reminder = Rappel inconnu « { $value } ». Rappels de cet incident : { $valid }.
+config-error-bad-duration = « { $value } » n’est pas une durée. Utilisez des nombres entiers avec s, m, h ou d, comme 30m, 1h ou 14d.
+config-error-bad-reminder-key = « { $value } » ne peut pas être une clé de rappel : utilisez des minuscules, des chiffres et -, et pas « stale ».
+config-error-reminder-without-time = Le rappel « { $value } » a besoin de after ou de every.
+care-update-due = { $number } n’a pas eu de point de situation depuis { $since }. Publiez-en un pour que tout le monde sache où en sont les choses.
+care-role-missing = { $number } n’a pas encore de { $role }. Confiez le rôle à quelqu’un.
+care-stale = { $number } n’a connu aucune activité depuis { $since }. Résolvez-le, planifiez sa rétrospective ou gardez-le ouvert.
+care-button-snooze = Reporter { $duration }
+care-button-dismiss = Écarter
+care-button-keep-open = Garder ouvert { $duration }
+care-snoozed = { $number } : rappels reportés jusqu’à { $until }.
+care-dismissed = { $number } : rappel « { $key } » écarté.
+care-next-due = { $key } : prévu { $due }
+care-next-due-in = prochain point de situation dans { $minutes ->
+    [one] une minute
+   *[other] { $minutes } minutes
+}
+care-overdue = point de situation en retard de { $minutes ->
+    [one] une minute
+   *[other] { $minutes } minutes
+}
+care-none = Aucun rappel prévu.
+care-heading = Rappels
+care-snoozed-until = reporté jusqu’à { $until }
+care-web-which = Lequel
+care-web-all = Tous les rappels
+care-web-for = Pendant
+care-web-snooze = Reporter
+care-dismissed-state = écarté
 
 
 ## Web war room and review desk (issue 18): new messages go right below this line.
