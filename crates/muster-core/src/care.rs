@@ -318,7 +318,17 @@ impl CareView {
 /// The step argument of a scheduled check: `<key>.<unix seconds>`, so each due time is
 /// its own row of the queue (a rerun after a crash finds it, never adds a second).
 pub fn occurrence(key: &str, at: Timestamp) -> String {
-    format!("{key}.{}", at.timestamp())
+    format!("{key}.{}", ceil_seconds(at).timestamp())
+}
+
+/// `at` rounded up to a whole second: a check named by its due time never runs before it.
+pub fn ceil_seconds(at: Timestamp) -> Timestamp {
+    let floor = at - Duration::nanoseconds(i64::from(at.timestamp_subsec_nanos()));
+    if floor == at {
+        at
+    } else {
+        floor + Duration::seconds(1)
+    }
 }
 
 /// The key and time of an occurrence argument.
@@ -474,6 +484,11 @@ mod tests {
         let at = t(10, 15);
         let arg = occurrence("status-update", at);
         assert_eq!(parse_occurrence(&arg), Some(("status-update", at)));
+        let late = at + Duration::milliseconds(1);
+        assert_eq!(
+            parse_occurrence(&occurrence("k", late)),
+            Some(("k", at + Duration::seconds(1)))
+        );
         assert_eq!(parse_occurrence("nope"), None);
         assert_eq!(parse_occurrence(".5"), None);
         assert!(is_key("status-update") && !is_key("Status") && !is_key("a.b"));

@@ -11,7 +11,7 @@ use muster_core::record::{ListFilter, TokenInfo};
 use muster_core::step::StepId;
 
 /// What `/metrics` may show of the record.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RecordMetrics {
     /// Incidents by (status, severity); drills and security incidents left out.
     pub incidents: Vec<(String, String, u64)>,
@@ -20,7 +20,7 @@ pub struct RecordMetrics {
     pub steps_failed: u64,
     /// Reminders of incidents not closed: (incident number, reminder key, seconds until
     /// due, negative when overdue); drills and security incidents left out.
-    pub reminders: Vec<(String, String, i64)>,
+    pub reminders: Vec<(String, String, f64)>,
 }
 
 impl Engine {

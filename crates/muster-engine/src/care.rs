@@ -193,7 +193,7 @@ impl Engine {
         let by = crate::engine::person(by)?;
         let d = self.get(r).await?;
         let now = self.now();
-        let until = now + length;
+        let until = muster_core::care::ceil_seconds(now + length);
         let change = CareChange {
             events: keys
                 .iter()
@@ -242,7 +242,7 @@ impl Engine {
 
     /// For `/metrics`: every due reminder of the incidents not closed, as (number, key,
     /// seconds until due); drills and security incidents left out, at most 500 incidents.
-    pub(crate) async fn reminder_metrics(&self) -> Result<Vec<(String, String, i64)>, EngineError> {
+    pub(crate) async fn reminder_metrics(&self) -> Result<Vec<(String, String, f64)>, EngineError> {
         if self.config().care.is_empty() {
             return Ok(Vec::new());
         }
@@ -261,7 +261,8 @@ impl Engine {
             let d = self.get(IncidentRef::Id(i.id)).await?;
             for r in self.reminders(&d).await? {
                 if let Some(due) = r.due {
-                    out.push((i.number.to_string(), r.key, (due - now).num_seconds()));
+                    let left = (due - now).num_milliseconds() as f64 / 1000.0;
+                    out.push((i.number.to_string(), r.key, left));
                 }
             }
         }
@@ -278,7 +279,15 @@ impl Engine {
 
     /// Run a scheduled check (`<key>.<n>`): say each reminder it names that is due now,
     /// schedule the others at their due time.
-    pub async fn care_check(&self, d: &IncidentDetail, arg: &str) -> Result<(), EngineError> {
+    ///
+    /// Answers a delay when a reminder is due later under the very name of this check
+    /// (this process's clock runs behind the one that scheduled it): the check must then
+    /// run again itself, as a second row of that name cannot be queued.
+    pub async fn care_check(
+        &self,
+        d: &IncidentDetail,
+        arg: &str,
+    ) -> Result<Option<std::time::Duration>, EngineError> {
         let key = arg.rsplit_once('.').map_or(arg, |(k, _)| k);
         let keys: Vec<String> = if key == CHECK {
             self.config()
@@ -293,14 +302,20 @@ impl Engine {
         let (states, view) = self.care_view(d).await?;
         let care = &self.config().care;
         let now = self.now();
+        let mut again = None;
         for key in keys {
             let state = states.get(&key).cloned().unwrap_or_default();
             let Some(due) = care.due(&key, &view, &state) else {
                 continue;
             };
             if due > now {
+                let name = occurrence(&key, due);
+                if name == arg {
+                    again = Some((due - now).to_std().unwrap_or_default());
+                    continue;
+                }
                 self.store()
-                    .schedule(d.incident.id, &step(occurrence(&key, due)), due, now)
+                    .schedule(d.incident.id, &step(name), due, now)
                     .await?;
                 continue;
             }
@@ -342,7 +357,7 @@ impl Engine {
                 self.queued_steps(jobs.len());
             }
         }
-        Ok(())
+        Ok(again)
     }
 }
 
@@ -368,9 +383,13 @@ impl StepRunner for CareRunner {
                 return StepOutcome::Failed(format!("care does not run {}", step.step));
             };
             match self.engine.care_check(step.detail, arg).await {
-                Ok(()) => StepOutcome::Done {
+                Ok(None) => StepOutcome::Done {
                     output: None,
                     resources: vec![],
+                },
+                Ok(Some(after)) => StepOutcome::Retry {
+                    after,
+                    error: "due later than this process's clock says".into(),
                 },
                 Err(e) => StepOutcome::Retry {
                     after: Duration::from_secs(5),

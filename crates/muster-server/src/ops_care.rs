@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-pub fn render(reminders: &[(String, String, i64)], out: &mut String) {
+pub fn render(reminders: &[(String, String, f64)], out: &mut String) {
     let _ = writeln!(
         out,
         "# HELP muster_reminder_due_seconds Seconds until each reminder of an incident not closed is due (negative: overdue)."
@@ -17,7 +17,7 @@ pub fn render(reminders: &[(String, String, i64)], out: &mut String) {
             crate::prometheus::escape(key)
         );
     }
-    let overdue = reminders.iter().filter(|(_, _, s)| *s < 0).count();
+    let overdue = reminders.iter().filter(|(_, _, s)| *s < 0.0).count();
     let _ = writeln!(
         out,
         "# HELP muster_reminders_overdue Reminders past due (their message is on its way or waits for a worker)."

@@ -27,15 +27,15 @@ pub(super) async fn context(state: &AppState, d: &IncidentDetail, lang: Lang) ->
     };
     let now = state.engine.now();
     let next_update = muster_engine::care::next_update_due(&reminders).map(|due| {
-        let left = (due - now).num_seconds();
-        let (id, m) = if left >= 0 {
-            ("care-next-due-in", minutes(left))
+        let overdue = due < now;
+        let (id, m) = if overdue {
+            ("care-overdue", minutes((now - due).num_seconds()).max(1))
         } else {
-            ("care-overdue", minutes(-left))
+            ("care-next-due-in", minutes((due - now).num_seconds()))
         };
         let mut a = muster_core::i18n::Args::new();
         a.num("minutes", m);
-        context! { text => lang.format(id, &a), overdue => left < 0, due => display(due) }
+        context! { text => lang.format(id, &a), overdue => overdue, due => display(due) }
     });
     let rows: Vec<Value> = reminders
         .iter()
