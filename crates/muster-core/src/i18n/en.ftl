@@ -417,6 +417,8 @@ care-web-which = Which
 care-web-all = All reminders
 care-web-for = For
 care-web-snooze = Snooze
+care-help-snooze = `{ $command } snooze [30m|1h|2h] [reminder]`: put this incident's reminders off for a while.
+care-help-dismiss = `{ $command } dismiss [reminder]`: stop one of this incident's reminders.
 care-dismissed-state = dismissed
 
 

@@ -417,6 +417,8 @@ care-web-which = Lequel
 care-web-all = Tous les rappels
 care-web-for = Pendant
 care-web-snooze = Reporter
+care-help-snooze = `{ $command } snooze [30m|1h|2h] [rappel]` : reporter les rappels de cet incident.
+care-help-dismiss = `{ $command } dismiss [rappel]` : arrêter l’un des rappels de cet incident.
 care-dismissed-state = écarté
 
 
