@@ -213,6 +213,21 @@ impl CareConfig {
         Some(state.snoozed_until.map_or(due, |s| s.max(due)))
     }
 
+    /// How often status updates are asked for at `severity` (for the welcome message).
+    pub fn update_interval(&self, severity: &str) -> Option<Duration> {
+        self.reminders
+            .iter()
+            .filter(|r| r.kind() == NoticeKind::Update)
+            .find(|r| {
+                r.when.severities.is_empty()
+                    || r.when
+                        .severities
+                        .iter()
+                        .any(|s| s.eq_ignore_ascii_case(severity))
+            })
+            .and_then(|r| r.every)
+    }
+
     /// What `key` asks people for.
     pub fn kind(&self, key: &str) -> Option<NoticeKind> {
         if key == STALE {
@@ -430,6 +445,9 @@ mod tests {
         assert_eq!(c.due("status-update", &v, &s), Some(t(11, 5)));
         v.severity = "SEV4".into();
         assert_eq!(c.due("status-update", &v, &s), None);
+        assert_eq!(c.update_interval("sev1"), Some(Duration::minutes(15)));
+        assert_eq!(c.update_interval("SEV3"), Some(Duration::hours(2)));
+        assert_eq!(c.update_interval("SEV4"), None);
     }
 
     #[test]

@@ -474,7 +474,12 @@ impl SlackProvisioner {
                 .first()
                 .cloned()
                 .unwrap_or_else(|| "floppy_disk".into()),
-            update_every_minutes: 30,
+            // As the status-update reminders ask (30 when none is configured).
+            update_every_minutes: step
+                .config
+                .care
+                .update_interval(&i.severity)
+                .map_or(30, |d| d.num_minutes().clamp(1, i64::from(u32::MAX)) as u32),
             command: self.config.command.clone(),
         };
         let msg = blocks::welcome_message(&info, &self.langs());
