@@ -15,3 +15,10 @@ CREATE TABLE chat_activity (
     incident_id TEXT PRIMARY KEY REFERENCES incidents (id),
     last_at     TEXT NOT NULL
 );
+
+-- Incidents declared before reminders existed have no scheduled check: each one not
+-- closed gets one, due at once, which schedules its reminders (or says the overdue ones).
+INSERT INTO jobs (incident_id, step, run_after, created_at, updated_at)
+    SELECT id, 'care/remind/check.0', '1970-01-01T00:00:00.000000Z',
+           '1970-01-01T00:00:00.000000Z', '1970-01-01T00:00:00.000000Z'
+    FROM incidents WHERE closed_at IS NULL;
