@@ -14,6 +14,8 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod care;
+
 pub enum Backend {
     Local(Engine, Lang),
     Remote(Remote),

@@ -186,6 +186,24 @@ pub enum IncidentCommand {
         #[command(flatten)]
         by: By,
     },
+    /// Put the incident's reminders off for a while (30m, 1h, 2d): every one but the stale
+    /// nudge, or only --key.
+    Snooze {
+        id: String,
+        duration: String,
+        /// Only this reminder (status-update, no-commander, stale…).
+        #[arg(long)]
+        key: Option<String>,
+        #[command(flatten)]
+        by: By,
+    },
+    /// Stop one of the incident's reminders.
+    Dismiss {
+        id: String,
+        key: String,
+        #[command(flatten)]
+        by: By,
+    },
     /// Render the incident report.
     Report {
         id: String,
@@ -327,8 +345,29 @@ async fn dispatch(
                 output::print_json(&d);
             } else {
                 print!("{}", output::show(&d, engine.config(), lang));
+                let r = muster_core::IncidentRef::Id(d.incident.id);
+                print!(
+                    "{}",
+                    crate::care_cmd::reminder_lines(&engine.reminders(r).await?, lang)
+                );
             }
             return Ok(());
+        }
+        Snooze {
+            id,
+            duration,
+            key,
+            by,
+        } => {
+            let r = parse_ref(&id, lang)?;
+            let who = by.name_for(engine);
+            let until = engine.snooze(r, key.as_deref(), &duration, &who).await?;
+            return crate::care_cmd::snoozed(&id, until, g.json, lang);
+        }
+        Dismiss { id, key, by } => {
+            let r = parse_ref(&id, lang)?;
+            engine.dismiss(r, &key, &by.name_for(engine)).await?;
+            return crate::care_cmd::dismissed(&id, &key, g.json, lang);
         }
         Report { id, format, output } => {
             let fmt: ReportFormat = format.parse().map_err(|v: String| {

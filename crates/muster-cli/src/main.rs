@@ -5,6 +5,7 @@
 //! its own documented codes (1 means findings).
 
 mod backend;
+mod care_cmd;
 mod config_cmd;
 mod failure;
 mod incident_cmd;

@@ -175,6 +175,15 @@ impl World {
         }
     }
 
+    /// Declare a SEV1 from Slack: the command, then its modal submitted.
+    async fn declare(&self, server: &Serve, title: &str, user: &str) -> (u16, String) {
+        let view = self.open_modal(server, title, user).await;
+        let req = self
+            .signer
+            .interaction(&self.submission(&view, user), self.now());
+        self.send(server, &req).await
+    }
+
     fn submission(&self, view: &SimView, user: &str) -> serde_json::Value {
         payloads::view_submission(view, user, &[("severity", Input::Choose("SEV1".into()))])
     }
@@ -391,15 +400,7 @@ async fn crash_and_recover(point: &'static CrashPoint) -> World {
         .sim
         .hold_after(point.method, move |c| (point.pick)(c, &announce, &seen));
     let first = world.serve();
-    let view = world.open_modal(&first, "Checkout is down", "U1ANA").await;
-    let (status, body) = world
-        .send(
-            &first,
-            &world
-                .signer
-                .interaction(&world.submission(&view, "U1ANA"), world.now()),
-        )
-        .await;
+    let (status, body) = world.declare(&first, "Checkout is down", "U1ANA").await;
     assert_eq!((status, body.as_str()), (200, "{}"), "{}", point.name);
     tokio::time::timeout(Duration::from_secs(20), held.reached())
         .await
@@ -579,5 +580,168 @@ async fn a_thousand_random_deliveries_to_three_servers_declare_each_incident_onc
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+    world.assert_logs_clean();
+}
+
+/// The bot's reminders in `channel` whose key is `key`, oldest first.
+fn reminders_in(world: &World, channel: &str, key: &str) -> Vec<muster_testkit::sim::SimMessage> {
+    world
+        .sim
+        .messages(channel)
+        .into_iter()
+        .filter(|m| {
+            m.metadata.as_ref().is_some_and(|md| {
+                md["event_payload"]["step"]
+                    .as_str()
+                    .is_some_and(|s| s.starts_with(&format!("remind/{key}.")))
+            })
+        })
+        .collect()
+}
+
+/// Poll until `f` gives something, for at most `within`.
+async fn wait_for<T>(world: &World, within: Duration, what: &str, f: impl Fn() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            start.elapsed() < within,
+            "{what} did not happen within {within:?}\n{}",
+            world.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Reminders in seconds through the real binary and the Slack simulator: a status-update
+/// reminder arrives with its buttons; its snooze button is pressed; the server is killed
+/// with SIGKILL and restarted while the snooze and a stale nudge are pending; then the
+/// snoozed reminder arrives once, after the snooze, and the stale nudge once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reminders_and_stale_nudges_survive_sigkill_and_arrive_once() {
+    let world = World::new().await;
+    let config = world.dir.path().join("muster.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(
+        "[[reminders]]\nkey = \"status-update\"\nevery = \"6s\"\n[stale]\nafter = \"11s\"\n",
+    );
+    std::fs::write(&config, text).unwrap();
+    let first = world.serve();
+    let (status, _) = world.declare(&first, "Checkout is down", "U1ANA").await;
+    assert_eq!(status, 200);
+    let store = Store::open(&format!("sqlite://{}", world.db().display()))
+        .await
+        .unwrap();
+    let channel = wait_for(&world, Duration::from_secs(20), "the channel", || {
+        world
+            .sim
+            .channels()
+            .into_iter()
+            .find(|c| c.name.starts_with("incident-"))
+            .map(|c| c.id)
+    })
+    .await;
+    // The first reminder, about 6 s after the declaration, with its buttons.
+    let reminder = wait_for(
+        &world,
+        Duration::from_secs(20),
+        "the first reminder",
+        || {
+            reminders_in(&world, &channel, "status-update")
+                .into_iter()
+                .next()
+        },
+    )
+    .await;
+    assert!(
+        reminder.text.contains("has had no status update"),
+        "{}",
+        reminder.text
+    );
+    assert!(
+        reminder.text.contains("point de situation"),
+        "{}",
+        reminder.text
+    );
+    let snooze = reminder.blocks[1]["elements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["action_id"] == "care_snooze_30m")
+        .expect("a snooze button")
+        .clone();
+    // The button as pressed, for 9 s instead of 30 min so the test runs in seconds.
+    let value = snooze["value"].as_str().unwrap().replace(" 30m", " 9s");
+    let press = payloads::block_action_on_message(
+        "U2BOB",
+        &channel,
+        &reminder.ts,
+        "care_actions",
+        "care_snooze_30m",
+        &value,
+        &world.sim.new_trigger_id(),
+    );
+    let (status, body) = world
+        .send(&first, &world.signer.interaction(&press, world.now()))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let d = store
+        .detail(IncidentRef::Number(IncidentNumber(1)))
+        .await
+        .unwrap()
+        .unwrap();
+    let until = d
+        .timeline
+        .iter()
+        .find_map(|e| match &e.event {
+            TimelineEvent::ReminderSnoozed { until, .. } => Some(*until),
+            _ => None,
+        })
+        .expect("the snooze is recorded");
+    // Killed while the snoozed reminder and the stale nudge wait in the queue.
+    drop(first);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _second = world.serve();
+    let second = wait_for(
+        &world,
+        Duration::from_secs(30),
+        "the snoozed reminder",
+        || {
+            reminders_in(&world, &channel, "status-update")
+                .into_iter()
+                .nth(1)
+        },
+    )
+    .await;
+    // Named by when it was said (`remind/<key>.<unix seconds>`).
+    let step = second.metadata.as_ref().unwrap()["event_payload"]["step"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let secs: i64 = step.rsplit('.').next().unwrap().parse().unwrap();
+    let said_at = chrono::DateTime::from_timestamp(secs, 0).unwrap();
+    assert!(said_at >= until, "said at {said_at}, snoozed until {until}");
+    wait_for(&world, Duration::from_secs(20), "the stale nudge", || {
+        reminders_in(&world, &channel, "stale").into_iter().next()
+    })
+    .await;
+    // Once each: the next status-update reminder is 6 s after this one, the next nudge
+    // 11 s after the first.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(reminders_in(&world, &channel, "status-update").len(), 2);
+    let stale = reminders_in(&world, &channel, "stale");
+    assert_eq!(stale.len(), 1);
+    assert!(
+        stale[0].text.contains("has seen no activity"),
+        "{}",
+        stale[0].text
+    );
+    assert!(
+        world.sim.rejections().is_empty(),
+        "requests Slack would refuse: {:?}",
+        world.sim.rejections()
+    );
     world.assert_logs_clean();
 }

@@ -926,3 +926,46 @@ fn a_full_disk_says_so_and_nothing_is_lost() {
         "no number was used up"
     );
 }
+
+#[test]
+fn reminders_are_shown_snoozed_and_dismissed_from_the_command_line() {
+    let s = Sandbox::new();
+    s.ok(&["incident", "declare", "Payments down", "--severity", "SEV1"]);
+    let show = s.ok(&["incident", "show", "INC-1"]);
+    assert!(
+        show.contains("Reminders:") && show.contains("status-update: due"),
+        "{show}"
+    );
+    let out = s.ok(&["incident", "snooze", "INC-1", "2h"]);
+    assert!(out.contains("INC-1: reminders snoozed until"), "{out}");
+    let v = s.json(&["incident", "snooze", "INC-1", "90m", "--key", "stale"]);
+    assert!(v["until"].is_string(), "{v}");
+    let err = s.fails(2, &["incident", "snooze", "INC-1", "whenever"]);
+    assert!(err.contains("is not a duration"), "{err}");
+    let err = s.fails(2, &["incident", "dismiss", "INC-1", "nope"]);
+    assert!(err.contains("status-update, no-commander, stale"), "{err}");
+    let out = s.ok(&[
+        "--lang",
+        "fr",
+        "incident",
+        "dismiss",
+        "INC-1",
+        "status-update",
+    ]);
+    assert!(out.contains("écarté"), "{out}");
+    let d = s.json(&["incident", "show", "INC-1"]);
+    let kinds: Vec<&str> = d["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["event"]["kind"].as_str())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "reminder_snoozed").count(),
+        3,
+        "two keys then one: {kinds:?}"
+    );
+    assert!(kinds.contains(&"reminder_dismissed"));
+    let show = s.ok(&["incident", "show", "INC-1"]);
+    assert!(!show.contains("status-update: due"), "{show}");
+}

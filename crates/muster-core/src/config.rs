@@ -13,6 +13,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use toml::Spanned;
 
+mod care;
+
 /// The fully commented default configuration.
 pub const DEFAULT_TOML: &str = include_str!("default.toml");
 
@@ -107,6 +109,8 @@ pub struct Config {
     pub alerts: Option<AlertsConfig>,
     /// `[paging.pagerduty]`: page responders through PagerDuty's Events API v2.
     pub pagerduty: Option<PagerDutyConfig>,
+    /// Reminders and the stale nudge (`[[reminders]]`, `[stale]`).
+    pub care: crate::care::CareConfig,
 }
 
 /// What an alert does (`[[alerts.rules]] action`).
@@ -470,6 +474,12 @@ pub enum ConfigProblem {
     BadHost(String),
     /// An `[[alerts.rules]] action` that is not declare, suggest or ignore.
     BadAlertAction(String),
+    /// A duration that is not whole numbers with `s`, `m`, `h` or `d`.
+    BadDuration(String),
+    /// A `[[reminders]] key` that is not lowercase letters, digits and `-` (or is `stale`).
+    BadReminderKey(String),
+    /// A `[[reminders]]` entry with neither `after` nor `every`.
+    ReminderWithoutTime(String),
 }
 
 impl ConfigError {
@@ -565,6 +575,18 @@ impl ConfigError {
                 a.str("value", v);
                 "config-error-bad-alert-action"
             }
+            ConfigProblem::BadDuration(v) => {
+                a.str("value", v);
+                "config-error-bad-duration"
+            }
+            ConfigProblem::BadReminderKey(v) => {
+                a.str("value", v);
+                "config-error-bad-reminder-key"
+            }
+            ConfigProblem::ReminderWithoutTime(v) => {
+                a.str("value", v);
+                "config-error-reminder-without-time"
+            }
         };
         let body = lang.format(id, &a);
         match (self.line, self.column) {
@@ -607,6 +629,8 @@ struct RawConfig {
     people: Option<Vec<RawPerson>>,
     alerts: Option<RawAlerts>,
     paging: Option<RawPaging>,
+    reminders: Option<Vec<care::RawReminder>>,
+    stale: Option<care::RawStale>,
 }
 
 #[derive(Deserialize)]
@@ -935,6 +959,14 @@ impl Config {
             .and_then(|p| p.pagerduty)
             .map(|p| validate_pagerduty(p, &severities, loc))
             .transpose()?;
+        let care = care::validate_care(
+            raw.reminders,
+            raw.stale,
+            &severities,
+            &lifecycle.statuses,
+            &roles,
+            loc,
+        )?;
         let (report_template_en, report_template_fr) = raw
             .report
             .map_or((None, None), |r| (r.template_en, r.template_fr));
@@ -960,6 +992,7 @@ impl Config {
             people,
             alerts,
             pagerduty,
+            care,
         })
     }
 

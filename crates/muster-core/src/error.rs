@@ -71,6 +71,12 @@ pub enum DomainError {
     UnknownLanguage(String),
     #[error("{}", self.message(Lang::En))]
     UnknownField { given: String, valid: Vec<String> },
+    /// A duration that is not whole numbers with `s`, `m`, `h` or `d` (`muster_core::care`).
+    #[error("{}", self.message(Lang::En))]
+    BadDuration(String),
+    /// A reminder key this configuration does not have.
+    #[error("{}", self.message(Lang::En))]
+    UnknownReminder { given: String, valid: Vec<String> },
 }
 
 impl DomainError {
@@ -108,6 +114,8 @@ impl DomainError {
             NotYourNote(_) => "not_your_note",
             UnknownLanguage(_) => "unknown_language",
             UnknownField { .. } => "unknown_field",
+            BadDuration(_) => "bad_duration",
+            UnknownReminder { .. } => "unknown_reminder",
         }
     }
 
@@ -140,7 +148,8 @@ impl DomainError {
             | SameSeverity(v)
             | BadTime(v)
             | BadUrl(v)
-            | UnknownLanguage(v) => {
+            | UnknownLanguage(v)
+            | BadDuration(v) => {
                 a.str("value", v);
             }
             UnknownSeverity { given, valid }
@@ -148,7 +157,8 @@ impl DomainError {
             | UnknownRole { given, valid }
             | UnknownTeam { given, valid }
             | UnknownActionType { given, valid }
-            | UnknownField { given, valid } => {
+            | UnknownField { given, valid }
+            | UnknownReminder { given, valid } => {
                 a.str("value", given).str("valid", valid.join(", "));
             }
             TransitionNotAllowed { from, to, allowed } => {

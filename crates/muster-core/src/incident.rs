@@ -455,6 +455,15 @@ pub enum TimelineEvent {
     },
     /// Every alert of the incident's group is resolved; nothing is closed automatically.
     AlertsResolved,
+    /// A reminder put off until `until` (`muster_core::care`).
+    ReminderSnoozed {
+        key: String,
+        until: Timestamp,
+    },
+    /// A reminder that will not be said again for this incident.
+    ReminderDismissed {
+        key: String,
+    },
 }
 
 impl TimelineEvent {
@@ -564,6 +573,16 @@ impl TimelineEvent {
                 };
                 lang.format(id, &a)
             }
+            ReminderSnoozed { key, until } => lang.format(
+                "timeline-reminder-snoozed",
+                &Args::new()
+                    .with("key", key.as_str())
+                    .with("until", display(*until)),
+            ),
+            ReminderDismissed { key } => lang.format(
+                "timeline-reminder-dismissed",
+                &Args::new().with("key", key.as_str()),
+            ),
             ChatMessage {
                 text,
                 permalink,

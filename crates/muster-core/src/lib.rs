@@ -13,6 +13,7 @@
 //! by property tests and lets every adapter share one definition of "valid".
 
 pub mod alert;
+pub mod care;
 pub mod channel;
 pub mod config;
 pub mod error;

@@ -45,6 +45,10 @@ pub enum StepKind {
     PageResolve,
     /// Tell the incident's channel that every alert of its group is resolved.
     AlertsResolved,
+    /// A reminder or nudge at a due time (`muster_core::care::occurrence`: key and time).
+    /// On the `care` platform, the engine's check of whether it is still due; on a chat
+    /// platform, the message that says it.
+    Remind(String),
 }
 
 impl StepKind {
@@ -81,6 +85,7 @@ impl StepKind {
             StepKind::Page => "page",
             StepKind::PageResolve => "page-resolve",
             StepKind::AlertsResolved => "alerts-resolved",
+            StepKind::Remind(_) => "remind",
         }
     }
 
@@ -88,9 +93,10 @@ impl StepKind {
         match self {
             StepKind::Refresh(v) => Some(v.to_string()),
             StepKind::Update(n) => Some(n.to_string()),
-            StepKind::Capture(d) | StepKind::SecretWarning(d) | StepKind::AssignRole(d) => {
-                Some(d.clone())
-            }
+            StepKind::Capture(d)
+            | StepKind::SecretWarning(d)
+            | StepKind::AssignRole(d)
+            | StepKind::Remind(d) => Some(d.clone()),
             _ => None,
         }
     }
@@ -114,6 +120,7 @@ impl StepKind {
             ("capture", a) => StepKind::Capture(delivery(a)?),
             ("secret-warning", a) => StepKind::SecretWarning(delivery(a)?),
             ("assign-role", a) => StepKind::AssignRole(delivery(a)?),
+            ("remind", a) => StepKind::Remind(delivery(a)?),
             _ => return None,
         })
     }
@@ -243,6 +250,7 @@ mod tests {
             StepKind::Capture("Ev0123".into()),
             StepKind::SecretWarning("Ev9".into()),
             StepKind::AssignRole("a/b:c".into()),
+            StepKind::Remind("status-update.1764000000".into()),
         ];
         for kind in all {
             for platform in ["slack", "matrix", "test-chat_2"] {
@@ -275,6 +283,8 @@ mod tests {
             "slack/refresh/",
             "slack/capture",
             "slack/capture/",
+            "care/remind",
+            "care/remind/",
             "refresh:12",
         ] {
             assert!(bad.parse::<StepId>().is_err(), "{bad:?} was accepted");

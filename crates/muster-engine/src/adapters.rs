@@ -11,13 +11,16 @@ use muster_core::record::{ListFilter, TokenInfo};
 use muster_core::step::StepId;
 
 /// What `/metrics` may show of the record.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RecordMetrics {
     /// Incidents by (status, severity); drills and security incidents left out.
     pub incidents: Vec<(String, String, u64)>,
     /// Workflow steps waiting to run, and steps that gave up.
     pub steps_pending: u64,
     pub steps_failed: u64,
+    /// Reminders of incidents not closed: (incident number, reminder key, seconds until
+    /// due, negative when overdue); drills and security incidents left out.
+    pub reminders: Vec<(String, String, f64)>,
 }
 
 impl Engine {
@@ -77,6 +80,7 @@ impl Engine {
             incidents,
             steps_pending,
             steps_failed,
+            reminders: self.reminder_metrics().await?,
         })
     }
 

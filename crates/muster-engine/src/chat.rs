@@ -133,6 +133,14 @@ pub trait ChatPlatform: Send + Sync {
         change: &Change,
         version: Timestamp,
     ) -> Vec<PlannedStep>;
+
+    /// The steps that say a reminder in the incident's channel there (`notice` is their
+    /// input; `name` names the occurrence, for the step's [`StepKind::Remind`]). None by
+    /// default: a platform that cannot say reminders is skipped.
+    fn remind(&self, notice: &crate::care::Notice, name: &str) -> Vec<PlannedStep> {
+        let _ = (notice, name);
+        Vec::new()
+    }
 }
 
 /// What the engine plans steps with, for every declaration and change: each chat platform
@@ -153,6 +161,13 @@ pub trait Planner: Send + Sync {
         change: &Change,
         version: Timestamp,
     ) -> Vec<PlannedStep>;
+
+    /// The steps that say a reminder; as [`ChatPlatform::remind`]. None for a planner that
+    /// is not chat (paging).
+    fn remind(&self, notice: &crate::care::Notice, name: &str) -> Vec<PlannedStep> {
+        let _ = (notice, name);
+        Vec::new()
+    }
 }
 
 /// A chat platform as a planner: its setup does not depend on the incident.
@@ -174,5 +189,9 @@ impl Planner for ChatPlanner {
         version: Timestamp,
     ) -> Vec<PlannedStep> {
         self.0.follow_ups(before, change, version)
+    }
+
+    fn remind(&self, notice: &crate::care::Notice, name: &str) -> Vec<PlannedStep> {
+        self.0.remind(notice, name)
     }
 }

@@ -261,6 +261,12 @@ impl Engine {
         &self.store
     }
 
+    /// Every planner: the chat platforms say reminders ([`Planner::remind`]), the others
+    /// plan none.
+    pub(crate) fn planners(&self) -> &[Arc<dyn Planner>] {
+        &self.planners
+    }
+
     pub fn now(&self) -> Timestamp {
         self.clock.now()
     }
@@ -409,7 +415,7 @@ impl Engine {
             events,
         };
         let origin = d.origin.to_input();
-        let jobs = self
+        let mut jobs: Vec<NewJob> = self
             .planners
             .iter()
             .flat_map(|p| {
@@ -418,6 +424,7 @@ impl Engine {
                     .map(|s| s.into_job(p.name(), Some(&origin)))
             })
             .collect();
+        jobs.extend(crate::care::setup(self, &new));
         Ok((new, jobs))
     }
 
@@ -937,6 +944,10 @@ impl Engine {
             // Named after the version the store will give the incident, so each change
             // names its own follow-up steps.
             change.jobs = self.follow_ups(&detail, &change, now);
+            let version = muster_core::record::next_version(&detail.incident, now);
+            change
+                .jobs
+                .extend(crate::care::follow_up(self, &change, version));
             let queued = change.jobs.len();
             match self.store.apply(&detail.incident, &by, now, change).await {
                 Ok(_) => {
@@ -1039,7 +1050,7 @@ fn impact_event(field: &str, at: Timestamp) -> TimelineEvent {
 }
 
 /// A person's name or handle as typed: trimmed, non-empty, bounded.
-fn person(raw: &str) -> Result<String, DomainError> {
+pub(crate) fn person(raw: &str) -> Result<String, DomainError> {
     let p = raw.split_whitespace().collect::<Vec<_>>().join(" ");
     if p.is_empty() {
         return Err(DomainError::EmptyText);

@@ -20,6 +20,7 @@
 mod adapters;
 mod alerts;
 mod capture;
+pub mod care;
 pub mod chat;
 mod engine;
 mod error;

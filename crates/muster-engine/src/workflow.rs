@@ -250,12 +250,14 @@ impl Record {
 }
 
 impl Worker {
-    /// A worker with no runner yet: add one per platform with [`Worker::with_runner`].
+    /// A worker with no chat runner yet: add one per platform with [`Worker::with_runner`].
+    /// It runs the engine's own scheduled reminder checks ([`crate::care`]) from the start.
     pub fn new(engine: Arc<Engine>) -> Self {
+        let care: Arc<dyn StepRunner> = Arc::new(crate::care::CareRunner::new(engine.clone()));
         Worker {
             wake: engine.steps_queued(),
             engine,
-            runners: HashMap::new(),
+            runners: HashMap::from([(care.platform().to_owned(), care)]),
             lease: DEFAULT_LEASE,
             backoff: (Duration::from_secs(1), Duration::from_secs(60)),
             unrecorded: tokio::sync::Mutex::new(Vec::new()),

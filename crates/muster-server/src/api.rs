@@ -23,6 +23,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
+mod care;
+
 /// One documented operation.
 pub struct Op {
     pub method: &'static str,
@@ -35,6 +37,12 @@ pub struct Op {
 }
 
 fn operations() -> Vec<(Op, MethodRouter<AppState>)> {
+    let mut ops = core_operations();
+    ops.extend(care::operations());
+    ops
+}
+
+fn core_operations() -> Vec<(Op, MethodRouter<AppState>)> {
     vec![
         (
             Op {
@@ -1106,7 +1114,7 @@ pub fn openapi_document() -> Value {
     }
     let s = |props: Value, required: &[&str]| json!({"type": "object", "additionalProperties": false, "properties": props, "required": required});
     let text = json!({"type": "string"});
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {"title": "Muster API", "version": env!("CARGO_PKG_VERSION"), "description": "Declare and run incidents. Every error, including those of the router (405), the body limit (413) and the path (400), is a JSON object `{\"error\": {\"code\", \"message\"}}` with a stable code and a message in the language asked for (Accept-Language)."},
         "servers": [{"url": "/api/v1"}],
@@ -1136,7 +1144,14 @@ pub fn openapi_document() -> Value {
                 "AlertReceipt": {"type": "object", "properties": {"outcome": {"type": "string", "enum": ["declared", "attached", "recorded"]}, "incident": {"type": "object"}, "timeline_entries": {"type": "integer"}, "action": text}, "required": ["outcome"]}
             }
         }
-    })
+    });
+    if let (Some(all), serde_json::Value::Object(more)) = (
+        doc["components"]["schemas"].as_object_mut(),
+        care::schemas(),
+    ) {
+        all.extend(more);
+    }
+    doc
 }
 
 /// Every documented (method, path), for tests that check the description against the router.

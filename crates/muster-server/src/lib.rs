@@ -20,6 +20,7 @@ mod host;
 mod lang;
 mod live;
 mod ops;
+mod ops_care;
 mod pages;
 mod prometheus;
 mod ratelimit;

@@ -72,6 +72,7 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         let _ = writeln!(out, "# TYPE muster_workflow_steps gauge");
         let _ = writeln!(out, "muster_workflow_steps{{state=\"pending\"}} {pending}");
         let _ = writeln!(out, "muster_workflow_steps{{state=\"failed\"}} {failed}");
+        crate::ops_care::render(&m.reminders, &mut out);
     }
     if let Some(socket) = state.slack.as_ref().and_then(|a| a.socket_stats.get()) {
         let _ = writeln!(

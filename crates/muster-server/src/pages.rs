@@ -21,6 +21,8 @@ use muster_engine::{
 };
 use serde::Deserialize;
 
+mod care;
+
 const PER_PAGE: u32 = 25;
 
 pub struct Pages {
@@ -57,6 +59,7 @@ impl Pages {
             ("stats.html", include_str!("../templates/stats.html")),
             ("message.html", include_str!("../templates/message.html")),
             ("name.html", include_str!("../templates/name.html")),
+            ("care.html", include_str!("../templates/care.html")),
         ] {
             env.add_template(name, src)
                 .expect("built-in page templates compile");
@@ -189,6 +192,8 @@ pub fn routes() -> Router<AppState> {
             get(confirm_resolve).post(resolve),
         )
         .route("/incidents/{id}/close", get(confirm_close).post(close))
+        .route("/incidents/{id}/snooze", post(care::snooze))
+        .route("/incidents/{id}/dismiss", post(care::dismiss))
         .route("/stats", get(stats))
         .route("/name", get(name_form).post(set_name))
 }
@@ -710,13 +715,14 @@ fn capitalized(s: &str) -> String {
     }
 }
 
-fn incident_page(
+async fn incident_page(
     state: &AppState,
     page: &PageCtx,
     d: &IncidentDetail,
     params: &ShowParams,
     refusal: Refusal,
 ) -> Html<String> {
+    let care = care::context(state, d, page.lang).await;
     let Refusal {
         error,
         field,
@@ -868,6 +874,7 @@ fn incident_page(
             action_types => ActionType::ALL.iter().map(|t| context! { key => t.as_str(), label => t.label(lang) }).collect::<Vec<_>>(),
             max_title => muster_core::title::MAX_TITLE_CHARS,
             max_text => muster_core::incident::MAX_TEXT_CHARS,
+            care => care,
         },
     )
 }
@@ -879,7 +886,9 @@ async fn show(
     Query(params): Query<ShowParams>,
 ) -> Response {
     match load(&state, &page, &id).await {
-        Ok(d) => incident_page(&state, &page, &d, &params, Refusal::default()).into_response(),
+        Ok(d) => incident_page(&state, &page, &d, &params, Refusal::default())
+            .await
+            .into_response(),
         Err(r) => r,
     }
 }
@@ -934,7 +943,7 @@ where
             };
             (
                 StatusCode::UNPROCESSABLE_ENTITY,
-                incident_page(&state, &page, &d, &ShowParams::default(), refusal),
+                incident_page(&state, &page, &d, &ShowParams::default(), refusal).await,
             )
                 .into_response()
         }

@@ -1369,3 +1369,57 @@ async fn a_security_incident_announces_one_neutral_line_and_keeps_its_updates_pr
     assert!(!public(&h).contains("Attacker"));
     h.assert_clean();
 }
+
+#[tokio::test]
+async fn reminders_are_snoozed_and_dismissed_from_the_channel_and_messages_count_as_activity() {
+    let h = Harness::new().await;
+    let name = h.declare("Queue backlog", "queue-backlog").await;
+    h.drain().await;
+    let ch = h.sim.channel_by_name(&name).unwrap();
+    let r = h.command("snooze 1h", "U2BOB", &ch.id).await;
+    assert_eq!(r.json()["response_type"], "in_channel", "{}", r.body);
+    assert!(r.body.contains("reminders snoozed until"), "{}", r.body);
+    assert!(r.body.contains("rappels reportés"), "{}", r.body);
+    let r = h.command("snooze soon", "U2BOB", &ch.id).await;
+    assert_eq!(r.json()["response_type"], "ephemeral");
+    assert!(r.body.contains("is not a duration"), "{}", r.body);
+    let r = h.command("dismiss nope", "U2BOB", &ch.id).await;
+    assert!(
+        r.body.contains("status-update, no-commander, stale"),
+        "{}",
+        r.body
+    );
+    let r = h.command("dismiss no-commander", "U2BOB", &ch.id).await;
+    assert!(
+        r.body.contains("\\\"no-commander\\\" dismissed"),
+        "{}",
+        r.body
+    );
+    let e = h.state.engine();
+    let d = e.get("INC-1".parse().unwrap()).await.unwrap();
+    let stale_due = |list: Vec<muster_engine::care::ReminderStatus>| {
+        list.into_iter()
+            .find(|r| r.key == "stale")
+            .unwrap()
+            .due
+            .unwrap()
+    };
+    let before = stale_due(e.reminders(&d).await.unwrap());
+    // A person's message in the channel is activity: the stale nudge moves back.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let ts = h.sim.post_as(&ch.id, "U2BOB", "still digging");
+    let ev = payloads::event_callback(
+        payloads::message(&ch.id, "U2BOB", "still digging", &ts),
+        "EvCare1",
+        h.now(),
+    );
+    assert_eq!(
+        h.send(&h.signer.event(&ev, h.now())).await.status,
+        StatusCode::OK
+    );
+    let after = stale_due(e.reminders(&d).await.unwrap());
+    assert!(after > before, "{before} → {after}");
+    let r = h.command("help", "U2BOB", &ch.id).await;
+    assert!(r.body.contains("snooze"), "{}", r.body);
+    h.assert_clean();
+}

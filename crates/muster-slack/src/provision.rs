@@ -123,6 +123,11 @@ impl ChatPlatform for SlackPlatform {
         }
         steps
     }
+
+    /// A reminder is a message with buttons in the incident's channel, once it exists.
+    fn remind(&self, notice: &muster_engine::care::Notice, name: &str) -> Vec<PlannedStep> {
+        vec![notice.step(name)]
+    }
 }
 
 pub struct SlackProvisioner {
@@ -479,7 +484,12 @@ impl SlackProvisioner {
                 .first()
                 .cloned()
                 .unwrap_or_else(|| "floppy_disk".into()),
-            update_every_minutes: 30,
+            // As the status-update reminders ask (30 when none is configured).
+            update_every_minutes: step
+                .config
+                .care
+                .update_interval(&i.severity)
+                .map_or(30, |d| d.num_minutes().clamp(1, i64::from(u32::MAX)) as u32),
             command: self.config.command.clone(),
         };
         let msg = blocks::welcome_message(&info, &self.langs());
@@ -754,6 +764,31 @@ impl SlackProvisioner {
 
 /// A write to the record from a step: a refused request will not get better by retrying;
 /// database trouble will.
+impl SlackProvisioner {
+    /// Say a reminder in the incident's channel (once: a rerun finds its mark).
+    async fn remind(&self, step: &StepInput<'_>, channel: &str) -> StepOutcome {
+        let Some(notice) = muster_engine::care::Notice::from_input(step.input) else {
+            return StepOutcome::Failed("a reminder without its notice".into());
+        };
+        let i = &step.detail.incident;
+        let info = blocks::ReminderInfo {
+            incident_id: i.id.to_string(),
+            number: i.number.to_string(),
+            key: notice.key,
+            kind: notice.kind,
+            since_seconds: notice.since_seconds,
+        };
+        let msg = blocks::reminder_message(&info, step.config, &self.langs());
+        match self.post_once(step, channel, None, &msg).await {
+            Ok(p) => StepOutcome::Done {
+                output: Some(json!({"ts": p.ts})),
+                resources: vec![],
+            },
+            Err(e) => retry_or_fail(e, step.attempt),
+        }
+    }
+}
+
 fn recorded_or_retry(r: Result<(), muster_engine::EngineError>) -> StepOutcome {
     match r {
         Ok(()) => done(),
@@ -801,6 +836,7 @@ impl StepRunner for SlackProvisioner {
                                 Err(e) => retry_or_fail(e, step.attempt),
                             }
                         }
+                        StepKind::Remind(_) => self.remind(&step, channel).await,
                         _ => StepOutcome::Failed(format!("Slack does not run {}", step.step)),
                     }
                 }

@@ -239,9 +239,12 @@ impl Store {
         Ok(out)
     }
 
+    /// The incident's workflow steps, oldest first. The engine's scheduled reminder
+    /// checks (`care/…`) are not work anyone waits for: they are left out here and in
+    /// [`Store::queue_depth`], and shown as reminders instead.
     pub async fn jobs_for(&self, incident: IncidentId) -> Result<Vec<JobStatus>, StoreError> {
         let rows = sqlx::query(
-            "SELECT step, state, attempts, last_error FROM jobs WHERE incident_id = ? ORDER BY id",
+            "SELECT step, state, attempts, last_error FROM jobs WHERE incident_id = ? AND step NOT LIKE 'care/%' ORDER BY id",
         )
         .bind(incident.to_string())
         .fetch_all(self.pool())
@@ -261,10 +264,11 @@ impl Store {
             .collect()
     }
 
-    /// Steps not yet done (pending or failed), for the queue-depth metric.
+    /// Steps not yet done (pending or failed), for the queue-depth metric; scheduled
+    /// reminder checks (`care/…`) left out.
     pub async fn queue_depth(&self) -> Result<(u64, u64), StoreError> {
         let r =
-            sqlx::query("SELECT SUM(state = 'pending') AS p, SUM(state = 'failed') AS f FROM jobs")
+            sqlx::query("SELECT SUM(state = 'pending') AS p, SUM(state = 'failed') AS f FROM jobs WHERE step NOT LIKE 'care/%'")
                 .fetch_one(self.pool())
                 .await?;
         let p: Option<i64> = r.try_get("p")?;
@@ -348,7 +352,8 @@ pub(crate) async fn enqueue_in(
         .bind(j.step.to_string())
         .bind(j.depends_on.as_ref().map(StepId::to_string))
         .bind(j.input.as_ref().map(|v| v.to_string()))
-        .bind(&now_s)
+        // A scheduled reminder check waits for the time its name says.
+        .bind(muster_core::care::not_before(&j.step).map_or_else(|| now_s.clone(), |t| to_storage(t.max(now))))
         .bind(&now_s)
         .bind(&now_s)
         .execute(&mut **tx)

@@ -15,6 +15,8 @@
 
 mod alerts;
 mod capture;
+mod care;
+pub use care::CareChange;
 mod error;
 mod fault;
 mod jobs;

@@ -163,6 +163,10 @@ impl ChatPlatform for TestChat {
         }
         steps
     }
+
+    fn remind(&self, notice: &muster_engine::care::Notice, name: &str) -> Vec<PlannedStep> {
+        vec![notice.step(name)]
+    }
 }
 
 impl StepRunner for TestChat {
@@ -240,6 +244,13 @@ impl StepRunner for TestChat {
                             r.messages.push(text(t));
                         }
                         StepKind::Archive => r.archived = true,
+                        StepKind::Remind(_) => {
+                            let key = step
+                                .input
+                                .and_then(|v| v.get("key")?.as_str())
+                                .unwrap_or_default();
+                            r.messages.push(text(&format!("remind {key}")));
+                        }
                         StepKind::Announce => {
                             // The rule every platform keeps: a security incident's public
                             // announcement says that it exists, nothing more.

@@ -410,6 +410,40 @@ cli-grafana-secret-unreadable = Could not read the Grafana secret file { $path }
 
 
 ## Care over time: reminders, playbooks, retrospective (issue 13): new messages go right below this line.
+timeline-reminder-snoozed = Reminder "{ $key }" snoozed until { $until }.
+timeline-reminder-dismissed = Reminder "{ $key }" dismissed.
+error-bad-duration = "{ $value }" is not a duration. Use whole numbers with s, m, h or d, such as 30m, 1h or 2d.
+error-unknown-reminder = Unknown reminder "{ $value }". Reminders of this incident: { $valid }.
+config-error-bad-duration = "{ $value }" is not a duration. Use whole numbers with s, m, h or d, such as 30m, 1h or 14d.
+config-error-bad-reminder-key = "{ $value }" cannot be a reminder key: use lowercase letters, digits and -, and not "stale".
+config-error-reminder-without-time = Reminder "{ $value }" needs after or every.
+care-update-due = { $number } has had no status update for { $since }. Post one so everyone knows where things stand.
+care-role-missing = { $number } has no { $role } yet. Give the role to someone.
+care-stale = { $number } has seen no activity for { $since }. Resolve it, schedule its retrospective, or keep it open.
+care-button-snooze = Snooze { $duration }
+care-button-dismiss = Dismiss
+care-button-keep-open = Keep open { $duration }
+care-snoozed = { $number }: reminders snoozed until { $until }.
+care-dismissed = { $number }: reminder "{ $key }" dismissed.
+care-next-due = { $key }: due { $due }
+care-next-due-in = next update due in { $minutes ->
+    [one] one minute
+   *[other] { $minutes } minutes
+}
+care-overdue = update overdue by { $minutes ->
+    [one] one minute
+   *[other] { $minutes } minutes
+}
+care-none = No reminder scheduled.
+care-heading = Reminders
+care-snoozed-until = snoozed until { $until }
+care-web-which = Which
+care-web-all = All reminders
+care-web-for = For
+care-web-snooze = Snooze
+care-help-snooze = `{ $command } snooze [30m|1h|2h] [reminder]`: put this incident's reminders off for a while.
+care-help-dismiss = `{ $command } dismiss [reminder]`: stop one of this incident's reminders.
+care-dismissed-state = dismissed
 
 
 ## Web war room and review desk (issue 18): new messages go right below this line.
@@ -459,6 +493,8 @@ web-done-impact = Impact times saved.
 web-done-edit = Saved. The edit is on the timeline.
 web-done-resolve = Incident resolved: impact is over. Time for the review.
 web-done-close = Incident closed.
+web-done-snooze = Reminders snoozed.
+web-done-dismiss = Reminder dismissed.
 web-confirm-resolve-heading = Resolve { $number }?
 web-confirm-resolve-text = Resolving says the impact is over: the end of impact and mitigation are set to now if they are not known yet, and the incident moves to its resolved status. Everyone following is told.
 web-confirm-resolve-button = Yes, resolve it

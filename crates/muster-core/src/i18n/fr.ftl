@@ -410,6 +410,40 @@ cli-grafana-secret-unreadable = Impossible de lire le fichier du secret Grafana 
 
 
 ## Care over time: reminders, playbooks, retrospective (issue 13): new messages go right below this line.
+timeline-reminder-snoozed = Rappel « { $key } » reporté jusqu’à { $until }.
+timeline-reminder-dismissed = Rappel « { $key } » écarté.
+error-bad-duration = « { $value } » n’est pas une durée. Utilisez des nombres entiers avec s, m, h ou d, comme 30m, 1h ou 2d.
+error-unknown-reminder = Rappel inconnu « { $value } ». Rappels de cet incident : { $valid }.
+config-error-bad-duration = « { $value } » n’est pas une durée. Utilisez des nombres entiers avec s, m, h ou d, comme 30m, 1h ou 14d.
+config-error-bad-reminder-key = « { $value } » ne peut pas être une clé de rappel : utilisez des minuscules, des chiffres et -, et pas « stale ».
+config-error-reminder-without-time = Le rappel « { $value } » a besoin de after ou de every.
+care-update-due = { $number } n’a pas eu de point de situation depuis { $since }. Publiez-en un pour que tout le monde sache où en sont les choses.
+care-role-missing = { $number } n’a pas encore de { $role }. Confiez le rôle à quelqu’un.
+care-stale = { $number } n’a connu aucune activité depuis { $since }. Résolvez-le, planifiez sa rétrospective ou gardez-le ouvert.
+care-button-snooze = Reporter { $duration }
+care-button-dismiss = Écarter
+care-button-keep-open = Garder ouvert { $duration }
+care-snoozed = { $number } : rappels reportés jusqu’à { $until }.
+care-dismissed = { $number } : rappel « { $key } » écarté.
+care-next-due = { $key } : prévu { $due }
+care-next-due-in = prochain point de situation dans { $minutes ->
+    [one] une minute
+   *[other] { $minutes } minutes
+}
+care-overdue = point de situation en retard de { $minutes ->
+    [one] une minute
+   *[other] { $minutes } minutes
+}
+care-none = Aucun rappel prévu.
+care-heading = Rappels
+care-snoozed-until = reporté jusqu’à { $until }
+care-web-which = Lequel
+care-web-all = Tous les rappels
+care-web-for = Pendant
+care-web-snooze = Reporter
+care-help-snooze = `{ $command } snooze [30m|1h|2h] [rappel]` : reporter les rappels de cet incident.
+care-help-dismiss = `{ $command } dismiss [rappel]` : arrêter l’un des rappels de cet incident.
+care-dismissed-state = écarté
 
 
 ## Web war room and review desk (issue 18): new messages go right below this line.
@@ -459,6 +493,8 @@ web-done-impact = Heures d'impact enregistrées.
 web-done-edit = Enregistré. La modification figure dans la chronologie.
 web-done-resolve = Incident résolu : l'impact est terminé. Place au bilan.
 web-done-close = Incident fermé.
+web-done-snooze = Rappels reportés.
+web-done-dismiss = Rappel abandonné.
 web-confirm-resolve-heading = Résoudre { $number } ?
 web-confirm-resolve-text = Résoudre, c'est dire que l'impact est terminé : la fin de l'impact et l'atténuation prennent l'heure actuelle si elles ne sont pas encore connues, et l'incident passe au statut résolu. Tous ceux qui le suivent sont prévenus.
 web-confirm-resolve-button = Oui, le résoudre

@@ -36,21 +36,21 @@ fn langs_of(app: &SlackApp) -> &[Lang] {
 
 /// A message in every configured language, one paragraph each; `line` escapes what people
 /// typed.
-fn each(app: &SlackApp, line: impl Fn(Lang) -> String) -> SlackMessage {
+pub(super) fn each(app: &SlackApp, line: impl Fn(Lang) -> String) -> SlackMessage {
     blocks::in_each(langs_of(app), line)
 }
 
 /// A refused request, said to the person who asked, in every language. The message may
 /// quote what they typed (`unknown status <…>`), so it is escaped as a whole.
-fn refused(app: &SlackApp, e: &EngineError) -> SlackMessage {
+pub(super) fn refused(app: &SlackApp, e: &EngineError) -> SlackMessage {
     each(app, |l| blocks::escape(&e.message(l)))
 }
 
-fn ephemeral(msg: SlackMessage) -> Reply {
+pub(super) fn ephemeral(msg: SlackMessage) -> Reply {
     Reply::Json(msg.ephemeral_response())
 }
 
-fn in_channel(msg: SlackMessage) -> Reply {
+pub(super) fn in_channel(msg: SlackMessage) -> Reply {
     Reply::Json(msg.in_channel_response())
 }
 
@@ -73,7 +73,7 @@ pub(super) async fn command(state: &AppState, app: Arc<SlackApp>, cmd: SlashComm
             | "show"
             | "help"
             | "aide"
-    );
+    ) || super::care::SUBCOMMANDS.contains(&sub.as_str());
     let emoji = app
         .config
         .timeline_emojis
@@ -165,6 +165,7 @@ async fn in_channel_command(
             (e.add_action(r, input, &by).await, "cli-action-added")
         }
         "resolve" => (e.resolve(r, &by).await, "cli-resolved"),
+        "snooze" | "dismiss" => return super::care::command(state, app, r, sub, rest, &by).await,
         "close" => (e.close(r, &by).await, "cli-closed"),
         _ => {
             return ephemeral(blocks::help_message(
@@ -495,6 +496,8 @@ async fn block_actions(state: &AppState, app: Arc<SlackApp>, ba: BlockActions) -
                     let _ = client.chat_post_ephemeral(&channel, &user, &msg).await;
                 });
             }
+        } else if super::care::is_care_button(id) {
+            super::care::button(state, &app, &ba, action).await;
         } else if id == ids::ACTION_RETRY_STEP
             && let (Some(step), Some(ch)) = (action.value.as_deref(), ba.channel.as_ref())
             && let Some(incident) = incident_of_channel(state, &ch.id).await
@@ -526,14 +529,17 @@ fn message_action(state: &AppState, app: Arc<SlackApp>, ma: MessageAction) -> Re
 }
 
 /// Call Slack right after the ack, within the bounded pool of such calls.
-fn after_ack(state: &AppState, work: impl std::future::Future<Output = ()> + Send + 'static) {
+pub(super) fn after_ack(
+    state: &AppState,
+    work: impl std::future::Future<Output = ()> + Send + 'static,
+) {
     if !crate::abuse::spawn_after_ack(state.abuse.clone(), work) {
         tracing::warn!("a Slack call after an ack was dropped: too many in flight");
     }
 }
 
 /// Who acted, as the record names them: the Slack username, else the user id.
-fn actor(user: &muster_slack::payload::UserRef) -> String {
+pub(super) fn actor(user: &muster_slack::payload::UserRef) -> String {
     user.username.clone().unwrap_or_else(|| user.id.clone())
 }
 
@@ -579,7 +585,7 @@ pub(super) async fn event_callback(
 }
 
 /// The incident whose Slack channel this is, found through the record.
-async fn incident_of_channel(state: &AppState, channel: &str) -> Option<IncidentId> {
+pub(super) async fn incident_of_channel(state: &AppState, channel: &str) -> Option<IncidentId> {
     state
         .engine
         .incident_by_chat_channel(PLATFORM, channel)
@@ -598,9 +604,15 @@ async fn handle_event(
 ) -> Result<(), EngineError> {
     use muster_slack::client::capture_key;
     match event {
-        Event::ReactionAdded(r) => return reaction(state, app, r, false, event_id).await,
+        Event::ReactionAdded(r) => {
+            if let Some(channel) = &r.item.channel {
+                super::care::activity(state, channel).await;
+            }
+            return reaction(state, app, r, false, event_id).await;
+        }
         Event::ReactionRemoved(r) => return reaction(state, app, r, true, event_id).await,
         Event::Message(m) if m.message.bot_id.is_none() && m.message.subtype.is_none() => {
+            super::care::activity(state, &m.channel).await;
             return warn_about_secrets(state, app, &m.channel, &m.message, event_id).await;
         }
         Event::MessageChanged(m) => {

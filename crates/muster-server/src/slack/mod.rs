@@ -8,6 +8,7 @@
 //! - `handle`: what a parsed, trusted slash command, interaction or event does, whatever
 //!   brought it.
 
+mod care;
 mod handle;
 mod http;
 pub mod socket;

@@ -20,10 +20,14 @@ use muster_core::Lang;
 use muster_core::i18n::Args;
 use serde_json::{Value, json};
 
+mod care;
 mod declare;
 mod incident;
 mod notices;
 
+pub use care::{
+    KEEP_OPEN, ReminderInfo, SNOOZES, parse_care_value, reminder_message, snooze_value,
+};
 pub use declare::{
     DeclareForm, ModalMetadata, SourceMessage, ViewUpdate, declare_modal, relang_update,
 };
@@ -80,6 +84,12 @@ pub mod ids {
     pub const ACTION_UPDATE_TEXT: &str = "update_text_input";
     pub const BLOCK_UPDATE_STATUS: &str = "update_status";
     pub const ACTION_UPDATE_STATUS: &str = "update_status_select";
+
+    /// Buttons of a reminder (`blocks::reminder_message`): snooze buttons are this
+    /// prefix and their duration (`care_snooze_1h`); values name the incident and key.
+    pub const BLOCK_CARE_ACTIONS: &str = "care_actions";
+    pub const ACTION_CARE_SNOOZE: &str = "care_snooze_";
+    pub const ACTION_CARE_DISMISS: &str = "care_dismiss";
 }
 
 /// A message: fallback `text` (notifications, screen readers) plus `blocks`.

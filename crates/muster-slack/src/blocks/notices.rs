@@ -19,6 +19,8 @@ pub fn help_message(lang: Lang, command: &str, timeline_emoji: &str) -> SlackMes
         "slack-help-resolve",
         "slack-help-close",
         "slack-help-show",
+        "care-help-snooze",
+        "care-help-dismiss",
     ]
     .iter()
     .map(|id| format!("• {}", tf(lang, id, &[("command", command)])))
