@@ -228,6 +228,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     } else {
         if let Some(ip) = guard.source(&req)
             && let Err(wait) = guard.per_ip.check(&ip, Instant::now())
+            && !tokened_alert(&state, alert_token(&req)).await
         {
             guard.count(Reason::PerSource);
             return too_many(&req, wait);
@@ -254,6 +255,24 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         return res;
     };
     next.run(req).await
+}
+
+/// An alert delivery with a valid API token: never refused by the per-source limit, since
+/// Alertmanager does not retry a 429 and a storm would lose alerts. Asked only of a source
+/// over its limit, so the token is looked up only then.
+async fn tokened_alert(state: &AppState, token_hash: Option<String>) -> bool {
+    match token_hash {
+        Some(hash) => matches!(state.engine.token_name(&hash).await, Ok(Some(_))),
+        None => false,
+    }
+}
+
+/// The hashed bearer token of a request to the alert endpoints.
+fn alert_token(req: &Request) -> Option<String> {
+    if !req.uri().path().starts_with("/api/v1/alerts/") {
+        return None;
+    }
+    crate::auth::bearer(req).map(|t| crate::auth::hash_token(t.expose()))
 }
 
 /// `/slack/*`: refuse an address that keeps failing verification before spending an HMAC

@@ -174,7 +174,7 @@ fn unauthorized(code: &str, message: String, token_given: bool) -> Response {
 
 /// The token of an `Authorization: Bearer …` header; the scheme is case-insensitive
 /// (RFC 9110).
-fn bearer(req: &Request) -> Option<Secret> {
+pub(crate) fn bearer(req: &Request) -> Option<Secret> {
     let v = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.trim().split_once(' ')?;
     scheme

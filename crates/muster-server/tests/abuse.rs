@@ -351,3 +351,45 @@ async fn limiter_memory_stays_bounded_with_many_sources() {
             <= 1000
     );
 }
+
+#[tokio::test]
+async fn tokened_alert_deliveries_are_not_limited_per_source() {
+    let app = App::new(
+        "[server.rate_limit]\nper_second = 1\nburst = 2\n[alerts.severities]\ncritical = \"SEV1\"\n",
+    )
+    .await;
+    let token = muster_server::new_token();
+    app.state
+        .engine()
+        .create_token("alertmanager", &muster_server::hash_token(token.expose()))
+        .await
+        .unwrap();
+    let post = |key: String, bearer: Option<&str>| {
+        let body =
+            serde_json::json!({"dedup_key": key, "title": "Disk full", "severity": "critical"});
+        let mut b = Request::post("/api/v1/alerts/webhook")
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(t) = bearer {
+            b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        b.body(Body::from(body.to_string())).unwrap()
+    };
+    // A storm from one Alertmanager: every delivery is taken, far past the burst.
+    for i in 0..20 {
+        let r = app
+            .send(post(format!("g{i}"), Some(token.expose())), "10.0.0.7")
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "delivery {i}: {}", r.body);
+    }
+    // The same source is still limited without a valid token, on alerts and elsewhere.
+    let r = app
+        .send(post("x".into(), Some("not-a-token")), "10.0.0.7")
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    let r = app.send(post("x".into(), None), "10.0.0.7").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        app.get("/healthz", "10.0.0.7").await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}

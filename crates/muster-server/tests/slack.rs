@@ -68,7 +68,7 @@ impl Harness {
         sim.add_usergroup("S1ONCALL", &["U2BOB", "U3CHO"]);
         let announce = sim.add_channel("incidents", false, &[]);
         let toml = format!(
-            "[slack]\napi_base_url = \"{}\"\nannouncement_channels = [\"{announce}\"]\npublic_url = \"https://muster.example.org\"\n[[slack.invite]]\nseverities = [\"SEV1\"]\nusergroups = [\"S1ONCALL\"]\n",
+            "[slack]\napi_base_url = \"{}\"\nannouncement_channels = [\"{announce}\"]\npublic_url = \"https://muster.example.org\"\n[alerts.severities]\ncritical = \"SEV1\"\n[[slack.invite]]\nseverities = [\"SEV1\"]\nusergroups = [\"S1ONCALL\"]\n",
             sim.base_url()
         );
         let config = Config::from_toml(&toml).unwrap();
@@ -1421,5 +1421,46 @@ async fn reminders_are_snoozed_and_dismissed_from_the_channel_and_messages_count
     assert!(after > before, "{before} → {after}");
     let r = h.command("help", "U2BOB", &ch.id).await;
     assert!(r.body.contains("snooze"), "{}", r.body);
+    h.assert_clean();
+}
+
+#[tokio::test]
+async fn alerts_resolved_before_the_channel_exists_are_told_once_it_does() {
+    let h = Harness::new().await;
+    let event = |status: &str| {
+        let body = serde_json::json!({"dedup_key": "disk", "title": "Disk full", "severity": "critical", "status": status});
+        muster_core::alert::parse_webhook(body.to_string().as_bytes(), "severity").unwrap()
+    };
+    let engine = h.state.engine();
+    engine
+        .receive_alerts(&event("firing"), String::new())
+        .await
+        .unwrap();
+    // Resolved before the workflow ran: no channel yet.
+    assert!(
+        h.incident()
+            .await
+            .resource(muster_core::incident::ResourceKind::Channel)
+            .is_none()
+    );
+    engine
+        .receive_alerts(&event("resolved"), String::new())
+        .await
+        .unwrap();
+    h.drain().await;
+    let channel = h
+        .incident()
+        .await
+        .resource(muster_core::incident::ResourceKind::Channel)
+        .expect("channel made")
+        .external_id
+        .clone();
+    let told = h
+        .sim
+        .messages(&channel)
+        .iter()
+        .filter(|m| m.text.contains("Every alert of this incident is resolved"))
+        .count();
+    assert_eq!(told, 1, "{:?}", h.sim.messages(&channel));
     h.assert_clean();
 }

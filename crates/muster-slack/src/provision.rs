@@ -97,8 +97,15 @@ impl ChatPlatform for SlackPlatform {
         change: &Change,
         version: muster_core::time::Timestamp,
     ) -> Vec<PlannedStep> {
+        // The group's alerts can all resolve before the channel exists (Slack slow or
+        // down): the suggestion waits for the welcome, which waits for the channel.
+        let alerts_resolved = change
+            .events
+            .iter()
+            .any(|(_, e)| matches!(e, TimelineEvent::AlertsResolved))
+            .then(|| PlannedStep::new(StepKind::AlertsResolved).after(StepKind::Welcome));
         if channel_id(before).is_none() {
-            return vec![];
+            return alerts_resolved.into_iter().collect();
         }
         // After the announcement exists, so there is something to refresh.
         let after_announce = |k| PlannedStep::new(k).after(StepKind::Announce);
@@ -114,13 +121,7 @@ impl ChatPlatform for SlackPlatform {
         if change.closed_at.is_some() {
             steps.push(PlannedStep::new(StepKind::Archive));
         }
-        if change
-            .events
-            .iter()
-            .any(|(_, e)| matches!(e, TimelineEvent::AlertsResolved))
-        {
-            steps.push(PlannedStep::new(StepKind::AlertsResolved).after(StepKind::Welcome));
-        }
+        steps.extend(alerts_resolved);
         steps
     }
 
