@@ -183,6 +183,12 @@ pub fn routes() -> Router<AppState> {
         .route("/incidents/{id}/updates", post(post_update))
         .route("/incidents/{id}/actions", post(add_action))
         .route("/incidents/{id}/actions/{number}/done", post(action_done))
+        .route("/incidents/{id}/actions/{number}/edit", post(edit_action))
+        .route(
+            "/incidents/{id}/actions/{number}/reopen",
+            post(reopen_action),
+        )
+        .route("/incidents/{id}/roles/{role}/clear", post(clear_role))
         .route("/incidents/{id}/impact", post(set_impact))
         .route(
             "/incidents/{id}/resolve",
@@ -650,10 +656,13 @@ struct ShowParams {
 }
 
 /// What each form's success says; `?done=` names one of these, anything else says nothing.
-const DONE: [&str; 11] = [
+const DONE: [&str; 14] = [
     "status",
     "severity",
     "role",
+    "role-cleared",
+    "action-edited",
+    "action-reopened",
     "note",
     "update",
     "action",
@@ -854,7 +863,7 @@ fn incident_page(
             empty_sections => i.narrative == muster_core::incident::Narrative::default(),
             next_statuses => next_statuses,
             severities => severity_options(state, lang),
-            roles => d.roles.iter().map(|r| context! { role => c.role_label(&r.role, lang), person => r.person.clone() }).collect::<Vec<_>>(),
+            roles => d.roles.iter().map(|r| context! { key => r.role.clone(), role => c.role_label(&r.role, lang), person => r.person.clone() }).collect::<Vec<_>>(),
             role_defs => c.roles.iter().map(|r| context! { key => r.key.clone(), label => r.label(lang).to_owned() }).collect::<Vec<_>>(),
             impact_fields => [
                 ("started", i.impact.started_at),
@@ -864,7 +873,7 @@ fn incident_page(
             ].iter().map(|(f, v)| context! { name => *f, label => lang.t(&format!("impact-{f}")), value => local(*v) }).collect::<Vec<_>>(),
             updates => d.updates.iter().map(|u| context! { at => when(u.at, now, lang), author => u.author.clone(), html => md(&u.text), status => c.status_label(&u.status, lang) }).collect::<Vec<_>>(),
             timeline => timeline,
-            actions => d.actions.iter().map(|a| context! { number => a.number, text => a.text.clone(), action_type => a.action_type.label(lang), priority => a.priority.to_string(), owner => a.owner.clone(), link => a.link.clone(), done => a.done_at.is_some() }).collect::<Vec<_>>(),
+            actions => d.actions.iter().map(|a| context! { number => a.number, text => a.text.clone(), action_type => a.action_type.label(lang), type_key => a.action_type.as_str(), priority => a.priority.to_string(), owner => a.owner.clone(), link => a.link.clone(), done => a.done_at.is_some() }).collect::<Vec<_>>(),
             action_types => ActionType::ALL.iter().map(|t| context! { key => t.as_str(), label => t.label(lang) }).collect::<Vec<_>>(),
             max_title => muster_core::title::MAX_TITLE_CHARS,
             max_text => muster_core::incident::MAX_TEXT_CHARS,
@@ -1219,19 +1228,53 @@ async fn add_action(
     Form(f): Form<ActionForm>,
 ) -> Response {
     act(state, page, id, "action", |s, r, by| async move {
-        s.engine
-            .add_action(
-                r,
-                ActionInput {
-                    text: f.text,
-                    action_type: f.action_type,
-                    priority: f.priority,
-                    owner: opt(&f.owner),
-                    link: opt(&f.link),
-                },
-                &by,
-            )
-            .await
+        s.engine.add_action(r, f.input(), &by).await
+    })
+    .await
+}
+
+impl ActionForm {
+    fn input(self) -> ActionInput {
+        ActionInput {
+            text: self.text,
+            action_type: self.action_type,
+            priority: self.priority,
+            owner: opt(&self.owner),
+            link: opt(&self.link),
+        }
+    }
+}
+
+async fn edit_action(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path((id, number)): Path<(String, i64)>,
+    Form(f): Form<ActionForm>,
+) -> Response {
+    act(state, page, id, "action-edited", |s, r, by| async move {
+        s.engine.edit_action(r, number, f.input(), &by).await
+    })
+    .await
+}
+
+async fn reopen_action(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path((id, number)): Path<(String, i64)>,
+) -> Response {
+    act(state, page, id, "action-reopened", |s, r, by| async move {
+        s.engine.reopen_action(r, number, &by).await
+    })
+    .await
+}
+
+async fn clear_role(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path((id, role)): Path<(String, String)>,
+) -> Response {
+    act(state, page, id, "role-cleared", |s, r, by| async move {
+        s.engine.clear_role(r, &role, &by).await
     })
     .await
 }
