@@ -1095,6 +1095,52 @@ struct ConfirmForm {
 struct StatusForm {
     #[serde(default)]
     status: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// What a review needs before it is called done: (message id, whether it is).
+fn readiness(d: &IncidentDetail) -> [(&'static str, bool); 4] {
+    let i = &d.incident;
+    [
+        (
+            "web-ready-impact",
+            i.impact.started_at.is_some() && i.impact.ended_at.is_some(),
+        ),
+        (
+            "web-ready-root-causes",
+            !i.narrative.root_causes.trim().is_empty(),
+        ),
+        ("web-ready-actions", !d.actions.is_empty()),
+        ("web-ready-summary", !i.narrative.summary.trim().is_empty()),
+    ]
+}
+
+/// The statuses that say the review is done: those the resolved status leads to that
+/// cannot be reached from the initial status without passing through it (the default
+/// lifecycle's "Reviewed"), the closed status aside (closing asks on its own).
+fn review_done_statuses(c: &muster_core::config::Config) -> Vec<String> {
+    let next = |name: &str| {
+        c.statuses
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.next.clone())
+            .unwrap_or_default()
+    };
+    let mut before = vec![c.initial_status.clone()];
+    let mut i = 0;
+    while i < before.len() {
+        for n in next(&before[i]) {
+            if n != c.resolved_status && !before.contains(&n) {
+                before.push(n);
+            }
+        }
+        i += 1;
+    }
+    next(&c.resolved_status)
+        .into_iter()
+        .filter(|n| !before.contains(n) && *n != c.closed_status)
+        .collect()
 }
 
 async fn set_status(
@@ -1103,6 +1149,48 @@ async fn set_status(
     Path(id): Path<String>,
     Form(f): Form<StatusForm>,
 ) -> Response {
+    // Calling the review done with the checklist incomplete asks first.
+    if f.confirm != "yes" {
+        let c = state.engine.config();
+        let target = c.status(&f.status).map(|s| s.name.clone());
+        if let Ok(target) = target
+            && review_done_statuses(c).contains(&target)
+        {
+            let d = match load(&state, &page, &id).await {
+                Ok(d) => d,
+                Err(r) => return r,
+            };
+            let lang = page.lang;
+            let missing: Vec<String> = readiness(&d)
+                .iter()
+                .filter(|(_, ok)| !ok)
+                .map(|(k, _)| lang.t(k))
+                .collect();
+            if !missing.is_empty() {
+                let args = Args::new()
+                    .with("number", d.incident.number.to_string())
+                    .with("status", c.status_label(&target, lang));
+                let heading = lang.format("web-confirm-review-heading", &args);
+                return state
+                    .pages
+                    .render(
+                        "confirm.html",
+                        &page,
+                        &heading,
+                        context! {
+                            heading => heading.clone(),
+                            text => lang.t("web-confirm-review-text"),
+                            missing => missing,
+                            button => lang.format("web-confirm-review-button", &args),
+                            action => format!("/incidents/{}/status", d.incident.number),
+                            status => target,
+                            number => d.incident.number.to_string(),
+                        },
+                    )
+                    .into_response();
+            }
+        }
+    }
     act(state, page, id, "status", |s, r, by| async move {
         s.engine.set_status(r, &f.status, &by).await
     })
@@ -1394,22 +1482,10 @@ async fn report(State(state): State<AppState>, page: PageCtx, Path(id): Path<Str
                 .filter(|f| narrative.field_mut(f).is_some_and(|v| v.trim().is_empty()))
                 .map(|f| capitalized(&lang.t(&format!("field-{f}"))))
                 .collect();
-            // What a review needs before it is called done.
-            let checklist: Vec<Value> = [
-                (
-                    "web-ready-impact",
-                    i.impact.started_at.is_some() && i.impact.ended_at.is_some(),
-                ),
-                (
-                    "web-ready-root-causes",
-                    !i.narrative.root_causes.trim().is_empty(),
-                ),
-                ("web-ready-actions", !d.actions.is_empty()),
-                ("web-ready-summary", !i.narrative.summary.trim().is_empty()),
-            ]
-            .iter()
-            .map(|(k, ok)| context! { label => lang.t(k), ok => *ok })
-            .collect();
+            let checklist: Vec<Value> = readiness(&d)
+                .iter()
+                .map(|(k, ok)| context! { label => lang.t(k), ok => *ok })
+                .collect();
             state
                 .pages
                 .render(

@@ -698,3 +698,89 @@ async fn roles_clear_and_action_items_are_edited_and_reopened() {
         .await;
     assert_eq!(r.status.as_u16() / 100, 4, "{}", r.body);
 }
+
+#[tokio::test]
+async fn calling_the_review_done_with_the_checklist_incomplete_asks_first() {
+    let app = TestApp::new("").await;
+    app.declare("Slow search").await;
+    app.form("/incidents/INC-1/resolve", &[("confirm", "yes")])
+        .await;
+    let d = app.api("GET", "/incidents/INC-1", None, None).await.json();
+    assert_eq!(d["incident"]["status"], "Ready to be Reviewed", "{d}");
+
+    // Nothing written yet: the move asks, naming what is missing, and changes nothing.
+    let r = app
+        .form("/incidents/INC-1/status", &[("status", "Reviewed")])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Mark INC-1 as Reviewed?"), "{}", r.body);
+    assert!(r.body.contains("root causes are written"));
+    assert!(r.body.contains("at least one action item"));
+    assert!(r.body.contains("name=\"status\" value=\"Reviewed\""));
+    let d = app.api("GET", "/incidents/INC-1", None, None).await.json();
+    assert_eq!(d["incident"]["status"], "Ready to be Reviewed");
+    // In French too.
+    let r = app
+        .form_with(
+            "/incidents/INC-1/status",
+            &[("status", "Reviewed")],
+            &[("accept-language", "fr")],
+        )
+        .await;
+    assert!(r.body.contains("Passer INC-1 à « Révisé » ?"), "{}", r.body);
+
+    // Confirmed, it moves.
+    let r = app
+        .form(
+            "/incidents/INC-1/status",
+            &[("status", "Reviewed"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let d = app.api("GET", "/incidents/INC-1", None, None).await.json();
+    assert_eq!(d["incident"]["status"], "Reviewed");
+
+    // Back, then with the checklist complete: no question asked.
+    app.form(
+        "/incidents/INC-1/status",
+        &[("status", "Ready to be Reviewed")],
+    )
+    .await;
+    app.form(
+        "/incidents/INC-1/edit",
+        &[
+            ("summary", "Search was slow"),
+            ("root_causes", "An index was dropped"),
+        ],
+    )
+    .await;
+    app.form(
+        "/incidents/INC-1/actions",
+        &[
+            ("text", "Check indexes in CI"),
+            ("type", "prevent"),
+            ("priority", "P2"),
+        ],
+    )
+    .await;
+    let declared = d["incident"]["declared_at"]
+        .as_str()
+        .unwrap()
+        .replace('T', " ");
+    let r = app
+        .form("/incidents/INC-1/impact", &[("started", &declared[..16])])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = app
+        .form("/incidents/INC-1/status", &[("status", "Reviewed")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // Other moves never ask.
+    let r = app
+        .form(
+            "/incidents/INC-1/status",
+            &[("status", "Ready to be Reviewed")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+}

@@ -488,6 +488,10 @@ web-done-action-reopened = Action item reopened.
 web-action-edit = Edit
 web-action-save = Save the action item
 web-action-reopen = Reopen
+web-confirm-review-heading = Mark { $number } as { $status }?
+web-confirm-review-text = The "ready for review" checklist is not complete yet:
+web-confirm-review-button = Mark it { $status } anyway
+web-confirm-review-see = See the report and its checklist
 
 
 ## Scanner output (issue 15): new messages go right below this line.

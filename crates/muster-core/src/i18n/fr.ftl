@@ -488,6 +488,10 @@ web-done-action-reopened = Mesure rouverte.
 web-action-edit = Modifier
 web-action-save = Enregistrer la mesure
 web-action-reopen = Rouvrir
+web-confirm-review-heading = Passer { $number } à « { $status } » ?
+web-confirm-review-text = La liste « prêt pour la revue » n’est pas encore complète :
+web-confirm-review-button = Passer à « { $status } » quand même
+web-confirm-review-see = Voir le rapport et sa liste
 
 
 ## Scanner output (issue 15): new messages go right below this line.
