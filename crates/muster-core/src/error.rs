@@ -49,6 +49,12 @@ pub enum DomainError {
     ActionNotFound(i64),
     #[error("{}", self.message(Lang::En))]
     ActionAlreadyDone(i64),
+    /// Reopening an action item that is still open.
+    #[error("{}", self.message(Lang::En))]
+    ActionNotDone(i64),
+    /// Clearing a role nobody holds.
+    #[error("{}", self.message(Lang::En))]
+    RoleNotHeld(String),
     #[error("{}", self.message(Lang::En))]
     BadTime(String),
     #[error("{}", self.message(Lang::En))]
@@ -104,6 +110,8 @@ impl DomainError {
             UnknownPriority { .. } => "unknown_priority",
             ActionNotFound(_) => "action_not_found",
             ActionAlreadyDone(_) => "action_already_done",
+            ActionNotDone(_) => "action_not_done",
+            RoleNotHeld(_) => "role_not_held",
             BadTime(_) => "bad_time",
             BadUrl(_) => "bad_url",
             ImpactOutOfOrder { .. } => "impact_out_of_order",
@@ -149,7 +157,8 @@ impl DomainError {
             | BadTime(v)
             | BadUrl(v)
             | UnknownLanguage(v)
-            | BadDuration(v) => {
+            | BadDuration(v)
+            | RoleNotHeld(v) => {
                 a.str("value", v);
             }
             UnknownSeverity { given, valid }
@@ -172,7 +181,8 @@ impl DomainError {
             UnknownPriority { given } => {
                 a.str("value", given);
             }
-            ActionNotFound(n) | ActionAlreadyDone(n) | EntryNotFound(n) | NotYourNote(n) => {
+            ActionNotFound(n) | ActionAlreadyDone(n) | ActionNotDone(n) | EntryNotFound(n)
+            | NotYourNote(n) => {
                 a.num("number", *n);
             }
             ImpactOutOfOrder { earlier, later } => {

@@ -270,6 +270,8 @@ mod tests {
             UnknownPriority { given: "x".into() },
             ActionNotFound(1),
             ActionAlreadyDone(1),
+            ActionNotDone(1),
+            RoleNotHeld("x".into()),
             BadTime("x".into()),
             BadUrl("x".into()),
             ImpactOutOfOrder {

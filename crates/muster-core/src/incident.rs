@@ -413,6 +413,18 @@ pub enum TimelineEvent {
     ActionDone {
         number: i64,
     },
+    /// An action item's text, type, priority, owner or link rewritten.
+    ActionEdited {
+        number: i64,
+    },
+    /// A done action item opened again.
+    ActionReopened {
+        number: i64,
+    },
+    /// Nobody holds `role` any more.
+    RoleCleared {
+        role: String,
+    },
     ImpactRecorded {
         field: String,
         at: Timestamp,
@@ -535,6 +547,20 @@ impl TimelineEvent {
                 a.num("number", *number);
                 lang.format("timeline-action-done", &a)
             }
+            ActionEdited { number } => {
+                let mut a = Args::new();
+                a.num("number", *number);
+                lang.format("timeline-action-edited", &a)
+            }
+            ActionReopened { number } => {
+                let mut a = Args::new();
+                a.num("number", *number);
+                lang.format("timeline-action-reopened", &a)
+            }
+            RoleCleared { role } => lang.format(
+                "timeline-role-cleared",
+                &Args::new().with("role", config.role_label(role, lang)),
+            ),
             ImpactRecorded { field, at } => lang.format(
                 "timeline-impact-recorded",
                 &Args::new()

@@ -24,6 +24,7 @@ pub struct NewIncident {
     pub channel_name: ChannelName,
     pub declared_by: String,
     pub declared_at: Timestamp,
+    /// Roles given, as (role, person); an empty person clears the role (history kept).
     pub roles: Vec<(String, String)>,
     pub resources: Vec<ExternalRef>,
     pub events: Vec<TimelineEvent>,
@@ -56,6 +57,10 @@ pub struct Change {
     pub update: Option<String>,
     pub new_action: Option<(i64, NewAction)>,
     pub complete_action: Option<i64>,
+    /// Action item `number` rewritten with these fields.
+    pub edit_action: Option<(i64, NewAction)>,
+    /// Done action item `number` opened again.
+    pub reopen_action: Option<i64>,
     /// A note rewritten (`Some(text)`) or withdrawn (`None`) by its author: entry `seq`
     /// is hidden, never erased, and the new text is a new entry at the note's time, by
     /// its author, naming the entry it replaces.

@@ -4,8 +4,8 @@ use crate::chat::{ChatPlanner, ChatPlatform, Origin, Planner};
 use crate::{Clock, EngineError};
 use muster_core::config::Config;
 use muster_core::incident::{
-    ExternalRef, Impact, IncidentDetail, Narrative, ResourceKind, TimelineEvent, check_not_future,
-    check_note_time, parse_link, parse_text,
+    ActionItem, ExternalRef, Impact, IncidentDetail, Narrative, ResourceKind, TimelineEvent,
+    check_not_future, check_note_time, parse_link, parse_text,
 };
 use muster_core::record::{Change, ListFilter, NewAction, NewIncident, NewJob, Page};
 use muster_core::report::{self, ReportFormat};
@@ -606,6 +606,27 @@ impl Engine {
         .await
     }
 
+    /// Nobody holds `role` any more (the assignment history is kept).
+    pub async fn clear_role(
+        &self,
+        r: IncidentRef,
+        role: &str,
+        by: &str,
+    ) -> Result<IncidentDetail, EngineError> {
+        let role = self.config.role(role)?.key.clone();
+        self.mutate(r, by, |d, now| {
+            if !d.roles.iter().any(|x| x.role == role) {
+                return Err(DomainError::RoleNotHeld(role.clone()));
+            }
+            Ok(Change {
+                roles: vec![(role.clone(), String::new())],
+                events: vec![(now, TimelineEvent::RoleCleared { role: role.clone() })],
+                ..Change::default()
+            })
+        })
+        .await
+    }
+
     /// A timeline note, back-dated with `at` when given.
     pub async fn add_note(
         &self,
@@ -657,13 +678,7 @@ impl Engine {
         a: ActionInput,
         by: &str,
     ) -> Result<IncidentDetail, EngineError> {
-        let action = NewAction {
-            text: parse_text(&a.text)?,
-            action_type: a.action_type.parse()?,
-            priority: a.priority.parse()?,
-            owner: a.owner.as_deref().map(person).transpose()?,
-            link: a.link.as_deref().map(parse_link).transpose()?,
-        };
+        let action = new_action(&a)?;
         self.mutate(r, by, |d, now| {
             let number = d.actions.iter().map(|a| a.number).max().unwrap_or(0) + 1;
             Ok(Change {
@@ -688,17 +703,63 @@ impl Engine {
         by: &str,
     ) -> Result<IncidentDetail, EngineError> {
         self.mutate(r, by, |d, now| {
-            let a = d
-                .actions
-                .iter()
-                .find(|a| a.number == number)
-                .ok_or(DomainError::ActionNotFound(number))?;
+            let a = find_action(d, number)?;
             if a.done_at.is_some() {
                 return Err(DomainError::ActionAlreadyDone(number));
             }
             Ok(Change {
                 complete_action: Some(number),
                 events: vec![(now, TimelineEvent::ActionDone { number })],
+                ..Change::default()
+            })
+        })
+        .await
+    }
+
+    /// Rewrite action item `number` (text, type, priority, owner, link); refused with
+    /// "nothing to change" when every field is as it was.
+    pub async fn edit_action(
+        &self,
+        r: IncidentRef,
+        number: i64,
+        a: ActionInput,
+        by: &str,
+    ) -> Result<IncidentDetail, EngineError> {
+        let action = new_action(&a)?;
+        self.mutate(r, by, |d, now| {
+            let old = find_action(d, number)?;
+            if old.text == action.text
+                && old.action_type == action.action_type
+                && old.priority == action.priority
+                && old.owner == action.owner
+                && old.link == action.link
+            {
+                return Err(DomainError::NothingToChange);
+            }
+            Ok(Change {
+                edit_action: Some((number, action.clone())),
+                events: vec![(now, TimelineEvent::ActionEdited { number })],
+                ..Change::default()
+            })
+        })
+        .await
+    }
+
+    /// Open a done action item again (the work turned out unfinished).
+    pub async fn reopen_action(
+        &self,
+        r: IncidentRef,
+        number: i64,
+        by: &str,
+    ) -> Result<IncidentDetail, EngineError> {
+        self.mutate(r, by, |d, now| {
+            let a = find_action(d, number)?;
+            if a.done_at.is_none() {
+                return Err(DomainError::ActionNotDone(number));
+            }
+            Ok(Change {
+                reopen_action: Some(number),
+                events: vec![(now, TimelineEvent::ActionReopened { number })],
                 ..Change::default()
             })
         })
@@ -964,6 +1025,25 @@ impl Engine {
 
 /// Check a declaration as typed against `c`, every field at once: the one rule the Slack
 /// modal, the web form, the API and the CLI all use, so no limit is written twice.
+/// Action item `number` of the incident.
+fn find_action(d: &IncidentDetail, number: i64) -> Result<&ActionItem, DomainError> {
+    d.actions
+        .iter()
+        .find(|a| a.number == number)
+        .ok_or(DomainError::ActionNotFound(number))
+}
+
+/// An action item's fields, checked.
+fn new_action(a: &ActionInput) -> Result<NewAction, DomainError> {
+    Ok(NewAction {
+        text: parse_text(&a.text)?,
+        action_type: a.action_type.parse()?,
+        priority: a.priority.parse()?,
+        owner: a.owner.as_deref().map(person).transpose()?,
+        link: a.link.as_deref().map(parse_link).transpose()?,
+    })
+}
+
 pub fn check_declaration(c: &Config, d: &Declaration) -> Result<(), FieldErrors> {
     validate(c, d).map(drop)
 }

@@ -214,6 +214,42 @@ fn core_operations() -> Vec<(Op, MethodRouter<AppState>)> {
         ),
         (
             Op {
+                method: "put",
+                path: "/incidents/{id}/actions/{number}",
+                id: "editAction",
+                summary: "Rewrite an action item (text, type, priority, owner, link)",
+                body: Some("NewAction"),
+                response: "IncidentDetail",
+                success: 200,
+            },
+            put(edit_action),
+        ),
+        (
+            Op {
+                method: "post",
+                path: "/incidents/{id}/actions/{number}/reopen",
+                id: "reopenAction",
+                summary: "Open a done action item again",
+                body: None,
+                response: "IncidentDetail",
+                success: 200,
+            },
+            post(reopen_action),
+        ),
+        (
+            Op {
+                method: "delete",
+                path: "/incidents/{id}/roles/{role}",
+                id: "clearRole",
+                summary: "Clear a role: nobody holds it any more (its history is kept)",
+                body: None,
+                response: "IncidentDetail",
+                success: 200,
+            },
+            delete(clear_role),
+        ),
+        (
+            Op {
                 method: "post",
                 path: "/incidents/{id}/impact",
                 id: "setImpact",
@@ -801,21 +837,65 @@ async fn add_action(
         (State(s), v, l),
         id,
         StatusCode::CREATED,
-        |s, r, by| async move {
-            s.engine
-                .add_action(
-                    r,
-                    ActionInput {
-                        text: b.text,
-                        action_type: b.action_type,
-                        priority: b.priority,
-                        owner: b.owner,
-                        link: b.link,
-                    },
-                    &by,
-                )
-                .await
-        },
+        |s, r, by| async move { s.engine.add_action(r, b.input(), &by).await },
+    )
+    .await
+}
+
+impl ActionBody {
+    fn input(self) -> ActionInput {
+        ActionInput {
+            text: self.text,
+            action_type: self.action_type,
+            priority: self.priority,
+            owner: self.owner,
+            link: self.link,
+        }
+    }
+}
+
+async fn edit_action(
+    State(s): State<AppState>,
+    v: Extension<Viewer>,
+    l: Extension<Lang>,
+    ApiPath((id, number)): ApiPath<(String, i64)>,
+    Body(b): Body<ActionBody>,
+) -> Result<Response, ApiError> {
+    run(
+        (State(s), v, l),
+        id,
+        StatusCode::OK,
+        |s, r, by| async move { s.engine.edit_action(r, number, b.input(), &by).await },
+    )
+    .await
+}
+
+async fn reopen_action(
+    State(s): State<AppState>,
+    v: Extension<Viewer>,
+    l: Extension<Lang>,
+    ApiPath((id, number)): ApiPath<(String, i64)>,
+) -> Result<Response, ApiError> {
+    run(
+        (State(s), v, l),
+        id,
+        StatusCode::OK,
+        |s, r, by| async move { s.engine.reopen_action(r, number, &by).await },
+    )
+    .await
+}
+
+async fn clear_role(
+    State(s): State<AppState>,
+    v: Extension<Viewer>,
+    l: Extension<Lang>,
+    ApiPath((id, role)): ApiPath<(String, String)>,
+) -> Result<Response, ApiError> {
+    run(
+        (State(s), v, l),
+        id,
+        StatusCode::OK,
+        |s, r, by| async move { s.engine.clear_role(r, &role, &by).await },
     )
     .await
 }

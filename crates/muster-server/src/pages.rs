@@ -186,6 +186,12 @@ pub fn routes() -> Router<AppState> {
         .route("/incidents/{id}/updates", post(post_update))
         .route("/incidents/{id}/actions", post(add_action))
         .route("/incidents/{id}/actions/{number}/done", post(action_done))
+        .route("/incidents/{id}/actions/{number}/edit", post(edit_action))
+        .route(
+            "/incidents/{id}/actions/{number}/reopen",
+            post(reopen_action),
+        )
+        .route("/incidents/{id}/roles/{role}/clear", post(clear_role))
         .route("/incidents/{id}/impact", post(set_impact))
         .route(
             "/incidents/{id}/resolve",
@@ -655,10 +661,13 @@ struct ShowParams {
 }
 
 /// What each form's success says; `?done=` names one of these, anything else says nothing.
-const DONE: [&str; 11] = [
+const DONE: [&str; 14] = [
     "status",
     "severity",
     "role",
+    "role-cleared",
+    "action-edited",
+    "action-reopened",
     "note",
     "update",
     "action",
@@ -860,7 +869,7 @@ async fn incident_page(
             empty_sections => i.narrative == muster_core::incident::Narrative::default(),
             next_statuses => next_statuses,
             severities => severity_options(state, lang),
-            roles => d.roles.iter().map(|r| context! { role => c.role_label(&r.role, lang), person => r.person.clone() }).collect::<Vec<_>>(),
+            roles => d.roles.iter().map(|r| context! { key => r.role.clone(), role => c.role_label(&r.role, lang), person => r.person.clone() }).collect::<Vec<_>>(),
             role_defs => c.roles.iter().map(|r| context! { key => r.key.clone(), label => r.label(lang).to_owned() }).collect::<Vec<_>>(),
             impact_fields => [
                 ("started", i.impact.started_at),
@@ -870,7 +879,7 @@ async fn incident_page(
             ].iter().map(|(f, v)| context! { name => *f, label => lang.t(&format!("impact-{f}")), value => local(*v) }).collect::<Vec<_>>(),
             updates => d.updates.iter().map(|u| context! { at => when(u.at, now, lang), author => u.author.clone(), html => md(&u.text), status => c.status_label(&u.status, lang) }).collect::<Vec<_>>(),
             timeline => timeline,
-            actions => d.actions.iter().map(|a| context! { number => a.number, text => a.text.clone(), action_type => a.action_type.label(lang), priority => a.priority.to_string(), owner => a.owner.clone(), link => a.link.clone(), done => a.done_at.is_some() }).collect::<Vec<_>>(),
+            actions => d.actions.iter().map(|a| context! { number => a.number, text => a.text.clone(), action_type => a.action_type.label(lang), type_key => a.action_type.as_str(), priority => a.priority.to_string(), owner => a.owner.clone(), link => a.link.clone(), done => a.done_at.is_some() }).collect::<Vec<_>>(),
             action_types => ActionType::ALL.iter().map(|t| context! { key => t.as_str(), label => t.label(lang) }).collect::<Vec<_>>(),
             max_title => muster_core::title::MAX_TITLE_CHARS,
             max_text => muster_core::incident::MAX_TEXT_CHARS,
@@ -1095,6 +1104,52 @@ struct ConfirmForm {
 struct StatusForm {
     #[serde(default)]
     status: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// What a review needs before it is called done: (message id, whether it is).
+fn readiness(d: &IncidentDetail) -> [(&'static str, bool); 4] {
+    let i = &d.incident;
+    [
+        (
+            "web-ready-impact",
+            i.impact.started_at.is_some() && i.impact.ended_at.is_some(),
+        ),
+        (
+            "web-ready-root-causes",
+            !i.narrative.root_causes.trim().is_empty(),
+        ),
+        ("web-ready-actions", !d.actions.is_empty()),
+        ("web-ready-summary", !i.narrative.summary.trim().is_empty()),
+    ]
+}
+
+/// The statuses that say the review is done: those the resolved status leads to that
+/// cannot be reached from the initial status without passing through it (the default
+/// lifecycle's "Reviewed"), the closed status aside (closing asks on its own).
+fn review_done_statuses(c: &muster_core::config::Config) -> Vec<String> {
+    let next = |name: &str| {
+        c.statuses
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.next.clone())
+            .unwrap_or_default()
+    };
+    let mut before = vec![c.initial_status.clone()];
+    let mut i = 0;
+    while i < before.len() {
+        for n in next(&before[i]) {
+            if n != c.resolved_status && !before.contains(&n) {
+                before.push(n);
+            }
+        }
+        i += 1;
+    }
+    next(&c.resolved_status)
+        .into_iter()
+        .filter(|n| !before.contains(n) && *n != c.closed_status)
+        .collect()
 }
 
 async fn set_status(
@@ -1103,6 +1158,48 @@ async fn set_status(
     Path(id): Path<String>,
     Form(f): Form<StatusForm>,
 ) -> Response {
+    // Calling the review done with the checklist incomplete asks first.
+    if f.confirm != "yes" {
+        let c = state.engine.config();
+        let target = c.status(&f.status).map(|s| s.name.clone());
+        if let Ok(target) = target
+            && review_done_statuses(c).contains(&target)
+        {
+            let d = match load(&state, &page, &id).await {
+                Ok(d) => d,
+                Err(r) => return r,
+            };
+            let lang = page.lang;
+            let missing: Vec<String> = readiness(&d)
+                .iter()
+                .filter(|(_, ok)| !ok)
+                .map(|(k, _)| lang.t(k))
+                .collect();
+            if !missing.is_empty() {
+                let args = Args::new()
+                    .with("number", d.incident.number.to_string())
+                    .with("status", c.status_label(&target, lang));
+                let heading = lang.format("web-confirm-review-heading", &args);
+                return state
+                    .pages
+                    .render(
+                        "confirm.html",
+                        &page,
+                        &heading,
+                        context! {
+                            heading => heading.clone(),
+                            text => lang.t("web-confirm-review-text"),
+                            missing => missing,
+                            button => lang.format("web-confirm-review-button", &args),
+                            action => format!("/incidents/{}/status", d.incident.number),
+                            status => target,
+                            number => d.incident.number.to_string(),
+                        },
+                    )
+                    .into_response();
+            }
+        }
+    }
     act(state, page, id, "status", |s, r, by| async move {
         s.engine.set_status(r, &f.status, &by).await
     })
@@ -1228,19 +1325,53 @@ async fn add_action(
     Form(f): Form<ActionForm>,
 ) -> Response {
     act(state, page, id, "action", |s, r, by| async move {
-        s.engine
-            .add_action(
-                r,
-                ActionInput {
-                    text: f.text,
-                    action_type: f.action_type,
-                    priority: f.priority,
-                    owner: opt(&f.owner),
-                    link: opt(&f.link),
-                },
-                &by,
-            )
-            .await
+        s.engine.add_action(r, f.input(), &by).await
+    })
+    .await
+}
+
+impl ActionForm {
+    fn input(self) -> ActionInput {
+        ActionInput {
+            text: self.text,
+            action_type: self.action_type,
+            priority: self.priority,
+            owner: opt(&self.owner),
+            link: opt(&self.link),
+        }
+    }
+}
+
+async fn edit_action(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path((id, number)): Path<(String, i64)>,
+    Form(f): Form<ActionForm>,
+) -> Response {
+    act(state, page, id, "action-edited", |s, r, by| async move {
+        s.engine.edit_action(r, number, f.input(), &by).await
+    })
+    .await
+}
+
+async fn reopen_action(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path((id, number)): Path<(String, i64)>,
+) -> Response {
+    act(state, page, id, "action-reopened", |s, r, by| async move {
+        s.engine.reopen_action(r, number, &by).await
+    })
+    .await
+}
+
+async fn clear_role(
+    State(state): State<AppState>,
+    page: PageCtx,
+    Path((id, role)): Path<(String, String)>,
+) -> Response {
+    act(state, page, id, "role-cleared", |s, r, by| async move {
+        s.engine.clear_role(r, &role, &by).await
     })
     .await
 }
@@ -1360,22 +1491,10 @@ async fn report(State(state): State<AppState>, page: PageCtx, Path(id): Path<Str
                 .filter(|f| narrative.field_mut(f).is_some_and(|v| v.trim().is_empty()))
                 .map(|f| capitalized(&lang.t(&format!("field-{f}"))))
                 .collect();
-            // What a review needs before it is called done.
-            let checklist: Vec<Value> = [
-                (
-                    "web-ready-impact",
-                    i.impact.started_at.is_some() && i.impact.ended_at.is_some(),
-                ),
-                (
-                    "web-ready-root-causes",
-                    !i.narrative.root_causes.trim().is_empty(),
-                ),
-                ("web-ready-actions", !d.actions.is_empty()),
-                ("web-ready-summary", !i.narrative.summary.trim().is_empty()),
-            ]
-            .iter()
-            .map(|(k, ok)| context! { label => lang.t(k), ok => *ok })
-            .collect();
+            let checklist: Vec<Value> = readiness(&d)
+                .iter()
+                .map(|(k, ok)| context! { label => lang.t(k), ok => *ok })
+                .collect();
             state
                 .pages
                 .render(

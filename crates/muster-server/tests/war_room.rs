@@ -572,3 +572,215 @@ async fn own_notes_are_edited_and_deleted_in_history_and_key_moments_stand_out()
         .await;
     assert_eq!(r.json()["error"]["code"], "entry_not_found");
 }
+
+#[tokio::test]
+async fn roles_clear_and_action_items_are_edited_and_reopened() {
+    let app = TestApp::new("").await;
+    app.declare("Queue backlog").await;
+
+    // A role given, then cleared from the page: the page no longer names anyone, the
+    // timeline says so, and clearing it again is refused with why.
+    let r = app
+        .form(
+            "/incidents/INC-1/roles",
+            &[("role", "commander"), ("person", "ana")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = app.get("/incidents/INC-1").await.body;
+    assert!(
+        page.contains("/incidents/INC-1/roles/commander/clear"),
+        "{page}"
+    );
+    let r = app
+        .form("/incidents/INC-1/roles/commander/clear", &[])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), "/incidents/INC-1?done=role-cleared");
+    let page = app.get(r.location()).await.body;
+    assert!(page.contains("Role cleared."), "{page}");
+    assert!(
+        page.contains("Nobody is Incident Commander any more"),
+        "{page}"
+    );
+    assert!(!page.contains("/incidents/INC-1/roles/commander/clear"));
+    let r = app
+        .form("/incidents/INC-1/roles/commander/clear", &[])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("nothing to clear"), "{}", r.body);
+    // The API: give it again, clear it again.
+    let r = app
+        .api(
+            "POST",
+            "/incidents/INC-1/roles",
+            Some(serde_json::json!({"role": "ops-lead", "person": "bo"})),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["roles"].as_array().unwrap().len(), 1);
+    let r = app
+        .api("DELETE", "/incidents/INC-1/roles/ops-lead", None, None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["roles"].as_array().unwrap().len(), 0, "{}", r.body);
+
+    // An action item: edited from the page, done, reopened.
+    let r = app
+        .form(
+            "/incidents/INC-1/actions",
+            &[
+                ("text", "Add alert"),
+                ("type", "detect"),
+                ("priority", "P2"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let edit = [
+        ("text", "Add a backlog alert at 10k"),
+        ("type", "mitigate"),
+        ("priority", "P1"),
+        ("owner", "ana"),
+        ("link", "https://tracker.example/T-9"),
+    ];
+    let r = app.form("/incidents/INC-1/actions/1/edit", &edit).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), "/incidents/INC-1?done=action-edited");
+    let page = app.get(r.location()).await.body;
+    assert!(page.contains("Action item saved."));
+    assert!(page.contains("Action item 1 edited"), "{page}");
+    assert!(page.contains("value=\"Add a backlog alert at 10k\""));
+    // The same again changes nothing, and says so.
+    let r = app.form("/incidents/INC-1/actions/1/edit", &edit).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Reopening an open item is refused; done then reopened works.
+    let r = app.form("/incidents/INC-1/actions/1/reopen", &[]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("nothing to reopen"), "{}", r.body);
+    app.form("/incidents/INC-1/actions/1/done", &[]).await;
+    let r = app.form("/incidents/INC-1/actions/1/reopen", &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let d = app.api("GET", "/incidents/INC-1", None, None).await.json();
+    let a = &d["actions"][0];
+    assert_eq!(a["text"], "Add a backlog alert at 10k");
+    assert_eq!(a["priority"], "P1");
+    assert_eq!(a["owner"], "ana");
+    assert!(a["done_at"].is_null(), "{a}");
+    let events: Vec<String> = d["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"]["kind"].as_str().unwrap_or("").to_owned())
+        .collect();
+    for k in [
+        "role_cleared",
+        "action_edited",
+        "action_done",
+        "action_reopened",
+    ] {
+        assert!(events.iter().any(|e| e == k), "{k} in {events:?}");
+    }
+    // The API edits too, and refuses an unknown item.
+    let r = app
+        .api(
+            "PUT",
+            "/incidents/INC-1/actions/1",
+            Some(serde_json::json!({"text": "Alert at 5k", "type": "detect", "priority": "P0"})),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["actions"][0]["owner"], serde_json::Value::Null);
+    let r = app
+        .api("POST", "/incidents/INC-1/actions/7/reopen", None, None)
+        .await;
+    assert_eq!(r.status.as_u16() / 100, 4, "{}", r.body);
+}
+
+#[tokio::test]
+async fn calling_the_review_done_with_the_checklist_incomplete_asks_first() {
+    let app = TestApp::new("").await;
+    app.declare("Slow search").await;
+    app.form("/incidents/INC-1/resolve", &[("confirm", "yes")])
+        .await;
+    let d = app.api("GET", "/incidents/INC-1", None, None).await.json();
+    assert_eq!(d["incident"]["status"], "Ready to be Reviewed", "{d}");
+
+    // Nothing written yet: the move asks, naming what is missing, and changes nothing.
+    let r = app
+        .form("/incidents/INC-1/status", &[("status", "Reviewed")])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Mark INC-1 as Reviewed?"), "{}", r.body);
+    assert!(r.body.contains("root causes are written"));
+    assert!(r.body.contains("at least one action item"));
+    assert!(r.body.contains("name=\"status\" value=\"Reviewed\""));
+    let d = app.api("GET", "/incidents/INC-1", None, None).await.json();
+    assert_eq!(d["incident"]["status"], "Ready to be Reviewed");
+    // In French too.
+    let r = app
+        .form_with(
+            "/incidents/INC-1/status",
+            &[("status", "Reviewed")],
+            &[("accept-language", "fr")],
+        )
+        .await;
+    assert!(r.body.contains("Passer INC-1 à « Révisé » ?"), "{}", r.body);
+
+    // Confirmed, it moves.
+    let r = app
+        .form(
+            "/incidents/INC-1/status",
+            &[("status", "Reviewed"), ("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let d = app.api("GET", "/incidents/INC-1", None, None).await.json();
+    assert_eq!(d["incident"]["status"], "Reviewed");
+
+    // Back, then with the checklist complete: no question asked.
+    app.form(
+        "/incidents/INC-1/status",
+        &[("status", "Ready to be Reviewed")],
+    )
+    .await;
+    app.form(
+        "/incidents/INC-1/edit",
+        &[
+            ("summary", "Search was slow"),
+            ("root_causes", "An index was dropped"),
+        ],
+    )
+    .await;
+    app.form(
+        "/incidents/INC-1/actions",
+        &[
+            ("text", "Check indexes in CI"),
+            ("type", "prevent"),
+            ("priority", "P2"),
+        ],
+    )
+    .await;
+    let declared = d["incident"]["declared_at"]
+        .as_str()
+        .unwrap()
+        .replace('T', " ");
+    let r = app
+        .form("/incidents/INC-1/impact", &[("started", &declared[..16])])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = app
+        .form("/incidents/INC-1/status", &[("status", "Reviewed")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // Other moves never ask.
+    let r = app
+        .form(
+            "/incidents/INC-1/status",
+            &[("status", "Ready to be Reviewed")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+}

@@ -250,6 +250,8 @@ impl Store {
                 None => roles.push(r),
             }
         }
+        // An empty person is a role cleared: its history stays, nobody holds it now.
+        roles.retain(|r| !r.person.is_empty());
         let updates = sqlx::query(
             "SELECT at, author, text, status, severity FROM status_updates WHERE incident_id = ? ORDER BY id",
         )
@@ -455,6 +457,35 @@ impl Store {
                 "UPDATE action_items SET done_at = ? WHERE incident_id = ? AND number = ? AND done_at IS NULL",
             )
             .bind(&now_s)
+            .bind(id.to_string())
+            .bind(number)
+            .execute(&mut *tx)
+            .await?;
+            if r.rows_affected() != 1 {
+                return Err(StoreError::Conflict);
+            }
+        }
+        if let Some((number, a)) = &change.edit_action {
+            let r = sqlx::query(
+                "UPDATE action_items SET text = ?, action_type = ?, priority = ?, owner = ?, link = ? WHERE incident_id = ? AND number = ?",
+            )
+            .bind(&a.text)
+            .bind(a.action_type.as_str())
+            .bind(a.priority.to_string())
+            .bind(&a.owner)
+            .bind(&a.link)
+            .bind(id.to_string())
+            .bind(number)
+            .execute(&mut *tx)
+            .await?;
+            if r.rows_affected() != 1 {
+                return Err(StoreError::Conflict);
+            }
+        }
+        if let Some(number) = change.reopen_action {
+            let r = sqlx::query(
+                "UPDATE action_items SET done_at = NULL WHERE incident_id = ? AND number = ? AND done_at IS NOT NULL",
+            )
             .bind(id.to_string())
             .bind(number)
             .execute(&mut *tx)

@@ -536,6 +536,22 @@ web-sections-heading = Report sections
 web-sections-all-empty = all empty
 web-section-empty = empty
 web-save-sections = Save the report sections
+error-action-not-done = Action item { $number } is not done, so there is nothing to reopen.
+error-role-not-held = Nobody holds the role { $value } on this incident, so there is nothing to clear.
+timeline-action-edited = Action item { $number } edited
+timeline-action-reopened = Action item { $number } reopened
+timeline-role-cleared = Nobody is { $role } any more
+web-clear-role = Clear
+web-done-role-cleared = Role cleared.
+web-done-action-edited = Action item saved.
+web-done-action-reopened = Action item reopened.
+web-action-edit = Edit
+web-action-save = Save the action item
+web-action-reopen = Reopen
+web-confirm-review-heading = Mark { $number } as { $status }?
+web-confirm-review-text = The "ready for review" checklist is not complete yet:
+web-confirm-review-button = Mark it { $status } anyway
+web-confirm-review-see = See the report and its checklist
 
 
 ## Scanner output (issue 15): new messages go right below this line.

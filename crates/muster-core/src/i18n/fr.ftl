@@ -536,6 +536,22 @@ web-sections-heading = Sections du rapport
 web-sections-all-empty = toutes vides
 web-section-empty = vide
 web-save-sections = Enregistrer les sections du rapport
+error-action-not-done = La mesure { $number } n’est pas faite : il n’y a rien à rouvrir.
+error-role-not-held = Personne n’a le rôle { $value } sur cet incident : il n’y a rien à retirer.
+timeline-action-edited = Mesure { $number } modifiée
+timeline-action-reopened = Mesure { $number } rouverte
+timeline-role-cleared = Plus personne n’est { $role }
+web-clear-role = Retirer
+web-done-role-cleared = Rôle retiré.
+web-done-action-edited = Mesure enregistrée.
+web-done-action-reopened = Mesure rouverte.
+web-action-edit = Modifier
+web-action-save = Enregistrer la mesure
+web-action-reopen = Rouvrir
+web-confirm-review-heading = Passer { $number } à « { $status } » ?
+web-confirm-review-text = La liste « prêt pour la revue » n’est pas encore complète :
+web-confirm-review-button = Passer à « { $status } » quand même
+web-confirm-review-see = Voir le rapport et sa liste
 
 
 ## Scanner output (issue 15): new messages go right below this line.
