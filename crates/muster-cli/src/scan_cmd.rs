@@ -5,6 +5,8 @@
 //! symbolic-link loops are reported on stderr and the scan goes on.
 //! `muster redact` exits 0, or 2 on error; a closed stdout (`| head`) is not an error.
 
+use muster_core::Lang;
+use muster_core::i18n::Args;
 use muster_scan::{Baseline, Format, Redactor, RuleSet, ScanOptions, ScanReport, Scanner};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -12,6 +14,17 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
+
+/// When to colour findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set.
+    Auto,
+    /// Always, even into a file or a pipe.
+    Always,
+    /// Never.
+    Never,
+}
 
 /// Report format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -44,6 +57,13 @@ pub struct ScanArgs {
     /// Never show the progress bar (it only shows when stderr is a terminal).
     #[arg(long)]
     pub no_progress: bool,
+    /// Show the progress bar even when stderr is not a terminal.
+    #[arg(long, conflicts_with = "no_progress")]
+    pub progress: bool,
+    /// Colour the findings of the text report: auto (on a terminal, unless `NO_COLOR` is
+    /// set), always or never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
     /// Worker threads [default: one per core].
     #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
     pub threads: usize,
@@ -81,6 +101,11 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
 }
 
 pub fn run_scan(args: ScanArgs, global: &crate::Global) -> ExitCode {
+    // The language of the human output: `--lang`, else the configuration's.
+    let lang = match crate::settings::Settings::load(global) {
+        Ok(s) => s.lang,
+        Err(f) => return f.report(global.json),
+    };
     let mut scanner = match load_scanner(args.rules.as_deref()) {
         Ok(s) => s,
         Err(e) => return fail(e),
@@ -97,11 +122,15 @@ pub fn run_scan(args: ScanArgs, global: &crate::Global) -> ExitCode {
         None => None,
     };
     let counter = Arc::new(AtomicU64::new(0));
-    let show_progress = !args.no_progress && std::io::stderr().is_terminal();
-    let progress = show_progress.then(|| Progress::start(counter.clone()));
+    // u64::MAX until the inputs are listed (then their size, or 0 when unknown).
+    let total = Arc::new(AtomicU64::new(u64::MAX));
+    let show_progress = args.progress || (!args.no_progress && std::io::stderr().is_terminal());
+    let progress =
+        show_progress.then(|| Progress::start(counter.clone(), total.clone(), lang, args.progress));
     let opts = ScanOptions {
         threads: args.threads,
         progress: Some(counter),
+        total: Some(total),
     };
     let result = scanner.scan_paths(&args.paths, &opts);
     if let Some(p) = progress {
@@ -114,22 +143,34 @@ pub fn run_scan(args: ScanArgs, global: &crate::Global) -> ExitCode {
     if let Some(b) = &baseline {
         b.apply(&mut report);
     }
-    warn_about_skips(&report);
+    warn_about_skips(&report, lang);
     let format = match args.format {
         OutputFormat::Text => Format::Text,
         OutputFormat::Json => Format::Json,
         OutputFormat::Sarif => Format::Sarif,
     };
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            args.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let write = |w: &mut dyn Write| match format {
+        Format::Text => write_text(w, &report, lang, color),
+        _ => muster_scan::write_report(w, &report, scanner.rules(), format),
+    };
     let written = match &args.output {
         Some(path) => std::fs::File::create(path).and_then(|f| {
             let mut w = std::io::BufWriter::new(f);
-            muster_scan::write_report(&mut w, &report, scanner.rules(), format)?;
+            write(&mut w)?;
             w.flush()
         }),
         None => {
             let mut out = std::io::stdout().lock();
-            muster_scan::write_report(&mut out, &report, scanner.rules(), format)
-                .and_then(|()| out.flush())
+            write(&mut out).and_then(|()| out.flush())
         }
     };
     if let Err(e) = written
@@ -138,7 +179,7 @@ pub fn run_scan(args: ScanArgs, global: &crate::Global) -> ExitCode {
         return fail(format!("writing the report: {e}"));
     }
     if args.format != OutputFormat::Text || args.output.is_some() {
-        eprintln!("muster scan: {}", muster_scan::summary_line(&report));
+        eprintln!("muster scan: {}", summary(&report, lang));
     }
     if args.declare
         && !report.findings.is_empty()
@@ -333,60 +374,201 @@ fn finding_notes(findings: &[&muster_scan::Finding]) -> Vec<String> {
     notes
 }
 
-fn warn_about_skips(report: &ScanReport) {
+fn warn_about_skips(report: &ScanReport, lang: Lang) {
     for e in &report.errors {
-        eprintln!(
-            "muster scan: warning: cannot read {}: {}",
-            e.path, e.message
-        );
+        let args = Args::new()
+            .with("path", printable(&e.path))
+            .with("error", printable(&e.message));
+        eprintln!("{}", lang.format("scan-warn-unreadable", &args));
     }
     for l in &report.symlink_loops {
-        eprintln!("muster scan: warning: symbolic-link loop at {l}, not followed");
+        let args = Args::new().with("path", printable(l));
+        eprintln!("{}", lang.format("scan-warn-loop", &args));
     }
     if !report.binary_skipped.is_empty() {
-        eprintln!(
-            "muster scan: skipped {} binary file(s)",
-            report.binary_skipped.len()
-        );
+        let mut args = Args::new();
+        args.num("count", report.binary_skipped.len() as i64);
+        eprintln!("{}", lang.format("scan-warn-binary", &args));
     }
 }
 
-/// A progress line on stderr, drawn only while a scan takes more than half a second.
+/// Text that came from outside (paths, rule descriptions) with control characters shown
+/// as `?`, so a file name cannot move the cursor or change colours on a terminal.
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+/// SGR colour of a severity.
+fn severity_color(severity: &str) -> &'static str {
+    match severity {
+        "SEV1" => "1;31",
+        "SEV2" => "33",
+        _ => "36",
+    }
+}
+
+/// Wrap `text` in an SGR colour when `on`.
+fn paint(on: bool, sgr: &str, text: &str) -> String {
+    if on {
+        format!("\x1b[{sgr}m{text}\x1b[0m")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// The human report: each finding on two lines, then the summary, in `lang`; coloured
+/// (rule by severity, location in bold) when `color`.
+fn write_text(
+    w: &mut dyn Write,
+    report: &ScanReport,
+    lang: Lang,
+    color: bool,
+) -> std::io::Result<()> {
+    for f in &report.findings {
+        let location = format!("{}:{}:{}:", printable(&f.path), f.line, f.column);
+        let severity = f.severity.to_string();
+        let args = Args::new()
+            .with("secret", paint(color, "35", &f.redacted))
+            .with("entropy", format!("{:.2}", f.entropy))
+            .with("fingerprint", f.fingerprint.clone());
+        writeln!(
+            w,
+            "{} {} [{}] {}\n    {}",
+            paint(color, "1", &location),
+            paint(color, severity_color(&severity), &f.rule_id),
+            paint(color, severity_color(&severity), &severity),
+            printable(&f.description),
+            lang.format("scan-finding-detail", &args)
+        )?;
+    }
+    let line = summary(report, lang);
+    let sgr = if report.findings.is_empty() {
+        "32"
+    } else {
+        "1;31"
+    };
+    writeln!(w, "{}", paint(color, sgr, &line))
+}
+
+/// The one-line summary in `lang`: findings, files, bytes, skips and errors.
+fn summary(report: &ScanReport, lang: Lang) -> String {
+    let count = |id: &str, n: u64| {
+        let mut a = Args::new();
+        a.num("count", n as i64);
+        lang.format(id, &a)
+    };
+    let mut extra = String::new();
+    for (id, n) in [
+        ("scan-summary-binary", report.binary_skipped.len() as u64),
+        ("scan-summary-allowlisted", report.allowlisted_paths),
+        ("scan-summary-baseline", report.baseline_suppressed),
+        ("scan-summary-loops", report.symlink_loops.len() as u64),
+        ("scan-summary-unreadable", report.errors.len() as u64),
+    ] {
+        if n > 0 {
+            extra.push_str(", ");
+            extra.push_str(&count(id, n));
+        }
+    }
+    let mut args = Args::new()
+        .with("size", muster_scan::human_size(report.bytes_scanned))
+        .with("extra", extra);
+    args.num("findings", report.findings.len() as i64)
+        .num("files", report.files_scanned as i64);
+    lang.format("scan-summary", &args)
+}
+
+/// `1.5 MB` style size for the progress line.
+fn size(bytes: u64) -> String {
+    muster_scan::human_size(bytes)
+}
+
+/// A duration for people: `42 s`, `3 min 5 s`, `1 h 2 min`.
+fn duration(secs: u64) -> String {
+    match secs {
+        0..60 => format!("{secs} s"),
+        60..3600 => format!("{} min {} s", secs / 60, secs % 60),
+        _ => format!("{} h {} min", secs / 3600, secs / 60 % 60),
+    }
+}
+
+/// The progress line: with a known total, a bar, the percentage and the time left at
+/// the rate so far; else the bytes read and the time spent.
+fn progress_line(lang: Lang, done: u64, total: u64, elapsed: Duration) -> String {
+    let secs = elapsed.as_secs_f64().max(0.001);
+    let rate = size((done as f64 / secs) as u64);
+    if total == 0 {
+        let args = Args::new()
+            .with("done", size(done))
+            .with("rate", rate)
+            .with("elapsed", duration(elapsed.as_secs()));
+        return lang.format("scan-progress", &args);
+    }
+    let done = done.min(total);
+    let percent = done * 100 / total;
+    let left = if done == 0 {
+        "?".to_owned()
+    } else {
+        duration(((total - done) as f64 * secs / done as f64).ceil() as u64)
+    };
+    let filled = (percent / 5) as usize;
+    let bar = format!("[{}{}]", "#".repeat(filled), "-".repeat(20 - filled));
+    let mut args = Args::new()
+        .with("done", size(done))
+        .with("total", size(total))
+        .with("rate", rate)
+        .with("left", left);
+    args.num("percent", percent as i64);
+    format!("{bar} {}", lang.format("scan-progress-known", &args))
+}
+
+/// A progress line on stderr, drawn only while a scan takes more than half a second
+/// (from the start when forced with `--progress`), cleared at the end.
 struct Progress {
     done: Arc<AtomicBool>,
     thread: std::thread::JoinHandle<()>,
 }
 
 impl Progress {
-    fn start(counter: Arc<AtomicU64>) -> Progress {
+    fn start(counter: Arc<AtomicU64>, total: Arc<AtomicU64>, lang: Lang, forced: bool) -> Progress {
         let done = Arc::new(AtomicBool::new(false));
         let flag = done.clone();
         let thread = std::thread::spawn(move || {
             let started = std::time::Instant::now();
-            // Created now (so its rate covers the whole scan) but drawn only once the scan
-            // has taken half a second.
-            let bar = indicatif::ProgressBar::with_draw_target(
-                None,
-                indicatif::ProgressDrawTarget::hidden(),
-            );
-            if let Ok(style) = indicatif::ProgressStyle::with_template(
-                "{spinner} scanning: {bytes} ({bytes_per_sec}), {elapsed}",
-            ) {
-                bar.set_style(style);
-            }
+            let delay = if forced {
+                Duration::ZERO
+            } else {
+                Duration::from_millis(500)
+            };
             let mut shown = false;
-            while !flag.load(Ordering::Relaxed) {
-                std::thread::sleep(Duration::from_millis(100));
-                bar.set_position(counter.load(Ordering::Relaxed));
-                if !shown && started.elapsed() > Duration::from_millis(500) {
-                    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            let draw = |line: &str| {
+                let mut err = std::io::stderr().lock();
+                let _ = write!(err, "\r\x1b[2K{line}");
+                let _ = err.flush();
+            };
+            loop {
+                let finished = flag.load(Ordering::Relaxed);
+                let total = total.load(Ordering::Relaxed);
+                if started.elapsed() >= delay && total != u64::MAX {
+                    let line = progress_line(
+                        lang,
+                        counter.load(Ordering::Relaxed),
+                        total,
+                        started.elapsed(),
+                    );
+                    draw(&line);
                     shown = true;
                 }
-                if shown {
-                    bar.tick();
+                if finished {
+                    break;
                 }
+                std::thread::sleep(Duration::from_millis(100));
             }
-            bar.finish_and_clear();
+            if shown {
+                draw("");
+            }
         });
         Progress { done, thread }
     }

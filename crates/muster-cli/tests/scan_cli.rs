@@ -401,3 +401,146 @@ fn declaring_twice_through_a_server_opens_one_incident() {
     declares_once(other.path(), &["--server", &url]);
     drop(child);
 }
+
+// ---------------------------------------------------------------- for people (issue 15)
+
+#[test]
+fn color_always_paints_findings_and_never_or_a_pipe_does_not() {
+    let dir = workdir();
+    let logs = dir.path().join("logs");
+    let logs = logs.to_str().unwrap();
+    let painted = muster(&["scan", "--no-progress", "--color", "always", logs], None);
+    assert_eq!(painted.status.code(), Some(1));
+    let stdout = text(&painted.stdout);
+    // The rule in its severity's colour (SEV1: bold red), the summary too.
+    assert!(
+        stdout.contains("\x1b[1;31mgithub-token\x1b[0m"),
+        "{stdout:?}"
+    );
+    assert!(
+        stdout.contains("\x1b[1;31m1 finding in 2 files"),
+        "{stdout:?}"
+    );
+    assert!(!stdout.contains(&GH[8..]));
+    // `auto` (the default) into a pipe, and `never`: plain text.
+    for args in [
+        &["scan", "--no-progress", logs][..],
+        &["scan", "--no-progress", "--color", "never", logs],
+    ] {
+        let plain = muster(args, None);
+        let stdout = text(&plain.stdout);
+        assert!(!stdout.contains('\x1b'), "{stdout:?}");
+        assert!(
+            stdout.contains("ci.log:2:21: github-token [SEV1]"),
+            "{stdout}"
+        );
+    }
+    let bad = muster(&["scan", "--color", "sometimes", logs], None);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
+}
+
+#[test]
+fn control_characters_in_paths_are_not_sent_to_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = dir.path().join("evil\x1b[2Jname.log");
+    std::fs::write(&name, format!("export GITHUB_TOKEN={GH}\n")).unwrap();
+    let out = muster(&["scan", "--no-progress", name.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains('\x1b'), "{stdout:?}");
+    assert!(stdout.contains("evil?[2Jname.log:1:21"), "{stdout}");
+}
+
+#[test]
+fn lang_fr_and_the_configured_language_translate_the_report() {
+    let dir = workdir();
+    let logs = dir.path().join("logs");
+    let logs = logs.to_str().unwrap();
+    let fr = muster(&["--lang", "fr", "scan", "--no-progress", logs], None);
+    assert_eq!(fr.status.code(), Some(1), "{}", text(&fr.stderr));
+    let stdout = text(&fr.stdout);
+    assert!(stdout.contains("1 résultat dans 2 fichiers"), "{stdout}");
+    assert!(
+        stdout.contains("entropie") && stdout.contains("empreinte"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("finding"), "{stdout}");
+    // The configuration's language, when no --lang is given; --lang wins over it.
+    let config = dir.path().join("muster.toml");
+    std::fs::write(&config, "language = \"fr\"\n").unwrap();
+    let config = config.to_str().unwrap();
+    let from_config = muster(&["--config", config, "scan", "--no-progress", logs], None);
+    assert!(text(&from_config.stdout).contains("1 résultat dans 2 fichiers"));
+    let flag_wins = muster(
+        &[
+            "--config",
+            config,
+            "--lang",
+            "en",
+            "scan",
+            "--no-progress",
+            logs,
+        ],
+        None,
+    );
+    assert!(text(&flag_wins.stdout).contains("1 finding in 2 files"));
+    // Warnings and the stderr summary of a JSON report too.
+    let missing = dir.path().join("missing.log");
+    let json = muster(
+        &[
+            "--lang",
+            "fr",
+            "scan",
+            "--no-progress",
+            "--format",
+            "json",
+            logs,
+            missing.to_str().unwrap(),
+        ],
+        None,
+    );
+    let stderr = text(&json.stderr);
+    assert!(stderr.contains("impossible de lire"), "{stderr}");
+    assert!(
+        stderr.contains("1 résultat dans 2 fichiers (") && stderr.contains("1 illisible(s)"),
+        "{stderr}"
+    );
+    let bad = muster(&["--lang", "xx", "scan", logs], None);
+    assert_ne!(bad.status.code(), Some(0));
+    assert_ne!(bad.status.code(), Some(1));
+}
+
+#[test]
+fn progress_shows_percent_and_time_left_when_the_size_is_known() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.log");
+    let line = "2026-12-03T20:00:00Z INFO request served path=/api/v1/items status=200\n";
+    std::fs::write(&file, line.repeat(40_000)).unwrap();
+    let file = file.to_str().unwrap();
+    let out = muster(&["scan", "--progress", file], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("[####################] scanning: 100% (2.8 MB of 2.8 MB"),
+        "{stderr:?}"
+    );
+    assert!(stderr.contains("left"), "{stderr:?}");
+    // The line is cleared at the end, before the report.
+    assert!(stderr.ends_with("\r\x1b[2K"), "{stderr:?}");
+    let fr = muster(&["--lang", "fr", "scan", "--progress", file], None);
+    let stderr = text(&fr.stderr);
+    assert!(
+        stderr.contains("analyse : 100 % (2.8 MB sur 2.8 MB") && stderr.contains("restant"),
+        "{stderr:?}"
+    );
+    // Standard input: the total is unknown, so no percentage, the bytes read instead.
+    let piped = muster(&["scan", "--progress", "-"], Some(line.as_bytes()));
+    let stderr = text(&piped.stderr);
+    assert!(
+        stderr.contains("scanning: 0.1 KB") && !stderr.contains('%'),
+        "{stderr:?}"
+    );
+    // Not a terminal and not forced: nothing drawn.
+    let quiet = muster(&["scan", file], None);
+    assert!(!text(&quiet.stderr).contains("scanning"));
+}

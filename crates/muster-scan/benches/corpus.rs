@@ -419,7 +419,7 @@ fn measure(kind: &str, file: &Path, threads: usize) {
                     &[file.to_path_buf()],
                     &ScanOptions {
                         threads,
-                        progress: None,
+                        ..Default::default()
                     },
                 )
                 .expect("scan");

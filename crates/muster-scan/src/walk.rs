@@ -23,6 +23,20 @@ pub struct ScanOptions {
     pub threads: usize,
     /// Incremented with the number of bytes scanned, for progress display.
     pub progress: Option<Arc<AtomicU64>>,
+    /// Set, once the inputs are listed, to the total size in bytes of the files to scan
+    /// (what `progress` will reach), so a progress bar can show a percentage and the time
+    /// left. Left at 0 when the total is not known: standard input or a `.gz` file.
+    pub total: Option<Arc<AtomicU64>>,
+}
+
+/// The bytes `progress` counts for these targets, when known in advance: the sum of the
+/// files' sizes; `None` with standard input or a compressed file.
+fn known_total(targets: &[Target]) -> Option<u64> {
+    targets.iter().try_fold(0u64, |sum, t| match t {
+        Target::Stdin => None,
+        Target::File(p) if p.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz")) => None,
+        Target::File(p) => Some(sum + std::fs::metadata(p).map_or(0, |m| m.len())),
+    })
 }
 
 /// A path that could not be scanned.
@@ -136,6 +150,9 @@ impl Scanner {
                 }
                 Ok(_) => targets.push(Target::File(input.clone())),
             }
+        }
+        if let Some(total) = &opts.total {
+            total.store(known_total(&targets).unwrap_or(0), Ordering::Relaxed);
         }
         let outcomes: Vec<(String, Outcome)> = targets
             .par_iter()

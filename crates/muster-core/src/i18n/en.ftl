@@ -555,4 +555,25 @@ web-confirm-review-see = See the report and its checklist
 
 
 ## Scanner output (issue 15): new messages go right below this line.
+scan-finding-detail = secret { $secret }  entropy { $entropy }  fingerprint { $fingerprint }
+scan-summary = { $findings ->
+    [one] 1 finding
+   *[other] { $findings } findings
+} in { $files ->
+    [one] 1 file
+   *[other] { $files } files
+} ({ $size } scanned{ $extra })
+scan-summary-binary = { $count } binary skipped
+scan-summary-allowlisted = { $count } allowlisted
+scan-summary-baseline = { $count } in baseline
+scan-summary-loops = { $count ->
+    [one] 1 symlink loop
+   *[other] { $count } symlink loops
+}
+scan-summary-unreadable = { $count } unreadable
+scan-warn-unreadable = muster scan: warning: cannot read { $path }: { $error }
+scan-warn-loop = muster scan: warning: symbolic-link loop at { $path }, not followed
+scan-warn-binary = muster scan: skipped { $count } binary file(s)
+scan-progress = scanning: { $done } ({ $rate }/s), { $elapsed }
+scan-progress-known = scanning: { $percent }% ({ $done } of { $total }, { $rate }/s), { $left } left
 

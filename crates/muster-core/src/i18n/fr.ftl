@@ -555,4 +555,25 @@ web-confirm-review-see = Voir le rapport et sa liste
 
 
 ## Scanner output (issue 15): new messages go right below this line.
+scan-finding-detail = secret { $secret }  entropie { $entropy }  empreinte { $fingerprint }
+scan-summary = { $findings ->
+    [one] 1 résultat
+   *[other] { $findings } résultats
+} dans { $files ->
+    [one] 1 fichier
+   *[other] { $files } fichiers
+} ({ $size } analysés{ $extra })
+scan-summary-binary = { $count } binaire(s) ignoré(s)
+scan-summary-allowlisted = { $count } exclu(s) par liste d'autorisation
+scan-summary-baseline = { $count } déjà dans la référence
+scan-summary-loops = { $count ->
+    [one] 1 boucle de liens symboliques
+   *[other] { $count } boucles de liens symboliques
+}
+scan-summary-unreadable = { $count } illisible(s)
+scan-warn-unreadable = muster scan : attention : impossible de lire { $path } : { $error }
+scan-warn-loop = muster scan : attention : boucle de liens symboliques à { $path }, non suivie
+scan-warn-binary = muster scan : { $count } fichier(s) binaire(s) ignoré(s)
+scan-progress = analyse : { $done } ({ $rate }/s), { $elapsed }
+scan-progress-known = analyse : { $percent } % ({ $done } sur { $total }, { $rate }/s), { $left } restant
 
